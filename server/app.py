@@ -1,0 +1,142 @@
+"""The app factory: ``create_app(config)`` wires store, service, gateway and timers.
+
+Every background task lives in a cleanup context that cancels and awaits it on
+shutdown; every shared object has a typed key in ``gateway/keys.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import socketio
+from aiohttp import web
+from moderation.pipeline import Pipeline, build_pipeline
+
+from .clock import Clock, SystemClock
+from .config import Config
+from .core.errors import CommandError
+from .core.model import Event, Notice
+from .gateway import http, keys
+from .gateway.schemas import MAX_PAYLOAD_BYTES
+from .gateway.socket import SocketGateway
+from .metrics import Metrics
+from .scheduler import Scheduler
+from .service import RoomService
+from .store import Store
+from .store.memory import MemoryStore
+
+log = logging.getLogger("circles.app")
+
+
+class LocalPublisher:
+    """One process: committed events go straight to this worker's fan-out."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.gateway: SocketGateway | None = None
+        self.metrics = metrics
+
+    async def publish(self, room_id: str, events: Sequence[Event], notices: Sequence[Notice]) -> None:
+        assert self.gateway is not None
+        for e in events:
+            self.metrics.events.labels(e.type).inc()
+        if events:
+            self.gateway.fanout.deliver(room_id, [e.to_wire() for e in events])
+        for n in notices:
+            self.gateway.deliver_notice(n)
+
+
+def make_store(config: Config) -> Store:
+    if config.redis_url:
+        raise SystemExit("the Redis store is not built yet; run without --redis-url")
+    return MemoryStore(audit_retention_ms=config.audit_retention_days * 86_400_000)
+
+
+def _pipelines(config: Config) -> Any:
+    base = build_pipeline(config.moderation)
+    per_room: dict[str, Pipeline] = {
+        spec.id: build_pipeline(config.moderation, spec.moderation)
+        for spec in config.rooms if spec.moderation is not None
+    }
+
+    def pipeline_for(room: str) -> Pipeline:
+        return per_room.get(room, base)
+
+    return pipeline_for, [base, *per_room.values()]
+
+
+def create_app(config: Config, *, clock: Clock | None = None, store: Store | None = None,
+               worker_id: str | None = None, scheduler_poll_ms: int = 1000) -> web.Application:
+    clock = clock or SystemClock()
+    store = store or make_store(config)
+    worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+    metrics = Metrics()
+    origins: Any = list(config.allowed_origins) if config.allowed_origins else None
+    if origins == ["*"]:
+        origins = "*"
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp", cors_allowed_origins=origins, logger=False, engineio_logger=False,
+        # Engine.IO closes a connection whose message exceeds this; keep it well above
+        # our own payload limit so an oversized payload gets a `too_large` ack instead.
+        max_http_buffer_size=8 * MAX_PAYLOAD_BYTES,
+        ping_interval=20, ping_timeout=20,
+    )
+    publisher = LocalPublisher(metrics)
+    pipeline_for, pipelines = _pipelines(config)
+    scheduler_ref: list[Scheduler] = []
+    service = RoomService(store, clock, publisher, pipeline_for, config.crisis_support(),
+                          on_deadline=lambda at: scheduler_ref[0].poke() if at is not None and scheduler_ref else None)
+    gateway = SocketGateway(sio, service, config.secret, metrics, worker_id)
+    publisher.gateway = gateway
+    gateway.register()
+    scheduler = Scheduler(store, clock, service.tick, poll_ms=scheduler_poll_ms)
+    scheduler_ref.append(scheduler)
+
+    app = web.Application(middlewares=[http.json_errors], client_max_size=64 * 1024)
+    app[keys.CONFIG] = config
+    app[keys.CLOCK] = clock
+    app[keys.STORE] = store
+    app[keys.SERVICE] = service
+    app[keys.GATEWAY] = gateway
+    app[keys.METRICS] = metrics
+    app[keys.SCHEDULER] = scheduler
+    app[keys.SIO] = sio
+    app[keys.WORKER_ID] = worker_id
+    sio.attach(app)
+    http.add_routes(app)
+
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        for spec in config.rooms:
+            try:
+                await service.create_room(spec.id, spec.kind, spec.title, spec.settings)
+            except CommandError as e:
+                if e.code != "conflict":
+                    raise
+        yield
+        for p in pipelines:
+            await p.close()
+        await store.close()
+
+    async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(scheduler.run(), name="circles-scheduler")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def on_shutdown(app: web.Application) -> None:
+        # Say goodbye to every client; they reconnect (to another worker, or to this
+        # one when it is back) and rejoin with `since`.
+        with contextlib.suppress(Exception):
+            await sio.shutdown()
+
+    app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(scheduler_ctx)
+    app.on_shutdown.append(on_shutdown)
+    return app

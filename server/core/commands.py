@@ -1,0 +1,205 @@
+"""Commands: what somebody (or the clock) asks a room to do.
+
+Each is a frozen dataclass; ``rules.apply`` looks up its transition in one table. The
+actor is carried separately (``Actor``) so that the same command can come from a socket,
+the admin API or a timer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .model import ROLES
+
+SYSTEM_ROLE: Final = "system"
+REACTIONS: Final = ("clap", "heart", "support", "thanks", "strength")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who issues a command. ``system`` is the admin API and the timers: it may do all."""
+
+    id: str | None
+    name: str = ""
+    role: str = SYSTEM_ROLE
+    # The connection the command came from ("<worker>:<sid>"), used to tell a
+    # replaced connection's late disconnect from the live one's.
+    conn: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role not in (*ROLES, SYSTEM_ROLE):
+            raise ValueError(f"unknown role {self.role!r}")
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == SYSTEM_ROLE
+
+
+SYSTEM: Final = Actor(id=None)
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base of all commands."""
+
+
+# -- membership -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Join(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Leave(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class Disconnect(Command):
+    """The actor's connection dropped (or its worker died)."""
+
+
+# -- text -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModerationAlert:
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Chat(Command):
+    """A chat message after the moderation pipeline judged it.
+
+    ``action`` is the pipeline's verdict: allow, redact (``text`` is already the
+    redacted text), hold or block.
+    """
+
+    text: str
+    msg_id: str
+    client_id: str | None = None
+    reply_to: int | None = None
+    action: str = "allow"
+    reason: str = ""
+    alerts: tuple[ModerationAlert, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reaction(Command):
+    kind: str
+
+
+@dataclass(frozen=True)
+class Milestone(Command):
+    days: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Report(Command):
+    reason: str
+    seq: int | None = None
+    participant: str | None = None
+
+
+# -- turn-taking (§6) -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HandRaise(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class HandLower(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class FloorYield(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class FloorPass(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class FloorGrant(Command):
+    participant: str
+
+
+@dataclass(frozen=True)
+class FloorRevoke(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class QueueMove(Command):
+    participant: str
+    index: int
+
+
+@dataclass(frozen=True)
+class RoundStart(Command):
+    order: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RoundStop(Command):
+    pass
+
+
+@dataclass(frozen=True)
+class ChangeSettings(Command):
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+# -- facilitator controls ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Mute(Command):
+    participant: str
+    muted: bool
+
+
+@dataclass(frozen=True)
+class Remove(Command):
+    participant: str
+    ban: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class LobbyAdmit(Command):
+    participant: str
+
+
+@dataclass(frozen=True)
+class LobbyDeny(Command):
+    participant: str
+
+
+@dataclass(frozen=True)
+class ChatDelete(Command):
+    seq: int
+
+
+@dataclass(frozen=True)
+class ChatReview(Command):
+    id: str
+    approve: bool
+
+
+@dataclass(frozen=True)
+class EndRoom(Command):
+    pass
+
+
+# -- time -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tick(Command):
+    """The clock reached one of the room's deadlines (share warning, expiry, grace)."""

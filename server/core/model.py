@@ -1,0 +1,326 @@
+"""The values a room is made of: settings, participants, floor, round, events.
+
+Values are frozen dataclasses that validate themselves on construction (aiortc style);
+``RoomState`` is the one mutable record, and only the transitions in ``room.py`` change
+it, always on a copy (see ``RoomState.copy``). Everything here serialises to plain JSON
+so that any store can hold it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from .errors import CommandError
+
+ROLES: Final = ("member", "facilitator", "responder")
+ROOM_KINDS: Final = ("circle", "oncall")
+ROOM_ID_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+SUB_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+NAME_MAX: Final = 40
+TITLE_MAX: Final = 120
+
+# The contract promises recovery for at least the last 1000 events of a live room.
+LOG_RETAIN: Final = 1000
+# The snapshot's `recent` holds at most this many chat messages (contract §4.2).
+RECENT_CHAT: Final = 50
+# How many `client_id`s a room remembers for idempotent retries. A retry comes within
+# seconds of the first try; this many covers far more than one reconnect's worth.
+CLIENT_IDS_KEPT: Final = 2000
+# Held messages awaiting review; past this the oldest is dropped (the sender was told
+# `held`, and a facilitator who has not looked at 200 messages will not look at 201).
+HELD_MAX: Final = 200
+
+
+def valid_room_id(room_id: object) -> bool:
+    return isinstance(room_id, str) and ROOM_ID_RE.match(room_id) is not None
+
+
+def clean_name(name: object) -> str:
+    """A display name: 1–40 characters after trimming, no control characters."""
+    if not isinstance(name, str):
+        raise CommandError("invalid", "name must be a string")
+    name = name.strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        raise CommandError("invalid", f"name must be 1-{NAME_MAX} characters")
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in name):
+        raise CommandError("invalid", "name must not contain control characters")
+    return name
+
+
+def _choice(name: str, value: object, options: tuple[str, ...]) -> None:
+    if value not in options:
+        raise CommandError("invalid", f"{name} must be one of {', '.join(options)}")
+
+
+def _int_in(name: str, value: object, lo: int, hi: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise CommandError("invalid", f"{name} must be an integer from {lo} to {hi}")
+
+
+def _bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise CommandError("invalid", f"{name} must be true or false")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Room settings with the contract's defaults (§4.2)."""
+
+    title: str = ""
+    share_seconds: int | None = 180
+    warn_seconds: int = 30
+    overrun: str = "notify"
+    auto_advance: bool = True
+    mode: str = "queue"
+    chat: str = "open"
+    audio: str = "floor"
+    lobby: bool = False
+    locked: bool = False
+    max_participants: int = 50
+    slow_mode_seconds: int = 0
+    reconnect_grace_seconds: int = 30
+    escalate_after_seconds: int = 60
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.title, str) or len(self.title) > TITLE_MAX:
+            raise CommandError("invalid", f"title must be a string of at most {TITLE_MAX} characters")
+        if self.share_seconds is not None:
+            _int_in("share_seconds", self.share_seconds, 10, 3600)
+        _int_in("warn_seconds", self.warn_seconds, 0, 3600)
+        _choice("overrun", self.overrun, ("notify", "advance"))
+        _bool("auto_advance", self.auto_advance)
+        _choice("mode", self.mode, ("queue", "round"))
+        _choice("chat", self.chat, ("open", "facilitators", "off"))
+        _choice("audio", self.audio, ("floor", "open"))
+        _bool("lobby", self.lobby)
+        _bool("locked", self.locked)
+        _int_in("max_participants", self.max_participants, 1, 1000)
+        _int_in("slow_mode_seconds", self.slow_mode_seconds, 0, 3600)
+        _int_in("reconnect_grace_seconds", self.reconnect_grace_seconds, 0, 3600)
+        _int_in("escalate_after_seconds", self.escalate_after_seconds, 1, 86400)
+
+    def updated(self, changes: Mapping[str, Any]) -> Settings:
+        unknown = set(changes) - SETTINGS_FIELDS
+        if unknown:
+            raise CommandError("invalid", f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **dict(changes))
+
+    def to_wire(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+SETTINGS_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(Settings))
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: str
+    name: str
+    role: str
+    joined_at: int
+    muted: bool = False
+    connected: bool = True
+    # When the connection dropped; the reconnect grace period runs from here.
+    disconnected_at: int | None = None
+    # The live connection ("<worker>:<sid>"); a late disconnect of a replaced
+    # connection must not mark the new one as gone.
+    conn: str = ""
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "name": self.name, "role": self.role, "muted": self.muted,
+            "connected": self.connected, "joined_at": self.joined_at,
+        }
+
+
+@dataclass(frozen=True)
+class Floor:
+    participant_id: str
+    started_at: int
+    deadline: int | None
+    warned: bool = False
+    expired: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"participant_id": self.participant_id, "started_at": self.started_at, "deadline": self.deadline}
+
+
+@dataclass(frozen=True)
+class Round:
+    order: tuple[str, ...]
+    index: int
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"order": list(self.order), "index": self.index}
+
+
+@dataclass(frozen=True)
+class HeldMessage:
+    """A chat message waiting for a facilitator's review. It is not in the room log."""
+
+    id: str
+    sender: str
+    text: str
+    reason: str
+    at: int
+    redacted: bool = False
+    reply_to: int | None = None
+    client_id: str | None = None
+
+    def to_wire(self, room: str) -> dict[str, Any]:
+        return {"room": room, "id": self.id, "from": self.sender, "text": self.text, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a room's ordered log, exactly as it travels as `room.event`."""
+
+    room: str
+    seq: int
+    type: str
+    at: int
+    actor: str | None
+    data: Mapping[str, Any]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"room": self.room, "seq": self.seq, "type": self.type, "at": self.at,
+                "actor": self.actor, "data": dict(self.data)}
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> Event:
+        return cls(room=d["room"], seq=d["seq"], type=d["type"], at=d["at"], actor=d["actor"], data=d["data"])
+
+
+TargetKind = Literal["participant", "facilitators", "on_duty", "staff"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Who a private notice goes to.
+
+    ``participant``: one person of a room; ``facilitators``: the room's facilitators
+    (responders too in an on-call room); ``on_duty``: every on-duty responder; ``staff``:
+    every connected responder and facilitator (tier-2 pages).
+    """
+
+    kind: TargetKind
+    room: str = ""
+    participant: str = ""
+    # Only this connection of the participant (a replaced one), when set.
+    conn: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A private event: sent to its target only, never part of the room log."""
+
+    event: str
+    to: Target
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what to whom, when and why. Never message text."""
+
+    at: int
+    room: str
+    actor: str | None
+    action: str
+    target: str | None
+    reason: str | None
+
+    def to_wire(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class RoomState:
+    """Everything the rules need to know about one room.
+
+    Held by the store and committed atomically with the events a transition made;
+    ``version`` counts commits so that a store can refuse a stale write.
+    """
+
+    id: str
+    kind: str
+    settings: Settings
+    created_at: int
+    seq: int = 0
+    version: int = 0
+    participants: dict[str, Participant] = field(default_factory=dict)
+    queue: list[str] = field(default_factory=list)
+    floor: Floor | None = None
+    round: Round | None = None
+    lobby: dict[str, Participant] = field(default_factory=dict)
+    admitted: set[str] = field(default_factory=set)
+    banned: set[str] = field(default_factory=set)
+    # Removed without a ban: may come back only through the lobby.
+    kicked: set[str] = field(default_factory=set)
+    held: dict[str, HeldMessage] = field(default_factory=dict)
+    deleted: set[int] = field(default_factory=set)
+    client_ids: dict[str, int] = field(default_factory=dict)
+    ended: bool = False
+
+    def __post_init__(self) -> None:
+        if not valid_room_id(self.id):
+            raise CommandError("invalid", "room id must match ^[a-z0-9][a-z0-9-]{0,63}$")
+        _choice("kind", self.kind, ROOM_KINDS)
+
+    @property
+    def title(self) -> str:
+        return self.settings.title or self.id
+
+    def copy(self) -> RoomState:
+        """A copy that a transition may change freely (values inside are frozen)."""
+        return dataclasses.replace(
+            self,
+            participants=dict(self.participants), queue=list(self.queue), lobby=dict(self.lobby),
+            admitted=set(self.admitted), banned=set(self.banned), kicked=set(self.kicked),
+            held=dict(self.held),
+            deleted=set(self.deleted), client_ids=dict(self.client_ids),
+        )
+
+    def connected_count(self) -> int:
+        return sum(1 for p in self.participants.values() if p.connected)
+
+    # -- serialisation ---------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "settings": self.settings.to_wire(),
+            "created_at": self.created_at, "seq": self.seq, "version": self.version,
+            "participants": [dataclasses.asdict(p) for p in self.participants.values()],
+            "queue": list(self.queue),
+            "floor": dataclasses.asdict(self.floor) if self.floor else None,
+            "round": {"order": list(self.round.order), "index": self.round.index} if self.round else None,
+            "lobby": [dataclasses.asdict(p) for p in self.lobby.values()],
+            "admitted": sorted(self.admitted), "banned": sorted(self.banned),
+            "kicked": sorted(self.kicked),
+            "held": [dataclasses.asdict(h) for h in self.held.values()],
+            "deleted": sorted(self.deleted),
+            "client_ids": [[k, v] for k, v in self.client_ids.items()],
+            "ended": self.ended,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RoomState:
+        rnd = d.get("round")
+        return cls(
+            id=d["id"], kind=d["kind"], settings=Settings(**d["settings"]),
+            created_at=d["created_at"], seq=d["seq"], version=d["version"],
+            participants={p["id"]: Participant(**p) for p in d["participants"]},
+            queue=list(d["queue"]),
+            floor=Floor(**d["floor"]) if d.get("floor") else None,
+            round=Round(order=tuple(rnd["order"]), index=rnd["index"]) if rnd else None,
+            lobby={p["id"]: Participant(**p) for p in d["lobby"]},
+            admitted=set(d["admitted"]), banned=set(d["banned"]), kicked=set(d["kicked"]),
+            held={h["id"]: HeldMessage(**h) for h in d["held"]},
+            deleted=set(d["deleted"]),
+            client_ids={k: v for k, v in d["client_ids"]},
+            ended=d["ended"],
+        )

@@ -1,0 +1,367 @@
+"""Membership, text, and the facilitator's controls (contract §4–§6, §8)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from . import commands as c
+from . import floor
+from .errors import CommandError
+from .model import (
+    CLIENT_IDS_KEPT,
+    HELD_MAX,
+    LOG_RETAIN,
+    HeldMessage,
+    Participant,
+    Target,
+    clean_name,
+)
+from .outcome import Tx
+
+
+def is_staff(role: str, kind: str) -> bool:
+    """Facilitator powers: facilitators anywhere, responders in on-call rooms (§2)."""
+    return role == "facilitator" or (role == "responder" and kind == "oncall") or role == c.SYSTEM_ROLE
+
+
+# -- membership ---------------------------------------------------------------------------
+
+def join(tx: Tx, cmd: c.Join) -> None:
+    s, a = tx.state, tx.actor
+    pid = a.id
+    assert pid is not None
+    staff = is_staff(a.role, s.kind)
+    if pid in s.banned:
+        raise CommandError("banned", "you cannot join this room")
+    existing = s.participants.get(pid)
+    if existing is not None:
+        _rejoin(tx, existing)
+        return
+    if not staff:
+        if s.settings.locked:
+            raise CommandError("locked", "the room is locked")
+        if len(s.participants) >= s.settings.max_participants:
+            raise CommandError("full", "the room is full")
+        if (s.settings.lobby or pid in s.kicked) and pid not in s.admitted:
+            _wait_in_lobby(tx)
+            return
+    s.admitted.discard(pid)
+    s.kicked.discard(pid)
+    s.lobby.pop(pid, None)
+    p = Participant(id=pid, name=clean_name(a.name), role=a.role, joined_at=tx.now, conn=a.conn)
+    s.participants[pid] = p
+    tx.emit("participant.joined", {"participant": p.to_wire()})
+    tx.reply["you"] = p.to_wire()
+
+
+def _rejoin(tx: Tx, p: Participant) -> None:
+    """The same person again: a reconnect, or a second device replacing the first."""
+    s, a = tx.state, tx.actor
+    if p.connected and p.conn and p.conn != a.conn:
+        tx.notify("removed", Target("participant", s.id, p.id, conn=p.conn),
+                  {"room": s.id, "reason": "replaced", "banned": False})
+    new = dataclasses.replace(p, connected=True, disconnected_at=None, conn=a.conn, name=clean_name(a.name))
+    s.participants[p.id] = new
+    tx.touch()
+    if not p.connected or new.name != p.name:
+        tx.emit("participant.updated", {"participant": new.to_wire()})
+    tx.reply["you"] = new.to_wire()
+
+
+def _wait_in_lobby(tx: Tx) -> None:
+    s, a = tx.state, tx.actor
+    assert a.id is not None
+    p = Participant(id=a.id, name=clean_name(a.name), role=a.role, joined_at=tx.now, conn=a.conn)
+    first = a.id not in s.lobby
+    s.lobby[a.id] = p
+    tx.touch()
+    if first:
+        tx.to_facilitators("lobby.waiting", {"room": s.id, "participant": p.to_wire()})
+    tx.refusal = CommandError("lobby", "please wait: a facilitator will let you in")
+
+
+def _remove_participant(tx: Tx, pid: str, reason: str) -> None:
+    s = tx.state
+    floor.drop_from_turns(tx, pid, "left")
+    del s.participants[pid]
+    by_system = reason == "disconnected"
+    tx.emit("participant.left", {"participant_id": pid, "reason": reason}, actor=None if by_system else True)
+    if s.round is not None and s.floor is None:
+        floor.advance(tx)
+
+
+def leave(tx: Tx, cmd: c.Leave) -> None:
+    pid = tx.actor.id
+    assert pid is not None
+    if pid in tx.state.lobby:
+        del tx.state.lobby[pid]
+        tx.touch()
+        return
+    _remove_participant(tx, pid, "left")
+
+
+def disconnect(tx: Tx, cmd: c.Disconnect) -> None:
+    s = tx.state
+    pid = tx.actor.id
+    assert pid is not None
+    waiting = s.lobby.get(pid)
+    if waiting is not None and waiting.conn == tx.actor.conn:
+        del s.lobby[pid]
+        tx.touch()
+        return
+    p = s.participants.get(pid)
+    if p is None or not p.connected or (p.conn and tx.actor.conn and p.conn != tx.actor.conn):
+        return  # a replaced connection's late goodbye: the live one stays
+    if s.settings.reconnect_grace_seconds == 0:
+        _remove_participant(tx, pid, "disconnected")
+        return
+    new = dataclasses.replace(p, connected=False, disconnected_at=tx.now)
+    s.participants[pid] = new
+    tx.emit("participant.updated", {"participant": new.to_wire()}, actor=None)
+
+
+def expire_grace(tx: Tx) -> None:
+    """Participants whose reconnect grace has run out leave the room (rule 6)."""
+    s = tx.state
+    grace = s.settings.reconnect_grace_seconds * 1000
+    for pid, p in list(s.participants.items()):
+        if not p.connected and p.disconnected_at is not None and tx.now >= p.disconnected_at + grace:
+            _remove_participant(tx, pid, "disconnected")
+
+
+def next_grace_deadline(tx_state_participants: dict[str, Participant], grace_seconds: int) -> int | None:
+    times = [p.disconnected_at + grace_seconds * 1000 for p in tx_state_participants.values()
+             if not p.connected and p.disconnected_at is not None]
+    return min(times) if times else None
+
+
+# -- text -------------------------------------------------------------------------------
+
+def _client_key(pid: str, client_id: str) -> str:
+    return f"{pid}\x00{client_id}"
+
+
+def _remember_client_id(tx: Tx, key: str, seq: int) -> None:
+    ids = tx.state.client_ids
+    ids[key] = seq
+    while len(ids) > CLIENT_IDS_KEPT:
+        del ids[next(iter(ids))]
+
+
+HELD_SEQ = 0  # a remembered client_id whose message is held, not in the log
+BLOCKED_SEQ = -1
+
+
+def chat(tx: Tx, cmd: c.Chat) -> None:
+    s, a = tx.state, tx.actor
+    pid = a.id
+    assert pid is not None
+    key = _client_key(pid, cmd.client_id) if cmd.client_id else None
+    if key is not None and key in s.client_ids:
+        first = s.client_ids[key]
+        if first == HELD_SEQ:
+            raise CommandError("held", "your message is waiting for a facilitator's review")
+        if first == BLOCKED_SEQ:
+            raise CommandError("blocked", "your message was not sent")
+        tx.reply["duplicate_of"] = first
+        return
+    me = s.participants[pid]
+    staff = is_staff(a.role, s.kind)
+    if me.muted:
+        raise CommandError("muted", "you are muted")
+    if s.settings.chat == "off" or (s.settings.chat == "facilitators" and not staff):
+        raise CommandError("forbidden", "chat is closed in this room")
+    if cmd.reply_to is not None and not 1 <= cmd.reply_to <= s.seq:
+        raise CommandError("invalid", "reply_to names no message of this room")
+    if cmd.action == "block":
+        if key is not None:
+            _remember_client_id(tx, key, BLOCKED_SEQ)
+        _alerts(tx, cmd, None)
+        tx.audit("message.blocked", pid, cmd.reason or None)
+        tx.refusal = CommandError("blocked", "your message was not sent: " + (cmd.reason or "blocked"))
+        return
+    if cmd.action == "hold":
+        held = HeldMessage(id=cmd.msg_id, sender=pid, text=cmd.text, reason=cmd.reason or "review",
+                           at=tx.now, redacted=False, reply_to=cmd.reply_to, client_id=cmd.client_id)
+        s.held[held.id] = held
+        while len(s.held) > HELD_MAX:
+            del s.held[next(iter(s.held))]
+        if key is not None:
+            _remember_client_id(tx, key, HELD_SEQ)
+        tx.to_facilitators("chat.held", held.to_wire(s.id))
+        _alerts(tx, cmd, None)
+        tx.audit("message.held", pid, held.reason)
+        tx.refusal = CommandError("held", "your message is waiting for a facilitator's review")
+        return
+    ev = tx.emit("chat.message", {"id": cmd.msg_id, "from": pid, "text": cmd.text,
+                                  "redacted": cmd.action == "redact", "reply_to": cmd.reply_to})
+    if key is not None:
+        _remember_client_id(tx, key, ev.seq)
+    if cmd.action == "redact":
+        tx.audit("message.redacted", pid, cmd.reason or None)
+    _alerts(tx, cmd, ev.seq)
+    tx.reply["seq"] = ev.seq
+
+
+def _alerts(tx: Tx, cmd: c.Chat, seq: int | None) -> None:
+    for alert in cmd.alerts:
+        data: dict[str, object] = {"room": tx.state.id, "kind": alert.kind,
+                                   "participant_id": tx.actor.id, "detail": alert.detail}
+        if seq is not None:
+            data["seq"] = seq
+        tx.to_facilitators("moderation.alert", data)
+        tx.audit("alert." + alert.kind, tx.actor.id, alert.detail)
+
+
+def reaction(tx: Tx, cmd: c.Reaction) -> None:
+    if cmd.kind not in c.REACTIONS:
+        raise CommandError("invalid", f"kind must be one of {', '.join(c.REACTIONS)}")
+    tx.emit("reaction", {"participant_id": tx.actor.id, "kind": cmd.kind})
+
+
+def milestone(tx: Tx, cmd: c.Milestone) -> None:
+    if not 1 <= cmd.days <= 36500:
+        raise CommandError("invalid", "days must be from 1 to 36500")
+    if len(cmd.note) > 200:
+        raise CommandError("invalid", "note must be at most 200 characters")
+    tx.emit("milestone", {"participant_id": tx.actor.id, "days": cmd.days, "note": cmd.note})
+
+
+def report(tx: Tx, cmd: c.Report) -> None:
+    s = tx.state
+    if cmd.seq is not None and not 1 <= cmd.seq <= s.seq:
+        raise CommandError("not_found", "no such event in this room")
+    if cmd.participant is not None and cmd.participant not in s.participants:
+        raise CommandError("not_found", "no such participant in the room")
+    data: dict[str, object] = {"room": s.id, "kind": "report", "participant_id": cmd.participant,
+                               "detail": cmd.reason, "reporter": tx.actor.id}
+    if cmd.seq is not None:
+        data["seq"] = cmd.seq
+    tx.to_facilitators("moderation.alert", data)
+    tx.audit("report", cmd.participant, cmd.reason)
+
+
+# -- facilitator controls ------------------------------------------------------------------
+
+def change_settings(tx: Tx, cmd: c.ChangeSettings) -> None:
+    s = tx.state
+    changes = dict(cmd.changes)
+    mode = changes.pop("mode", None)
+    new = s.settings.updated(changes)
+    if new != s.settings:
+        s.settings = new
+        tx.emit("settings.changed", {"settings": new.to_wire()})
+    if s.settings.lobby is False and s.lobby:
+        # Opening the door lets in everyone who was waiting at it.
+        for pid in list(s.lobby):
+            _admit(tx, pid)
+    if mode is not None:
+        if mode not in ("queue", "round"):
+            raise CommandError("invalid", "mode must be one of queue, round")
+        if mode == "round" and s.round is None:
+            floor.start_round(tx, None)
+        elif mode == "queue" and s.round is not None:
+            floor.stop_round(tx)
+    tx.reply["settings"] = s.settings.to_wire()
+
+
+def mute(tx: Tx, cmd: c.Mute) -> None:
+    s = tx.state
+    p = s.participants.get(cmd.participant)
+    if p is None:
+        raise CommandError("not_found", "no such participant in the room")
+    if p.muted == cmd.muted:
+        return
+    new = dataclasses.replace(p, muted=cmd.muted)
+    s.participants[p.id] = new
+    tx.emit("participant.updated", {"participant": new.to_wire()})
+    tx.audit("mute" if cmd.muted else "unmute", p.id)
+    if cmd.muted:
+        floor.drop_from_turns(tx, p.id, "muted")
+
+
+def remove(tx: Tx, cmd: c.Remove) -> None:
+    s = tx.state
+    pid = cmd.participant
+    if pid == tx.actor.id:
+        raise CommandError("invalid", "you cannot remove yourself; use leave")
+    present = pid in s.participants
+    waiting = pid in s.lobby
+    if not present and not waiting and not cmd.ban:
+        raise CommandError("not_found", "no such participant in the room")
+    if cmd.ban:
+        s.banned.add(pid)
+    else:
+        # A kick sticks: coming back means waiting for a facilitator in the lobby.
+        s.kicked.add(pid)
+    s.admitted.discard(pid)
+    s.lobby.pop(pid, None)
+    tx.touch()
+    reason = "banned" if cmd.ban else "removed"
+    if present:
+        _remove_participant(tx, pid, reason)
+    if present or waiting:
+        tx.to_participant(pid, "removed", {"room": s.id, "reason": cmd.reason or reason, "banned": cmd.ban})
+    tx.audit("ban" if cmd.ban else "remove", pid, cmd.reason)
+
+
+def _admit(tx: Tx, pid: str) -> None:
+    s = tx.state
+    del s.lobby[pid]
+    s.admitted.add(pid)
+    tx.touch()
+    tx.to_participant(pid, "lobby.admitted", {"room": s.id})
+    tx.audit("lobby.admit", pid)
+
+
+def lobby_admit(tx: Tx, cmd: c.LobbyAdmit) -> None:
+    if cmd.participant not in tx.state.lobby:
+        raise CommandError("not_found", "that person is not waiting in the lobby")
+    _admit(tx, cmd.participant)
+
+
+def lobby_deny(tx: Tx, cmd: c.LobbyDeny) -> None:
+    s = tx.state
+    if cmd.participant not in s.lobby:
+        raise CommandError("not_found", "that person is not waiting in the lobby")
+    del s.lobby[cmd.participant]
+    tx.touch()
+    tx.to_participant(cmd.participant, "lobby.denied", {"room": s.id})
+    tx.audit("lobby.deny", cmd.participant)
+
+
+def chat_delete(tx: Tx, cmd: c.ChatDelete) -> None:
+    s = tx.state
+    if not 1 <= cmd.seq <= s.seq or cmd.seq in s.deleted:
+        raise CommandError("not_found", "no such message")
+    s.deleted.add(cmd.seq)
+    floor_seq = s.seq - LOG_RETAIN
+    s.deleted = {x for x in s.deleted if x > floor_seq}
+    tx.emit("chat.deleted", {"seq": cmd.seq})
+    tx.audit("message.delete", None, f"seq {cmd.seq}")
+
+
+def chat_review(tx: Tx, cmd: c.ChatReview) -> None:
+    s = tx.state
+    held = s.held.pop(cmd.id, None)
+    if held is None:
+        raise CommandError("not_found", "no held message with that id")
+    tx.touch()
+    seq: int | None = None
+    if cmd.approve:
+        ev = tx.emit("chat.message", {"id": held.id, "from": held.sender, "text": held.text,
+                                      "redacted": held.redacted, "reply_to": held.reply_to}, actor=held.sender)
+        seq = ev.seq
+        if held.client_id:
+            _remember_client_id(tx, _client_key(held.sender, held.client_id), ev.seq)
+    elif held.client_id:
+        _remember_client_id(tx, _client_key(held.sender, held.client_id), BLOCKED_SEQ)
+    tx.to_participant(held.sender, "chat.reviewed", {"room": s.id, "id": held.id, "approved": cmd.approve, "seq": seq})
+    tx.audit("message.approve" if cmd.approve else "message.reject", held.sender, held.reason)
+
+
+def end_room(tx: Tx, cmd: c.EndRoom) -> None:
+    s = tx.state
+    s.ended = True
+    tx.emit("room.ended", {})
+    tx.audit("room.end", None)

@@ -1,0 +1,131 @@
+"""The rules table: which command runs which transition, and who may issue it.
+
+``apply(state, actor, command, now)`` is the only entry point the service uses. It works
+on a copy, so a refused command (``CommandError``) leaves ``state`` exactly as it was.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any, Final
+
+from . import commands as c
+from . import floor, room
+from .errors import CommandError
+from .model import RoomState
+from .outcome import Outcome, Tx
+
+
+class Need(enum.Enum):
+    ANYONE = "anyone"      # join: the rules decide who gets in
+    PRESENT = "present"    # in the room (or waiting in its lobby, for leave)
+    JOINED = "joined"      # a participant of the room
+    STAFF = "staff"        # facilitator (responder in an on-call room), joined
+    SYSTEM = "system"      # only the clock
+
+
+Transition = Callable[[Tx, Any], None]
+
+RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
+    c.Join: (room.join, Need.ANYONE),
+    c.Leave: (room.leave, Need.PRESENT),
+    c.Disconnect: (room.disconnect, Need.ANYONE),
+    c.Chat: (room.chat, Need.JOINED),
+    c.Reaction: (room.reaction, Need.JOINED),
+    c.Milestone: (room.milestone, Need.JOINED),
+    c.Report: (room.report, Need.JOINED),
+    c.HandRaise: (floor.hand_raise, Need.JOINED),
+    c.HandLower: (floor.hand_lower, Need.JOINED),
+    c.FloorYield: (floor.floor_yield, Need.JOINED),
+    c.FloorPass: (floor.floor_pass, Need.JOINED),
+    c.FloorGrant: (floor.floor_grant, Need.STAFF),
+    c.FloorRevoke: (floor.floor_revoke, Need.STAFF),
+    c.QueueMove: (floor.queue_move, Need.STAFF),
+    c.RoundStart: (floor.round_start, Need.STAFF),
+    c.RoundStop: (floor.round_stop, Need.STAFF),
+    c.ChangeSettings: (room.change_settings, Need.STAFF),
+    c.Mute: (room.mute, Need.STAFF),
+    c.Remove: (room.remove, Need.STAFF),
+    c.LobbyAdmit: (room.lobby_admit, Need.STAFF),
+    c.LobbyDeny: (room.lobby_deny, Need.STAFF),
+    c.ChatDelete: (room.chat_delete, Need.STAFF),
+    c.ChatReview: (room.chat_review, Need.STAFF),
+    c.EndRoom: (room.end_room, Need.STAFF),
+    c.Tick: (lambda tx, cmd: tick(tx), Need.SYSTEM),
+}
+
+
+def _authorize(state: RoomState, actor: c.Actor, need: Need) -> None:
+    if actor.is_system:
+        return
+    if need is Need.SYSTEM:
+        raise CommandError("forbidden", "only the server's clock may do that")
+    if need is Need.ANYONE:
+        return
+    pid = actor.id
+    joined = pid is not None and pid in state.participants
+    if need is Need.PRESENT and not joined and pid not in state.lobby:
+        raise CommandError("not_joined", "you have not joined this room")
+    if need in (Need.JOINED, Need.STAFF):
+        if need is Need.STAFF and not room.is_staff(actor.role, state.kind):
+            raise CommandError("forbidden", "only a facilitator of this room may do that")
+        if not joined:
+            raise CommandError("not_joined", "you have not joined this room")
+
+
+def apply(state: RoomState, actor: c.Actor, command: c.Command, now: int) -> Outcome:
+    """Apply one command. Raises ``CommandError`` (state unchanged) if it is refused."""
+    if state.ended:
+        raise CommandError("not_found", "this room has ended")
+    try:
+        transition, need = RULES[type(command)]
+    except KeyError:
+        raise CommandError("invalid", f"unknown command {type(command).__name__}") from None
+    _authorize(state, actor, need)
+    tx = Tx(state, actor, now)
+    transition(tx, command)
+    return tx.outcome()
+
+
+# -- time -------------------------------------------------------------------------------------
+
+def tick(tx: Tx) -> None:
+    """Everything whose time has come: share warning and expiry, reconnect grace."""
+    floor.floor_deadlines(tx)
+    room.expire_grace(tx)
+
+
+def next_deadline(state: RoomState) -> int | None:
+    """The earliest moment at which ``Tick`` would change this room, or None."""
+    if state.ended:
+        return None
+    times = [
+        t for t in (
+            floor.next_floor_deadline(state.floor, state.settings.warn_seconds),
+            room.next_grace_deadline(state.participants, state.settings.reconnect_grace_seconds),
+        ) if t is not None
+    ]
+    return min(times) if times else None
+
+
+# -- views --------------------------------------------------------------------------------------
+
+def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Snapshot of §4.2 as ``viewer_role`` may see it."""
+    snap: dict[str, Any] = {
+        "id": state.id,
+        "title": state.title,
+        "kind": state.kind,
+        "settings": state.settings.to_wire(),
+        "seq": state.seq,
+        "participants": [p.to_wire() for p in state.participants.values()],
+        "queue": list(state.queue),
+        "floor": state.floor.to_wire() if state.floor else None,
+        "round": state.round.to_wire() if state.round else None,
+        "recent": recent,
+    }
+    if room.is_staff(viewer_role, state.kind):
+        snap["lobby"] = [p.to_wire() for p in state.lobby.values()]
+        snap["held"] = [h.to_wire(state.id) for h in state.held.values()]
+    return snap

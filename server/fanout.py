@@ -1,0 +1,199 @@
+"""Ordered delivery of each room's log to the clients connected to this worker.
+
+Every client gets its room's events in strictly increasing ``seq`` with no gap and no
+duplicate (contract §5), whatever order the events reach this worker in:
+
+- a ``Channel`` per room remembers the highest seq it delivered; an event that comes
+  early waits in a small buffer, one that comes twice is dropped, and a gap that does
+  not close by itself is filled from the store's log;
+- a joining client is not sent what its join snapshot already holds: between the join
+  commit (snapshot at seq S) and the moment its ack has gone out, events above S are
+  kept for it, then sent in order, and only then does it get the live stream.
+
+Delivery itself is synchronous (``Sender.send`` puts packets on the sockets' queues),
+so two deliveries can never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+log = logging.getLogger("circles.fanout")
+
+# How long an out-of-order event waits for the ones before it before the channel asks
+# the store for the missing range. Cross-worker messages normally arrive within a
+# millisecond or two; this only matters when a pub/sub message was lost.
+GAP_WAIT_S: Final = 0.25
+# Events a joining client may have queued for it while its ack is on the way.
+JOIN_BUFFER_MAX: Final = 5000
+
+Wire = dict[str, Any]
+Fetch = Callable[[str, int], Awaitable[list[Wire] | None]]
+
+
+class Sender(Protocol):
+    def send(self, sids: Iterable[str], event: str, data: Any) -> int:
+        """Queue one packet for each of ``sids`` (encoded once). Returns how many."""
+        ...
+
+
+@dataclass
+class _Joining:
+    watermark: int | None = None
+    buffer: list[Wire] = field(default_factory=list)
+    catch_up_to: int | None = None
+
+
+@dataclass
+class Channel:
+    room: str
+    delivered: int | None = None
+    live: set[str] = field(default_factory=set)
+    joining: dict[str, _Joining] = field(default_factory=dict)
+    pending: dict[int, Wire] = field(default_factory=dict)
+    refill: asyncio.TimerHandle | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.live and not self.joining
+
+
+class Fanout:
+    def __init__(self, sender: Sender, fetch: Fetch,
+                 on_ended: Callable[[str, set[str]], None] = lambda room, sids: None,
+                 on_delivered: Callable[[int], None] = lambda n: None) -> None:
+        self._sender = sender
+        self._fetch = fetch
+        self._on_ended = on_ended
+        self._on_delivered = on_delivered
+        self.channels: dict[str, Channel] = {}
+
+    # -- subscriptions ----------------------------------------------------------------------
+
+    def begin_join(self, room: str, sid: str) -> None:
+        ch = self.channels.setdefault(room, Channel(room))
+        ch.live.discard(sid)
+        ch.joining[sid] = _Joining()
+
+    def finish_join(self, room: str, sid: str, seq: int) -> None:
+        """The join committed with a snapshot at ``seq``; hold newer events for ``sid``."""
+        ch = self.channels.get(room)
+        if ch is None or sid not in ch.joining:
+            return
+        j = ch.joining[sid]
+        j.watermark = seq
+        j.buffer = [e for e in j.buffer if e["seq"] > seq]
+        if ch.delivered is None:
+            ch.delivered = seq
+            for old in [s for s in ch.pending if s <= seq]:
+                del ch.pending[old]
+            self._drain(ch)
+        elif ch.delivered > seq:
+            # Events after the snapshot went out before this client was counted in:
+            # fetch them from the log (the buffer keeps only what comes after).
+            j.catch_up_to = ch.delivered
+            j.buffer = [e for e in j.buffer if e["seq"] > ch.delivered]
+
+    async def activate(self, room: str, sid: str) -> None:
+        """After the join ack: send what was held, then switch to the live stream."""
+        ch = self.channels.get(room)
+        if ch is None or sid not in ch.joining:
+            return
+        j = ch.joining[sid]
+        if j.watermark is None:
+            return
+        if j.catch_up_to is not None:
+            upto = j.catch_up_to
+            missed = await self._fetch(room, j.watermark) or []
+            for e in missed:
+                if j.watermark < e["seq"] <= upto:
+                    self._sender.send((sid,), "room.event", e)
+            if self.channels.get(room) is not ch or sid not in ch.joining:
+                return
+        for e in j.buffer:
+            self._sender.send((sid,), "room.event", e)
+        del ch.joining[sid]
+        ch.live.add(sid)
+
+    def cancel_join(self, room: str, sid: str) -> None:
+        self.unsubscribe(room, sid)
+
+    def unsubscribe(self, room: str, sid: str) -> None:
+        ch = self.channels.get(room)
+        if ch is None:
+            return
+        ch.live.discard(sid)
+        ch.joining.pop(sid, None)
+        if ch.empty:
+            self._close(ch)
+
+    def _close(self, ch: Channel) -> None:
+        if ch.refill is not None:
+            ch.refill.cancel()
+        self.channels.pop(ch.room, None)
+
+    def subscribers(self, room: str) -> set[str]:
+        ch = self.channels.get(room)
+        return set() if ch is None else ch.live | set(ch.joining)
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    def deliver(self, room: str, events: Iterable[Wire]) -> None:
+        ch = self.channels.get(room)
+        if ch is None:
+            return
+        for e in events:
+            seq = e["seq"]
+            if ch.delivered is not None and seq <= ch.delivered:
+                continue
+            ch.pending[seq] = e
+        if ch.delivered is None:
+            return  # nobody here has a snapshot yet: the first finish_join sets the start
+        self._drain(ch)
+
+    def _drain(self, ch: Channel) -> None:
+        sent = 0
+        ended = False
+        while ch.delivered is not None and ch.delivered + 1 in ch.pending:
+            e = ch.pending.pop(ch.delivered + 1)
+            ch.delivered = e["seq"]
+            sent += self._sender.send(ch.live, "room.event", e)
+            for j in ch.joining.values():
+                if (j.watermark is None or e["seq"] > j.watermark) and len(j.buffer) < JOIN_BUFFER_MAX:
+                    j.buffer.append(e)
+            if e["type"] == "room.ended":
+                ended = True
+                break
+        if sent:
+            self._on_delivered(sent)
+        if ended:
+            sids = ch.live | set(ch.joining)
+            self._close(ch)
+            self._on_ended(ch.room, sids)
+            return
+        # Anything still pending is ahead of a gap: fill it if it does not close soon.
+        if ch.pending and ch.refill is None:
+            ch.refill = asyncio.get_running_loop().call_later(
+                GAP_WAIT_S, lambda: asyncio.ensure_future(self._fill_gap(ch)))
+        elif not ch.pending and ch.refill is not None:
+            ch.refill.cancel()
+            ch.refill = None
+
+    async def _fill_gap(self, ch: Channel) -> None:
+        ch.refill = None
+        if self.channels.get(ch.room) is not ch or not ch.pending or ch.delivered is None:
+            return
+        missing = await self._fetch(ch.room, ch.delivered)
+        if missing is None:
+            log.warning("gap older than the retained log", extra={"room": ch.room})
+            # Nothing to refill from: skip ahead rather than stall the room forever.
+            ch.delivered = min(ch.pending) - 1
+        else:
+            for e in missing:
+                if e["seq"] > ch.delivered:
+                    ch.pending.setdefault(e["seq"], e)
+        self._drain(ch)

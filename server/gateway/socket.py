@@ -1,0 +1,340 @@
+"""Socket.IO handlers (contract §4): parse and validate, authorize, call the service, ack.
+
+No rule of a room lives here. What does live here is what belongs to one connection on
+this worker: its verified identity, which rooms it has joined, a flood guard, and the
+routing of private notices to the right sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import engineio
+import socketio
+from pydantic import BaseModel
+from socketio import packet as sio_packet
+
+from ..core import commands as c
+from ..core.errors import CommandError
+from ..core.model import Notice
+from ..core.room import is_staff
+from ..fanout import Fanout
+from ..metrics import Metrics
+from ..service import RoomService
+from ..tokens import Identity, TokenError, verify
+from . import schemas as s
+
+log = logging.getLogger("circles.gateway")
+
+# The flood guard: a client may send this many events in a burst, refilled at this rate
+# per second. A person types far slower; a script that floods gets `rate_limited` and
+# cannot starve other rooms of the worker's time.
+BURST: Final = 30
+REFILL_PER_S: Final = 10.0
+
+
+class RefusedConnection(socketio.exceptions.ConnectionRefusedError):
+    """A refusal whose ``connect_error`` data carries the contract's ``{code, message}``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.error_args = {"message": message, "code": code, "data": {"code": code, "message": message}}
+
+
+@dataclass
+class TokenBucket:
+    tokens: float = BURST
+    at: float = field(default_factory=time.monotonic)
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(BURST, self.tokens + (now - self.at) * REFILL_PER_S)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass
+class Conn:
+    sid: str
+    who: Identity
+    conn_id: str
+    rooms: set[str] = field(default_factory=set)
+    waiting: set[str] = field(default_factory=set)
+    # Rooms where this connection has facilitator powers (responders: on-call rooms).
+    staff_in: set[str] = field(default_factory=set)
+    bucket: TokenBucket = field(default_factory=TokenBucket)
+
+    def actor(self) -> c.Actor:
+        return c.Actor(id=self.who.sub, name=self.who.name, role=self.who.role, conn=self.conn_id)
+
+
+Handler = Callable[[Conn, Any], Awaitable[dict[str, Any]]]
+
+
+class SocketGateway:
+    def __init__(self, sio: socketio.AsyncServer, service: RoomService, secret: str, metrics: Metrics,
+                 worker_id: str) -> None:
+        self.sio = sio
+        self.service = service
+        self.secret = secret
+        self.metrics = metrics
+        self.worker_id = worker_id
+        self.conns: dict[str, Conn] = {}
+        # (room, participant) -> the sid of that person's live connection on this worker
+        self.people: dict[tuple[str, str], str] = {}
+        self.fanout = Fanout(self, self._fetch, on_ended=self._room_ended,
+                             on_delivered=lambda n: metrics.deliveries.inc(n))
+        self.handlers: dict[str, tuple[type[BaseModel], Handler]] = {
+            "join": (s.JoinPayload, self._join),
+            "leave": (s.RoomPayload, self._leave),
+            "chat.send": (s.ChatSend, self._chat),
+            "hand.raise": (s.RoomPayload, self._simple(c.HandRaise)),
+            "hand.lower": (s.RoomPayload, self._simple(c.HandLower)),
+            "floor.yield": (s.RoomPayload, self._simple(c.FloorYield)),
+            "floor.pass": (s.RoomPayload, self._simple(c.FloorPass)),
+            "reaction.send": (s.ReactionSend, self._command(lambda p: c.Reaction(kind=p.kind))),
+            "milestone.share": (s.MilestoneShare, self._command(lambda p: c.Milestone(days=p.days, note=p.note))),
+            "report": (s.ReportPayload, self._command(
+                lambda p: c.Report(reason=p.reason, seq=p.seq, participant=p.participant))),
+            "floor.grant": (s.ParticipantPayload, self._command(lambda p: c.FloorGrant(p.participant))),
+            "floor.revoke": (s.RoomPayload, self._simple(c.FloorRevoke)),
+            "queue.move": (s.QueueMovePayload, self._command(lambda p: c.QueueMove(p.participant, p.index))),
+            "round.start": (s.RoundStartPayload, self._command(
+                lambda p: c.RoundStart(tuple(p.order) if p.order is not None else None))),
+            "round.stop": (s.RoomPayload, self._simple(c.RoundStop)),
+            "room.settings": (s.SettingsPayload, self._command(lambda p: c.ChangeSettings(p.changes()))),
+            "participant.mute": (s.MutePayload, self._command(lambda p: c.Mute(p.participant, p.muted))),
+            "participant.remove": (s.RemovePayload, self._command(
+                lambda p: c.Remove(p.participant, ban=p.ban, reason=p.reason))),
+            "lobby.admit": (s.ParticipantPayload, self._command(lambda p: c.LobbyAdmit(p.participant))),
+            "lobby.deny": (s.ParticipantPayload, self._command(lambda p: c.LobbyDeny(p.participant))),
+            "chat.delete": (s.ChatDeletePayload, self._delete),
+            "chat.review": (s.ChatReviewPayload, self._command(lambda p: c.ChatReview(p.id, p.approve))),
+            "room.end": (s.RoomPayload, self._simple(c.EndRoom)),
+            "oncall.duty": (s.DutyPayload, self._duty),
+            "rtc.offer": (s.RtcOffer, self._not_yet("audio")),
+            "rtc.close": (s.RoomPayload, self._not_yet("audio")),
+        }
+
+    # -- wiring -------------------------------------------------------------------------------
+
+    def register(self) -> None:
+        self.sio.on("connect", self._connect)
+        self.sio.on("disconnect", self._disconnect)
+        for name in self.handlers:
+            self.sio.on(name, self._bind(name))
+        self.sio.on("*", self._unknown)
+
+    def _bind(self, name: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+        async def handler(sid: str, *args: Any) -> dict[str, Any]:
+            return await self.dispatch(name, sid, args)
+        return handler
+
+    async def _unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
+        return {"ok": False, "error": {"code": "invalid", "message": "unknown event"}}
+
+    # -- connection lifecycle --------------------------------------------------------------------
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            who = verify(self.secret, token)
+        except TokenError as e:
+            raise RefusedConnection(e.code, e.message) from None
+        self.conns[sid] = Conn(sid=sid, who=who, conn_id=f"{self.worker_id}:{sid}")
+        self.metrics.connections.inc()
+
+    async def _disconnect(self, sid: str, *args: Any) -> None:
+        conn = self.conns.pop(sid, None)
+        if conn is None:
+            return
+        self.metrics.connections.dec()
+        actor = conn.actor()
+        for room in conn.rooms | conn.waiting:
+            self.fanout.unsubscribe(room, sid)
+            if self.people.get((room, conn.who.sub)) == sid:
+                del self.people[(room, conn.who.sub)]
+            try:
+                await self.service.execute(room, actor, c.Disconnect())
+            except CommandError:
+                pass  # the room ended or the store is away; the grace timer or purge covers it
+            except Exception:
+                log.exception("disconnect failed", extra={"room": room})
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    async def dispatch(self, name: str, sid: str, args: tuple[Any, ...]) -> dict[str, Any]:
+        started = time.perf_counter()
+        result = "ok"
+        try:
+            conn = self.conns.get(sid)
+            if conn is None:
+                raise CommandError("unauthorized", "connect with a token first")
+            if not conn.bucket.take():
+                raise CommandError("rate_limited", "too many requests; slow down")
+            if len(args) != 1:
+                raise CommandError("invalid", "send exactly one payload object")
+            payload = args[0]
+            if len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False)) > s.MAX_PAYLOAD_BYTES:
+                raise CommandError("too_large", f"payloads must be under {s.MAX_PAYLOAD_BYTES} bytes")
+            model, handler = self.handlers[name]
+            parsed = s.parse(model, payload)
+            room = getattr(parsed, "room", None)
+            if room is not None and not conn.who.admits(room):
+                raise CommandError("forbidden", "your token is for another room")
+            ack = {"ok": True, **await handler(conn, parsed)}
+        except CommandError as e:
+            result = e.code
+            ack = {"ok": False, "error": e.to_wire()}
+        except Exception:
+            result = "internal"
+            log.exception("handler failed", extra={"event": name})
+            ack = {"ok": False, "error": {"code": "internal", "message": "something went wrong on our side"}}
+        self.metrics.commands.labels(name, result).inc()
+        self.metrics.latency.labels(name).observe(time.perf_counter() - started)
+        return ack
+
+    def _simple(self, cls: type[c.Command]) -> Handler:
+        return self._command(lambda p: cls())
+
+    def _command(self, build: Callable[[Any], c.Command]) -> Handler:
+        async def run(conn: Conn, p: Any) -> dict[str, Any]:
+            outcome = await self.service.execute(p.room, conn.actor(), build(p))
+            if outcome.refusal is not None:
+                raise outcome.refusal
+            return dict(outcome.reply)
+        return run
+
+    def _not_yet(self, what: str) -> Handler:
+        async def run(conn: Conn, p: Any) -> dict[str, Any]:
+            raise CommandError("unavailable", f"{what} is not available on this server yet")
+        return run
+
+    # -- handlers with more to do than one command ----------------------------------------------
+
+    async def _join(self, conn: Conn, p: s.JoinPayload) -> dict[str, Any]:
+        room, sid, pid = p.room, conn.sid, conn.who.sub
+        self.fanout.begin_join(room, sid)
+        previous = self.people.get((room, pid))
+        self.people[(room, pid)] = sid
+        try:
+            result = await self.service.join(room, conn.actor(), p.since)
+        except BaseException:
+            self.fanout.cancel_join(room, sid)
+            if previous is not None and previous != sid and previous in self.conns:
+                self.people[(room, pid)] = previous
+            elif self.people.get((room, pid)) == sid and room not in conn.rooms:
+                del self.people[(room, pid)]
+            raise
+        if result.outcome.refusal is not None:
+            self.fanout.cancel_join(room, sid)
+            conn.waiting.add(room)  # in the lobby: lobby.admitted / denied reach this socket
+            raise result.outcome.refusal
+        conn.waiting.discard(room)
+        conn.rooms.add(room)
+        if is_staff(conn.who.role, result.snapshot["kind"]):
+            conn.staff_in.add(room)
+        self.fanout.finish_join(room, sid, result.seq)
+        # The ack goes out when this handler returns; the events held for this client
+        # follow it, so the client sees its snapshot first.
+        asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.fanout.activate(room, sid)))
+        ack: dict[str, Any] = {"room": result.snapshot, "you": result.outcome.reply["you"]}
+        if result.missed is not None:
+            ack["missed"] = result.missed
+        return ack
+
+    async def _leave(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
+        if p.room not in conn.rooms and p.room not in conn.waiting:
+            raise CommandError("not_joined", "you have not joined this room")
+        await self.service.execute(p.room, conn.actor(), c.Leave())
+        self._forget(conn, p.room)
+        return {}
+
+    async def _chat(self, conn: Conn, p: s.ChatSend) -> dict[str, Any]:
+        if p.room not in conn.rooms:
+            raise CommandError("not_joined", "you have not joined this room")
+        event = await self.service.chat(p.room, conn.actor(), p.text, p.client_id, p.reply_to)
+        return {"event": event}
+
+    async def _delete(self, conn: Conn, p: s.ChatDeletePayload) -> dict[str, Any]:
+        await self.service.delete_message(p.room, conn.actor(), p.seq)
+        return {}
+
+    async def _duty(self, conn: Conn, p: s.DutyPayload) -> dict[str, Any]:
+        if conn.who.role != "responder":
+            raise CommandError("forbidden", "only responders go on duty")
+        raise CommandError("unavailable", "on-call duty is not available on this server yet")
+
+    def _forget(self, conn: Conn, room: str) -> None:
+        conn.rooms.discard(room)
+        conn.waiting.discard(room)
+        conn.staff_in.discard(room)
+        self.fanout.unsubscribe(room, conn.sid)
+        if self.people.get((room, conn.who.sub)) == conn.sid:
+            del self.people[(room, conn.who.sub)]
+
+    def _room_ended(self, room: str, sids: set[str]) -> None:
+        for sid in sids:
+            conn = self.conns.get(sid)
+            if conn is not None:
+                self._forget(conn, room)
+
+    async def _fetch(self, room: str, seq: int) -> list[dict[str, Any]] | None:
+        events = await self.service.store.events_after(room, seq)
+        return None if events is None else [e.to_wire() for e in events]
+
+    # -- sending (the fan-out's Sender, and private notices) ------------------------------------
+
+    def send(self, sids: Iterable[str], event: str, data: Any) -> int:
+        """Encode once, then put the packet straight on each socket's queue.
+
+        python-socketio's own room emit makes one task per recipient; going to the
+        Engine.IO socket queues directly keeps delivery synchronous (so it cannot
+        reorder) and several times cheaper.
+        """
+        pkt = self.sio.packet_class(sio_packet.EVENT, namespace="/", data=[event, data])
+        eio_pkt = engineio.packet.Packet(engineio.packet.MESSAGE, pkt.encode())
+        manager = self.sio.manager
+        sockets = self.sio.eio.sockets
+        n = 0
+        for sid in sids:
+            eio_sid = manager.eio_sid_from_sid(sid, "/")
+            sock = sockets.get(eio_sid) if eio_sid is not None else None
+            if sock is None or sock.closed:
+                continue
+            sock.queue.put_nowait(eio_pkt)
+            n += 1
+        return n
+
+    def deliver_notice(self, notice: Notice) -> None:
+        to = notice.to
+        if to.kind == "participant":
+            sid = self.people.get((to.room, to.participant))
+            if to.conn:
+                worker, _, sid_part = to.conn.partition(":")
+                sid = sid_part if worker == self.worker_id else None
+            if sid is None or sid not in self.conns:
+                return
+            self.send((sid,), notice.event, dict(notice.data))
+            if notice.event == "removed":
+                self._forget(self.conns[sid], to.room)
+            elif notice.event == "lobby.denied":
+                self.conns[sid].waiting.discard(to.room)
+            return
+        if to.kind == "facilitators":
+            sids = [sid for sid in self.fanout.subscribers(to.room)
+                    if (conn := self.conns.get(sid)) is not None and to.room in conn.staff_in]
+        elif to.kind == "staff":
+            sids = [sid for sid, conn in self.conns.items() if conn.who.role in ("responder", "facilitator")]
+        else:
+            sids = []  # on-duty responders arrive with the on-call issue
+        self.send(sids, notice.event, dict(notice.data))

@@ -1,0 +1,265 @@
+"""The service: load state, apply the core, commit atomically, publish.
+
+This is the one place that does it, for the socket gateway, the admin API and the
+timers alike. It holds no room state of its own: everything is in the store, so any
+number of workers can run it side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from moderation.pipeline import Pipeline
+
+from moderation.verdict import MessageContext
+
+from .clock import Clock
+from .core import commands as c
+from .core import rules
+from .core.errors import CommandError
+from .core.model import RECENT_CHAT, Event, Notice, RoomState, Settings, Target, valid_room_id
+from .core.outcome import Outcome
+from .core.room import is_staff
+from .store import Store, StoreUnavailable
+
+log = logging.getLogger("circles.service")
+
+# Optimistic commits retry on a version clash; a room busy enough to lose this many
+# races in a row answers `conflict` rather than spin.
+COMMIT_ATTEMPTS: Final = 20
+
+
+class Publisher(Protocol):
+    """Delivers committed events and private notices to every worker's clients."""
+
+    async def publish(self, room_id: str, events: Sequence[Event], notices: Sequence[Notice]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Helpline:
+    name: str
+    phone: str
+    hours: str = ""
+
+
+@dataclass(frozen=True)
+class CrisisSupport:
+    """Where a person in crisis is pointed (contract §8)."""
+
+    oncall_room: str | None
+    helplines: tuple[Helpline, ...]
+
+    def offer(self, room: str) -> dict[str, Any]:
+        return {"room": room, "oncall_room": self.oncall_room,
+                "helplines": [{"name": h.name, "phone": h.phone, "hours": h.hours} for h in self.helplines]}
+
+
+@dataclass
+class JoinResult:
+    outcome: Outcome
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    missed: list[dict[str, Any]] | None = None
+
+    @property
+    def seq(self) -> int:
+        return self.outcome.state.seq
+
+
+def _wire(events: Sequence[Event], deleted: set[int]) -> list[dict[str, Any]]:
+    """Events as clients get them; a deleted message keeps its place but not its text."""
+    out = []
+    for e in events:
+        d = e.to_wire()
+        if e.type == "chat.message" and e.seq in deleted:
+            d["data"] = {**d["data"], "text": "", "deleted": True}
+        out.append(d)
+    return out
+
+
+class RoomService:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        publisher: Publisher,
+        pipeline_for: Callable[[str], Pipeline],
+        crisis: CrisisSupport,
+        new_id: Callable[[], str] = lambda: secrets.token_hex(8),
+        on_deadline: Callable[[int | None], None] = lambda at: None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.publisher = publisher
+        self.pipeline_for = pipeline_for
+        self.crisis = crisis
+        self.new_id = new_id
+        self.on_deadline = on_deadline
+
+    # -- rooms ---------------------------------------------------------------------------
+
+    async def create_room(self, room_id: str, kind: str = "circle", title: str = "",
+                          settings: Mapping[str, Any] | None = None) -> RoomState:
+        if not valid_room_id(room_id):
+            raise CommandError("invalid", "room id must match ^[a-z0-9][a-z0-9-]{0,63}$")
+        changes = dict(settings or {})
+        if title:
+            changes["title"] = title
+        state = RoomState(id=room_id, kind=kind, settings=Settings().updated(changes),
+                          created_at=self.clock.now_ms())
+        if not await self._guard(self.store.create_room(state)):
+            raise CommandError("conflict", "a room with that id exists")
+        return state
+
+    async def load(self, room_id: str) -> RoomState:
+        state = await self._guard(self.store.load(room_id))
+        if state is None or state.ended:
+            raise CommandError("not_found", "no such room")
+        return state
+
+    async def _guard(self, aw: Any) -> Any:
+        try:
+            return await aw
+        except StoreUnavailable:
+            raise CommandError("unavailable", "the server cannot reach its store; try again shortly") from None
+
+    # -- the one path every change takes ---------------------------------------------------
+
+    async def execute(self, room_id: str, actor: c.Actor, command: c.Command,
+                      extra_notices: Callable[[Outcome], Sequence[Notice]] = lambda o: ()) -> Outcome:
+        for _ in range(COMMIT_ATTEMPTS):
+            state = await self.load(room_id)
+            outcome = rules.apply(state, actor, command, self.clock.now_ms())
+            if not outcome.changed:
+                return outcome
+            deadline = rules.next_deadline(outcome.state)
+            if await self._guard(self.store.commit(state.version, outcome, deadline)):
+                break
+        else:
+            raise CommandError("conflict", "the room is very busy; try again")
+        notices = (*outcome.notices, *extra_notices(outcome))
+        await self.publisher.publish(room_id, outcome.events, notices)
+        self.on_deadline(deadline)
+        if outcome.state.ended:
+            await self._guard(self.store.delete_room(room_id))
+        return outcome
+
+    async def tick(self, room_id: str) -> None:
+        try:
+            await self.execute(room_id, c.SYSTEM, c.Tick())
+        except CommandError as e:
+            if e.code != "not_found":
+                raise
+
+    # -- join --------------------------------------------------------------------------------
+
+    async def join(self, room_id: str, actor: c.Actor, since: int | None) -> JoinResult:
+        state = await self._guard(self.store.load(room_id))
+        if state is None or state.ended:
+            if actor.role != "facilitator":
+                raise CommandError("not_found", "no such room")
+            try:
+                await self.create_room(room_id)
+            except CommandError as e:
+                if e.code != "conflict":  # another worker made it first: fine
+                    raise
+        kind = state.kind if state is not None else "circle"
+
+        def extra(o: Outcome) -> Sequence[Notice]:
+            return self._oncall_offer(o, actor) if kind == "oncall" and actor.role == "member" else ()
+
+        outcome = await self.execute(room_id, actor, c.Join(), extra)
+        result = JoinResult(outcome)
+        if outcome.refusal is not None:
+            return result
+        st = outcome.state
+        upto = st.seq
+        recent = [e for e in await self._guard(self.store.recent_chat(room_id, RECENT_CHAT))
+                  if e.seq <= upto and e.seq not in st.deleted]
+        result.snapshot = rules.snapshot(st, actor.role, _wire(recent, st.deleted))
+        if since is not None:
+            missed = await self._guard(self.store.events_after(room_id, since)) if since < upto else []
+            if missed is None or since > upto:
+                result.snapshot["reset"] = True
+            else:
+                result.missed = _wire([e for e in missed if e.seq <= upto], st.deleted)
+        return result
+
+    def _oncall_offer(self, outcome: Outcome, actor: c.Actor) -> Sequence[Notice]:
+        if outcome.refusal is not None or actor.id is None:
+            return ()
+        room = outcome.state.id
+        return (Notice("crisis.offer", Target("participant", room, actor.id), self.crisis.offer(room)),)
+
+    # -- chat ----------------------------------------------------------------------------------
+
+    async def chat(self, room_id: str, actor: c.Actor, text: str, client_id: str | None,
+                   reply_to: int | None) -> dict[str, Any]:
+        """Moderate, then commit a message. Returns the event as clients see it."""
+        assert actor.id is not None
+        state = await self.load(room_id)
+        if client_id is not None:
+            first = await self._first_try(state, actor.id, client_id)
+            if first is not None:
+                return first
+        if actor.id not in state.participants:
+            raise CommandError("not_joined", "you have not joined this room")
+        verdict = await self.pipeline_for(room_id).run(MessageContext(
+            room=room_id, room_kind=state.kind, sender_id=actor.id, sender_role=actor.role,
+            text=text, now_ms=self.clock.now_ms(), slow_mode_seconds=state.settings.slow_mode_seconds))
+        cmd = c.Chat(
+            text=verdict.text if verdict.text is not None else text,
+            msg_id=self.new_id(), client_id=client_id, reply_to=reply_to,
+            action=verdict.action.value, reason=verdict.reason,
+            alerts=tuple(c.ModerationAlert(a.kind, a.detail) for a in verdict.alerts),
+        )
+        crisis = verdict.crisis
+        outcome = await self.execute(room_id, actor, cmd,
+                                     lambda o: self._crisis_notices(o, actor) if crisis else ())
+        if outcome.refusal is not None:
+            raise outcome.refusal
+        if "duplicate_of" in outcome.reply:
+            first = await self._first_try(outcome.state, actor.id, client_id or "")
+            if first is not None:
+                return first
+        return outcome.events[0].to_wire()
+
+    async def _first_try(self, state: RoomState, pid: str, client_id: str) -> dict[str, Any] | None:
+        """The event a retried ``client_id`` made the first time, or a refusal."""
+        seq = state.client_ids.get(f"{pid}\x00{client_id}")
+        if seq is None:
+            return None
+        if seq <= 0:
+            # Held or blocked the first time: say so again, do not run moderation twice.
+            raise CommandError("held" if seq == 0 else "blocked", "your message was not posted")
+        events = await self._guard(self.store.events_after(state.id, seq - 1)) or []
+        for e in events:
+            if e.seq == seq:
+                return _wire([e], state.deleted)[0]
+        raise CommandError("conflict", "that message is too old to look up")
+
+    def _crisis_notices(self, outcome: Outcome, actor: c.Actor) -> Sequence[Notice]:
+        """Crisis language never blocks; it leads somewhere (contract §8)."""
+        if actor.id is None:
+            return ()
+        room = outcome.state.id
+        return (
+            Notice("crisis.offer", Target("participant", room, actor.id), self.crisis.offer(room)),
+            Notice("oncall.page", Target("on_duty"), {
+                "room": room, "participant_id": actor.id, "waiting_since": self.clock.now_ms(),
+                "tier": 1, "reason": "crisis_detected"}),
+        )
+
+    # -- chat.delete needs the log to know the seq is a message -------------------------------
+
+    async def delete_message(self, room_id: str, actor: c.Actor, seq: int) -> Outcome:
+        state = await self.load(room_id)
+        if not (actor.is_system or is_staff(actor.role, state.kind)):
+            raise CommandError("forbidden", "only a facilitator of this room may do that")
+        events = await self._guard(self.store.events_after(room_id, seq - 1)) or []
+        if not any(e.seq == seq and e.type == "chat.message" for e in events):
+            raise CommandError("not_found", "no message with that seq in the retained log")
+        return await self.execute(room_id, actor, c.ChatDelete(seq=seq))

@@ -1,0 +1,61 @@
+"""The store protocol: one small interface, two implementations (memory, Redis).
+
+A commit is atomic: the new state, the events it appended to the room log, its audit
+entries and the room's next timer deadline are written together, and only if the
+stored state still has the version the transition started from. That is what makes
+``seq`` unique and timers fire once when many workers share one store.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..core.model import AuditEntry, Event, RoomState
+from ..core.outcome import Outcome
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached now; callers answer ``unavailable`` and retry later."""
+
+
+class Store(Protocol):
+    async def create_room(self, state: RoomState, deadline: int | None = None) -> bool:
+        """Store a new room; False if a room with that id exists already."""
+        ...
+
+    async def load(self, room_id: str) -> RoomState | None: ...
+
+    async def commit(self, expected_version: int, outcome: Outcome, deadline: int | None) -> bool:
+        """Write ``outcome`` if the stored version is still ``expected_version``."""
+        ...
+
+    async def events_after(self, room_id: str, seq: int) -> list[Event] | None:
+        """Every logged event with a seq above ``seq``, in order; None if ``seq`` is
+        older than the retained log (the caller then sends a reset snapshot)."""
+        ...
+
+    async def recent_chat(self, room_id: str, limit: int) -> list[Event]:
+        """The last ``limit`` chat messages in the retained log, oldest first."""
+        ...
+
+    async def delete_room(self, room_id: str) -> None:
+        """Forget everything of a room but its audit entries."""
+        ...
+
+    async def room_ids(self) -> list[str]: ...
+
+    async def due_rooms(self, now: int, limit: int = 100) -> list[str]:
+        """Rooms whose next deadline has come."""
+        ...
+
+    async def next_due(self) -> int | None:
+        """The earliest deadline of any room, or None."""
+        ...
+
+    async def audit(self, room: str | None, since: int | None, limit: int = 1000) -> list[AuditEntry]: ...
+
+    async def ping(self) -> None:
+        """Raise ``StoreUnavailable`` if the store cannot be reached."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,233 @@
+"""The pure core: membership, chat, ordering, moderation controls. No IO, no asyncio."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from server.core import commands as c
+from server.core.errors import CommandError
+from server.core.model import RoomState, Settings
+from server.core.rules import apply, snapshot
+
+T0 = 1_700_000_000_000
+FAC = c.Actor("fac", "Asha", "facilitator", "w:f")
+ANA = c.Actor("ana", "Ana", "member", "w:a")
+BEN = c.Actor("ben", "Ben", "member", "w:b")
+RES = c.Actor("res", "Ravi", "responder", "w:r")
+
+
+def room(**settings: object) -> RoomState:
+    return RoomState(id="circle-1", kind="circle", settings=Settings().updated(settings), created_at=T0)
+
+
+def run(state: RoomState, actor: c.Actor, cmd: c.Command, now: int = T0):  # type: ignore[no-untyped-def]
+    return apply(state, actor, cmd, now)
+
+
+def joined(*actors: c.Actor, **settings: object) -> RoomState:
+    s = room(**settings)
+    for a in actors:
+        s = run(s, a, c.Join()).state
+    return s
+
+
+def test_join_appends_events_with_rising_seq() -> None:
+    s = room()
+    seqs = []
+    for a in (FAC, ANA, BEN):
+        o = run(s, a, c.Join())
+        s = o.state
+        assert [e.type for e in o.events] == ["participant.joined"]
+        seqs.append(o.events[0].seq)
+    assert seqs == [1, 2, 3]
+    assert list(s.participants) == ["fac", "ana", "ben"]
+
+
+def test_refused_command_leaves_state_unchanged() -> None:
+    s = joined(FAC, ANA)
+    before = json.dumps(s.to_dict(), sort_keys=True)
+    with pytest.raises(CommandError) as e:
+        run(s, ANA, c.FloorRevoke())
+    assert e.value.code == "forbidden"
+    with pytest.raises(CommandError) as e:
+        run(s, BEN, c.HandRaise())
+    assert e.value.code == "not_joined"
+    assert json.dumps(s.to_dict(), sort_keys=True) == before
+
+
+def test_chat_message_and_idempotent_client_id() -> None:
+    s = joined(ANA, BEN)
+    o = run(s, ANA, c.Chat(text="hello", msg_id="m1", client_id="k1"))
+    assert o.events[0].type == "chat.message"
+    assert o.events[0].data == {"id": "m1", "from": "ana", "text": "hello", "redacted": False, "reply_to": None}
+    again = run(o.state, ANA, c.Chat(text="hello", msg_id="m2", client_id="k1"))
+    assert again.events == ()
+    assert again.reply["duplicate_of"] == o.events[0].seq
+    # The same client_id from another person is another message.
+    other = run(o.state, BEN, c.Chat(text="hi", msg_id="m3", client_id="k1"))
+    assert len(other.events) == 1
+
+
+def test_chat_modes_and_muted() -> None:
+    s = joined(FAC, ANA, chat="facilitators")
+    with pytest.raises(CommandError) as e:
+        run(s, ANA, c.Chat(text="x", msg_id="m"))
+    assert e.value.code == "forbidden"
+    assert run(s, FAC, c.Chat(text="x", msg_id="m")).events
+    s = run(joined(FAC, ANA), FAC, c.Mute("ana", True)).state
+    with pytest.raises(CommandError) as e:
+        run(s, ANA, c.Chat(text="x", msg_id="m"))
+    assert e.value.code == "muted"
+
+
+def test_held_message_is_not_logged_until_approved() -> None:
+    s = joined(FAC, ANA)
+    o = run(s, ANA, c.Chat(text="see example.org", msg_id="h1", client_id="k", action="hold", reason="link"))
+    assert o.events == ()
+    assert o.refusal is not None and o.refusal.code == "held"
+    assert [n.event for n in o.notices] == ["chat.held"]
+    assert o.notices[0].data["text"] == "see example.org"
+    assert all("example.org" not in str(a) for a in o.audit)
+    s = o.state
+    approved = run(s, FAC, c.ChatReview(id="h1", approve=True))
+    assert [e.type for e in approved.events] == ["chat.message"]
+    assert approved.events[0].actor == "ana"
+    rejected = run(s, FAC, c.ChatReview(id="h1", approve=False))
+    assert rejected.events == () and "h1" not in rejected.state.held
+
+
+def test_lobby_admit_and_deny() -> None:
+    s = joined(FAC, lobby=True)
+    o = run(s, ANA, c.Join())
+    assert o.refusal is not None and o.refusal.code == "lobby"
+    assert [n.event for n in o.notices] == ["lobby.waiting"]
+    assert "ana" in o.state.lobby and "ana" not in o.state.participants
+    admitted = run(o.state, FAC, c.LobbyAdmit("ana"))
+    assert [n.event for n in admitted.notices] == ["lobby.admitted"]
+    inside = run(admitted.state, ANA, c.Join())
+    assert inside.refusal is None and "ana" in inside.state.participants
+    denied = run(o.state, FAC, c.LobbyDeny("ana"))
+    assert [n.event for n in denied.notices] == ["lobby.denied"]
+    assert "ana" not in denied.state.lobby
+
+
+def test_facilitator_is_never_held_back() -> None:
+    s = joined(ANA, max_participants=1)
+    s = run(s, c.SYSTEM, c.ChangeSettings({"lobby": True, "locked": True})).state
+    o = run(s, FAC, c.Join())
+    assert o.refusal is None and "fac" in o.state.participants
+
+
+def test_locked_and_full() -> None:
+    with pytest.raises(CommandError) as e:
+        run(joined(FAC, locked=True), ANA, c.Join())
+    assert e.value.code == "locked"
+    with pytest.raises(CommandError) as e:
+        run(joined(ANA, max_participants=1), BEN, c.Join())
+    assert e.value.code == "full"
+
+
+def test_ban_sticks_and_kick_goes_through_lobby() -> None:
+    s = joined(FAC, ANA, BEN)
+    banned = run(s, FAC, c.Remove("ana", ban=True, reason="disruptive"))
+    assert banned.events[-1].data == {"participant_id": "ana", "reason": "banned"}
+    assert [n.event for n in banned.notices] == ["removed"]
+    with pytest.raises(CommandError) as e:
+        run(banned.state, c.Actor("ana", "Ana again", "member", "w:x"), c.Join())
+    assert e.value.code == "banned"
+    kicked = run(s, FAC, c.Remove("ben"))
+    back = run(kicked.state, BEN, c.Join())
+    assert back.refusal is not None and back.refusal.code == "lobby"
+
+
+def test_replacing_connection_and_late_disconnect() -> None:
+    s = joined(ANA)
+    phone = c.Actor("ana", "Ana", "member", "w:phone")
+    o = run(s, phone, c.Join())
+    assert [n.event for n in o.notices] == ["removed"]
+    assert o.notices[0].to.conn == "w:a"
+    # The old connection's disconnect arrives late: the new one stays connected.
+    late = run(o.state, ANA, c.Disconnect())
+    assert late.state.participants["ana"].connected
+
+
+def test_disconnect_then_grace_expiry() -> None:
+    s = joined(ANA, BEN, reconnect_grace_seconds=30)
+    s = run(s, ANA, c.HandRaise()).state
+    assert s.floor is not None and s.floor.participant_id == "ana"
+    s = run(s, ANA, c.Disconnect(), T0 + 1000).state
+    assert s.floor is not None and s.floor.participant_id == "ana"
+    assert not s.participants["ana"].connected
+    early = run(s, c.SYSTEM, c.Tick(), T0 + 30_999)
+    assert not early.changed
+    late = run(s, c.SYSTEM, c.Tick(), T0 + 31_000)
+    types = [e.type for e in late.events]
+    assert types == ["floor.released", "participant.left"]
+    assert late.events[1].data["reason"] == "disconnected"
+    assert "ana" not in late.state.participants and late.state.floor is None
+
+
+def test_reconnect_within_grace_keeps_floor() -> None:
+    s = joined(ANA, BEN)
+    s = run(s, ANA, c.HandRaise()).state
+    s = run(s, ANA, c.Disconnect(), T0 + 1000).state
+    back = run(s, c.Actor("ana", "Ana", "member", "w:new"), c.Join(), T0 + 5000)
+    assert back.state.floor is not None and back.state.floor.participant_id == "ana"
+    assert back.state.participants["ana"].connected
+    assert [e.type for e in back.events] == ["participant.updated"]
+
+
+def test_end_room_refuses_everything_after() -> None:
+    s = joined(FAC, ANA)
+    o = run(s, FAC, c.EndRoom())
+    assert [e.type for e in o.events] == ["room.ended"]
+    with pytest.raises(CommandError) as e:
+        run(o.state, ANA, c.Chat(text="x", msg_id="m"))
+    assert e.value.code == "not_found"
+
+
+def test_audit_entries_never_hold_text() -> None:
+    s = joined(FAC, ANA)
+    o = run(s, ANA, c.Chat(text="my number is secret", msg_id="m", action="block", reason="blocked_term",
+                           alerts=(c.ModerationAlert("blocked", "blocked term"),)))
+    assert o.refusal is not None and o.refusal.code == "blocked"
+    assert o.audit and all("secret" not in json.dumps(a.to_wire()) for a in o.audit)
+
+
+def test_snapshot_shows_lobby_only_to_staff() -> None:
+    s = run(joined(FAC, lobby=True), ANA, c.Join()).state
+    assert "lobby" in snapshot(s, "facilitator", [])
+    assert "lobby" not in snapshot(s, "member", [])
+    assert "lobby" not in snapshot(s, "responder", [])
+
+
+def test_responder_is_staff_only_in_oncall_rooms() -> None:
+    s = joined(RES, ANA)
+    with pytest.raises(CommandError) as e:
+        run(s, RES, c.FloorRevoke())
+    assert e.value.code == "forbidden"
+    oncall = RoomState(id="oncall", kind="oncall", settings=Settings(), created_at=T0)
+    for a in (RES, ANA):
+        oncall = run(oncall, a, c.Join()).state
+    assert run(oncall, RES, c.Mute("ana", True)).events
+
+
+def test_state_roundtrips_through_json() -> None:
+    s = joined(FAC, ANA, BEN)
+    s = run(s, ANA, c.HandRaise()).state
+    s = run(s, BEN, c.HandRaise()).state
+    s = run(s, BEN, c.Chat(text="x", msg_id="h", action="hold", client_id="q")).state
+    assert RoomState.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+
+
+def test_settings_validation() -> None:
+    s = joined(FAC)
+    for bad in ({"share_seconds": 5}, {"overrun": "explode"}, {"nope": 1}, {"lobby": "yes"}):
+        with pytest.raises(CommandError) as e:
+            run(s, FAC, c.ChangeSettings(bad))
+        assert e.value.code == "invalid"
+    o = run(s, FAC, c.ChangeSettings({"share_seconds": None}))
+    assert o.state.settings.share_seconds is None
+    assert o.events[0].type == "settings.changed"
