@@ -47,7 +47,7 @@ class LocalPublisher:
         for e in events:
             self.metrics.events.labels(e.type).inc()
         if events:
-            self.gateway.fanout.deliver(room_id, [e.to_wire() for e in events])
+            self.gateway.receive(room_id, [e.to_wire() for e in events])
         for n in notices:
             self.gateway.deliver_notice(n)
 

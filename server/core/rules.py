@@ -129,3 +129,14 @@ def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]]) -
         snap["lobby"] = [p.to_wire() for p in state.lobby.values()]
         snap["held"] = [h.to_wire(state.id) for h in state.held.values()]
     return snap
+
+
+def audible(state: RoomState) -> set[str]:
+    """Who may be heard now (contract §7): not muted, and holding the floor, or a
+    facilitator of the room, or anyone when the room's audio is open."""
+    holder = state.floor.participant_id if state.floor else None
+    return {
+        pid for pid, p in state.participants.items()
+        if p.connected and not p.muted
+        and (pid == holder or room.is_staff(p.role, state.kind) or state.settings.audio == "open")
+    }

@@ -25,6 +25,7 @@ from ..core.errors import CommandError
 from ..core.model import Notice
 from ..core.room import is_staff
 from ..fanout import Fanout
+from ..media.base import Media, NoMedia
 from ..metrics import Metrics
 from ..service import RoomService
 from ..tokens import Identity, TokenError, verify
@@ -82,8 +83,9 @@ Handler = Callable[[Conn, Any], Awaitable[dict[str, Any]]]
 
 class SocketGateway:
     def __init__(self, sio: socketio.AsyncServer, service: RoomService, secret: str, metrics: Metrics,
-                 worker_id: str) -> None:
+                 worker_id: str, media: Media | None = None) -> None:
         self.sio = sio
+        self.media: Media = media or NoMedia()
         self.service = service
         self.secret = secret
         self.metrics = metrics
@@ -121,8 +123,8 @@ class SocketGateway:
             "chat.review": (s.ChatReviewPayload, self._command(lambda p: c.ChatReview(p.id, p.approve))),
             "room.end": (s.RoomPayload, self._simple(c.EndRoom)),
             "oncall.duty": (s.DutyPayload, self._duty),
-            "rtc.offer": (s.RtcOffer, self._not_yet("audio")),
-            "rtc.close": (s.RoomPayload, self._not_yet("audio")),
+            "rtc.offer": (s.RtcOffer, self._rtc_offer),
+            "rtc.close": (s.RoomPayload, self._rtc_close),
         }
 
     # -- wiring -------------------------------------------------------------------------------
@@ -159,10 +161,8 @@ class SocketGateway:
             return
         self.metrics.connections.dec()
         actor = conn.actor()
-        for room in conn.rooms | conn.waiting:
-            self.fanout.unsubscribe(room, sid)
-            if self.people.get((room, conn.who.sub)) == sid:
-                del self.people[(room, conn.who.sub)]
+        for room in list(conn.rooms | conn.waiting):
+            self._forget(conn, room)
             try:
                 await self.service.execute(room, actor, c.Disconnect())
             except CommandError:
@@ -212,11 +212,6 @@ class SocketGateway:
             if outcome.refusal is not None:
                 raise outcome.refusal
             return dict(outcome.reply)
-        return run
-
-    def _not_yet(self, what: str) -> Handler:
-        async def run(conn: Conn, p: Any) -> dict[str, Any]:
-            raise CommandError("unavailable", f"{what} is not available on this server yet")
         return run
 
     # -- handlers with more to do than one command ----------------------------------------------
@@ -274,7 +269,23 @@ class SocketGateway:
             raise CommandError("forbidden", "only responders go on duty")
         raise CommandError("unavailable", "on-call duty is not available on this server yet")
 
+    async def _rtc_offer(self, conn: Conn, p: s.RtcOffer) -> dict[str, Any]:
+        if p.room not in conn.rooms:
+            raise CommandError("not_joined", "join the room before starting audio")
+        return await self.media.offer(p.room, conn.who.sub, p.sdp, p.type)
+
+    async def _rtc_close(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
+        await self.media.close(p.room, conn.who.sub)
+        return {}
+
+    def receive(self, room: str, events: list[dict[str, Any]]) -> None:
+        """Committed events of a room, from whichever worker committed them."""
+        self.fanout.deliver(room, events)
+        self.media.on_events(room, events)
+
     def _forget(self, conn: Conn, room: str) -> None:
+        if room in conn.rooms:
+            asyncio.ensure_future(self.media.close(room, conn.who.sub))
         conn.rooms.discard(room)
         conn.waiting.discard(room)
         conn.staff_in.discard(room)

@@ -1,0 +1,1 @@
+"""Live audio (aiortc): peer connections and per-room mixers, gated by the core's floor."""
