@@ -17,6 +17,7 @@ from typing import Any
 
 import socketio
 from aiohttp import web
+
 from moderation.pipeline import Pipeline, build_pipeline
 
 from .clock import Clock, SystemClock
@@ -27,12 +28,17 @@ from .gateway import http, keys
 from .gateway.schemas import MAX_PAYLOAD_BYTES
 from .gateway.socket import SocketGateway
 from .metrics import Metrics
+from .pager import WebhookPager
 from .scheduler import Scheduler
 from .service import RoomService
 from .store import Store
 from .store.memory import MemoryStore
+from .tokens import mint
 
 log = logging.getLogger("circles.app")
+
+# A crisis offer carries a token to the on-call room; long enough to use it tonight.
+ONCALL_TOKEN_TTL = 6 * 3600
 
 
 class LocalPublisher:
@@ -44,8 +50,6 @@ class LocalPublisher:
 
     async def publish(self, room_id: str, events: Sequence[Event], notices: Sequence[Notice]) -> None:
         assert self.gateway is not None
-        for e in events:
-            self.metrics.events.labels(e.type).inc()
         if events:
             self.gateway.receive(room_id, [e.to_wire() for e in events])
         for n in notices:
@@ -90,8 +94,14 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     publisher = LocalPublisher(metrics)
     pipeline_for, pipelines = _pipelines(config)
     scheduler_ref: list[Scheduler] = []
+    pager = WebhookPager(config.oncall.webhook_url, config.oncall.webhook_secret)
+
+    def oncall_token(sub: str, name: str, room: str, role: str) -> str:
+        return mint(config.secret, sub=sub, name=name, role=role, room=room, ttl=ONCALL_TOKEN_TTL)[0]
+
     service = RoomService(store, clock, publisher, pipeline_for, config.crisis_support(),
-                          on_deadline=lambda at: scheduler_ref[0].poke() if at is not None and scheduler_ref else None)
+                          on_deadline=lambda at: scheduler_ref[0].poke() if at is not None and scheduler_ref else None,
+                          observe=metrics.observe, page_webhook=pager.page, mint_token=oncall_token)
     gateway = SocketGateway(sio, service, config.secret, metrics, worker_id)
     publisher.gateway = gateway
     gateway.register()
@@ -121,6 +131,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
         yield
         for p in pipelines:
             await p.close()
+        await pager.close()
         await store.close()
 
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from .core.outcome import Outcome
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -15,6 +17,20 @@ class Metrics:
         self.deliveries = Counter("circles_deliveries_total", "room.event packets sent to clients", registry=r)
         self.commands = Counter("circles_commands_total", "Client commands answered", ["event", "result"],
                                 registry=r)
+        self.answered = Histogram("circles_oncall_answer_seconds", "Time from joining an on-call room to a responder",
+                                  buckets=(1, 5, 10, 20, 30, 60, 90, 120, 300, 600), registry=r)
+        self.pages = Counter("circles_oncall_pages_total", "On-call pages sent", ["tier", "reason"], registry=r)
+        self.waiting = Gauge("circles_oncall_waiting", "Members waiting for a responder now", registry=r)
         self.latency = Histogram("circles_command_seconds", "Time to answer a client command", ["event"],
                                  buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
                                  registry=r)
+
+    def observe(self, outcome: Outcome) -> None:
+        """Count what one committed transition did."""
+        for e in outcome.events:
+            self.events.labels(e.type).inc()
+            if e.type == "oncall.answered":
+                self.answered.observe(e.data["waited_ms"] / 1000)
+        for n in outcome.notices:
+            if n.event == "oncall.page":
+                self.pages.labels(str(n.data["tier"]), n.data["reason"]).inc()

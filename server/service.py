@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from moderation.pipeline import Pipeline
-
 from moderation.verdict import MessageContext
 
 from .clock import Clock
@@ -90,6 +89,9 @@ class RoomService:
         crisis: CrisisSupport,
         new_id: Callable[[], str] = lambda: secrets.token_hex(8),
         on_deadline: Callable[[int | None], None] = lambda at: None,
+        observe: Callable[[Outcome], None] = lambda o: None,
+        page_webhook: Callable[[Mapping[str, Any]], None] = lambda data: None,
+        mint_token: Callable[[str, str, str, str], str] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -98,6 +100,11 @@ class RoomService:
         self.crisis = crisis
         self.new_id = new_id
         self.on_deadline = on_deadline
+        self.observe = observe
+        self.page_webhook = page_webhook
+        # Mints a short-lived token to the on-call room for the crisis offer, so that a
+        # member whose token is for their circle can go there in one tap.
+        self.mint_token = mint_token
 
     # -- rooms ---------------------------------------------------------------------------
 
@@ -140,8 +147,14 @@ class RoomService:
                 break
         else:
             raise CommandError("conflict", "the room is very busy; try again")
-        notices = (*outcome.notices, *extra_notices(outcome))
+        notices = []
+        for n in (*outcome.notices, *extra_notices(outcome)):
+            if n.to.kind == "webhook":
+                self.page_webhook(n.data)
+            else:
+                notices.append(n)
         await self.publisher.publish(room_id, outcome.events, notices)
+        self.observe(outcome)
         self.on_deadline(deadline)
         if outcome.state.ended:
             await self._guard(self.store.delete_room(room_id))
@@ -188,11 +201,73 @@ class RoomService:
                 result.missed = _wire([e for e in missed if e.seq <= upto], st.deleted)
         return result
 
+    def _offer(self, room: str, actor: c.Actor) -> dict[str, Any]:
+        offer = self.crisis.offer(room)
+        oncall = self.crisis.oncall_room
+        if oncall and oncall != room and self.mint_token is not None and actor.id is not None:
+            offer["oncall_token"] = self.mint_token(actor.id, actor.name, oncall, "member")
+        return offer
+
     def _oncall_offer(self, outcome: Outcome, actor: c.Actor) -> Sequence[Notice]:
         if outcome.refusal is not None or actor.id is None:
             return ()
         room = outcome.state.id
-        return (Notice("crisis.offer", Target("participant", room, actor.id), self.crisis.offer(room)),)
+        offer = {**self.crisis.offer(room), "oncall_room": room}
+        return (Notice("crisis.offer", Target("participant", room, actor.id), offer),)
+
+    async def open_private(self, room_id: str, actor: c.Actor, participant: str) -> dict[str, Any]:
+        """A responder takes a member from an on-call room into a private 1:1 room.
+
+        The member stays a participant of the room they came from (their place, and
+        any circle they are in, are kept); both get ``oncall.moved`` with a token.
+        """
+        state = await self.load(room_id)
+        if state.kind != "oncall" or not is_staff(actor.role, state.kind) or actor.id is None:
+            raise CommandError("forbidden", "only a responder in an on-call room may open a private room")
+        if actor.id not in state.participants:
+            raise CommandError("not_joined", "you have not joined this room")
+        member = state.participants.get(participant)
+        if member is None:
+            raise CommandError("not_found", "no such participant in the room")
+        private_id = f"private-{self.new_id()}"
+        settings = Settings(title="Private conversation", locked=True, audio="open", share_seconds=None)
+        private = RoomState(id=private_id, kind="oncall", settings=settings, created_at=self.clock.now_ms(),
+                            admitted={participant}, parent=room_id)
+        await self._guard(self.store.create_room(private))
+        notices = []
+        for who, role in ((participant, member.role), (actor.id, actor.role)):
+            data: dict[str, Any] = {"from_room": room_id, "room": private_id}
+            if self.mint_token is not None:
+                data["token"] = self.mint_token(who, state.participants[who].name if who in state.participants
+                                                else actor.name, private_id, role)
+            notices.append(Notice("oncall.moved", Target("participant", room_id, who), data))
+        await self.publisher.publish(room_id, (), notices)
+        return {"room": private_id}
+
+    async def close_private(self, room_id: str, actor: c.Actor) -> dict[str, Any]:
+        """End a private 1:1 room and send its member back where they came from."""
+        state = await self.load(room_id)
+        if state.parent is None:
+            raise CommandError("invalid", "this is not a private on-call room")
+        members = [p.id for p in state.participants.values() if p.role == "member"]
+        await self.execute(room_id, actor, c.EndRoom())
+        notices = [Notice("oncall.returned", Target("participant", state.parent, pid), {"room": state.parent})
+                   for pid in members]
+        await self.publisher.publish(state.parent, (), notices)
+        return {"room": state.parent}
+
+    async def waiting(self) -> list[dict[str, Any]]:
+        """Everyone waiting in an on-call room, oldest first: ids and times only."""
+        out = []
+        now = self.clock.now_ms()
+        for rid in await self._guard(self.store.room_ids()):
+            state = await self._guard(self.store.load(rid))
+            if state is None or state.kind != "oncall" or state.ended:
+                continue
+            for pid, w in state.waiting.items():
+                out.append({"room": rid, "participant": pid, "since": w.since, "waited_ms": now - w.since,
+                            "escalated": w.escalated})
+        return sorted(out, key=lambda x: x["since"])
 
     # -- chat ----------------------------------------------------------------------------------
 
@@ -247,7 +322,7 @@ class RoomService:
             return ()
         room = outcome.state.id
         return (
-            Notice("crisis.offer", Target("participant", room, actor.id), self.crisis.offer(room)),
+            Notice("crisis.offer", Target("participant", room, actor.id), self._offer(room, actor)),
             Notice("oncall.page", Target("on_duty"), {
                 "room": room, "participant_id": actor.id, "waiting_since": self.clock.now_ms(),
                 "tier": 1, "reason": "crisis_detected"}),

@@ -195,7 +195,7 @@ class Event:
         return cls(room=d["room"], seq=d["seq"], type=d["type"], at=d["at"], actor=d["actor"], data=d["data"])
 
 
-TargetKind = Literal["participant", "facilitators", "on_duty", "staff"]
+TargetKind = Literal["participant", "facilitators", "on_duty", "staff", "webhook"]
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,8 @@ class Target:
 
     ``participant``: one person of a room; ``facilitators``: the room's facilitators
     (responders too in an on-call room); ``on_duty``: every on-duty responder; ``staff``:
-    every connected responder and facilitator (tier-2 pages).
+    every connected responder and facilitator (tier-2 pages); ``webhook``: the
+    deployment's on-call webhook, called by the worker that committed the escalation.
     """
 
     kind: TargetKind
@@ -238,6 +239,14 @@ class AuditEntry:
         return dataclasses.asdict(self)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """A member in an on-call room whom no responder has answered yet."""
+
+    since: int
+    escalated: bool = False
+
+
 @dataclass
 class RoomState:
     """Everything the rules need to know about one room.
@@ -264,6 +273,10 @@ class RoomState:
     held: dict[str, HeldMessage] = field(default_factory=dict)
     deleted: set[int] = field(default_factory=set)
     client_ids: dict[str, int] = field(default_factory=dict)
+    # On-call rooms: members waiting for a responder (participant id -> since when).
+    waiting: dict[str, Waiting] = field(default_factory=dict)
+    # A private 1:1 room remembers the on-call room it was opened from.
+    parent: str | None = None
     ended: bool = False
 
     def __post_init__(self) -> None:
@@ -282,7 +295,7 @@ class RoomState:
             participants=dict(self.participants), queue=list(self.queue), lobby=dict(self.lobby),
             admitted=set(self.admitted), banned=set(self.banned), kicked=set(self.kicked),
             held=dict(self.held),
-            deleted=set(self.deleted), client_ids=dict(self.client_ids),
+            deleted=set(self.deleted), client_ids=dict(self.client_ids), waiting=dict(self.waiting),
         )
 
     def connected_count(self) -> int:
@@ -304,6 +317,8 @@ class RoomState:
             "held": [dataclasses.asdict(h) for h in self.held.values()],
             "deleted": sorted(self.deleted),
             "client_ids": [[k, v] for k, v in self.client_ids.items()],
+            "waiting": {k: dataclasses.asdict(w) for k, w in self.waiting.items()},
+            "parent": self.parent,
             "ended": self.ended,
         }
 
@@ -322,5 +337,7 @@ class RoomState:
             held={h["id"]: HeldMessage(**h) for h in d["held"]},
             deleted=set(d["deleted"]),
             client_ids={k: v for k, v in d["client_ids"]},
+            waiting={k: Waiting(**w) for k, w in d.get("waiting", {}).items()},
+            parent=d.get("parent"),
             ended=d["ended"],
         )

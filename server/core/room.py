@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from . import commands as c
-from . import floor
+from . import floor, oncall
 from .errors import CommandError
 from .model import (
     CLIENT_IDS_KEPT,
@@ -38,7 +38,7 @@ def join(tx: Tx, cmd: c.Join) -> None:
         _rejoin(tx, existing)
         return
     if not staff:
-        if s.settings.locked:
+        if s.settings.locked and pid not in s.admitted:
             raise CommandError("locked", "the room is locked")
         if len(s.participants) >= s.settings.max_participants:
             raise CommandError("full", "the room is full")
@@ -52,6 +52,7 @@ def join(tx: Tx, cmd: c.Join) -> None:
     s.participants[pid] = p
     tx.emit("participant.joined", {"participant": p.to_wire()})
     tx.reply["you"] = p.to_wire()
+    oncall.on_join(tx, pid)
 
 
 def _rejoin(tx: Tx, p: Participant) -> None:
@@ -66,6 +67,7 @@ def _rejoin(tx: Tx, p: Participant) -> None:
     if not p.connected or new.name != p.name:
         tx.emit("participant.updated", {"participant": new.to_wire()})
     tx.reply["you"] = new.to_wire()
+    oncall.on_join(tx, p.id)
 
 
 def _wait_in_lobby(tx: Tx) -> None:
@@ -83,6 +85,7 @@ def _wait_in_lobby(tx: Tx) -> None:
 def _remove_participant(tx: Tx, pid: str, reason: str) -> None:
     s = tx.state
     floor.drop_from_turns(tx, pid, "left")
+    oncall.on_leave(tx, pid)
     del s.participants[pid]
     by_system = reason == "disconnected"
     tx.emit("participant.left", {"participant_id": pid, "reason": reason}, actor=None if by_system else True)

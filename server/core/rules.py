@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from . import commands as c
-from . import floor, room
+from . import floor, oncall, room
 from .errors import CommandError
 from .model import RoomState
 from .outcome import Outcome, Tx
@@ -94,6 +94,7 @@ def tick(tx: Tx) -> None:
     """Everything whose time has come: share warning and expiry, reconnect grace."""
     floor.floor_deadlines(tx)
     room.expire_grace(tx)
+    oncall.escalate(tx)
 
 
 def next_deadline(state: RoomState) -> int | None:
@@ -104,6 +105,7 @@ def next_deadline(state: RoomState) -> int | None:
         t for t in (
             floor.next_floor_deadline(state.floor, state.settings.warn_seconds),
             room.next_grace_deadline(state.participants, state.settings.reconnect_grace_seconds),
+            oncall.next_escalation(state.waiting, state.settings.escalate_after_seconds),
         ) if t is not None
     ]
     return min(times) if times else None

@@ -125,7 +125,8 @@ async def metrics(request: web.Request) -> web.Response:
     m = request.app[keys.METRICS]
     try:
         m.rooms.set(len(await request.app[keys.STORE].room_ids()))
-    except StoreUnavailable:
+        m.waiting.set(len(await request.app[keys.SERVICE].waiting()))
+    except (StoreUnavailable, CommandError):
         pass
     return web.Response(body=generate_latest(m.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -199,6 +200,11 @@ async def audit(request: web.Request) -> web.Response:
     return web.json_response([e.to_wire() for e in entries])
 
 
+async def oncall_waiting(request: web.Request) -> web.Response:
+    require_admin(request)
+    return web.json_response(await request.app[keys.SERVICE].waiting())
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
@@ -211,5 +217,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_delete("/api/rooms/{id}", delete_room)
     app.router.add_post("/api/tokens", create_token)
     app.router.add_get("/api/audit", audit)
+    app.router.add_get("/api/oncall", oncall_waiting)
     if WEB_DIR.is_dir():
         app.router.add_static("/web/", WEB_DIR, show_index=False, follow_symlinks=False)

@@ -91,6 +91,9 @@ class SocketGateway:
         self.metrics = metrics
         self.worker_id = worker_id
         self.conns: dict[str, Conn] = {}
+        # Responders on duty (by participant id); duty ends with their last connection here.
+        self.on_duty: set[str] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
         # (room, participant) -> the sid of that person's live connection on this worker
         self.people: dict[tuple[str, str], str] = {}
         self.fanout = Fanout(self, self._fetch, on_ended=self._room_ended,
@@ -123,6 +126,8 @@ class SocketGateway:
             "chat.review": (s.ChatReviewPayload, self._command(lambda p: c.ChatReview(p.id, p.approve))),
             "room.end": (s.RoomPayload, self._simple(c.EndRoom)),
             "oncall.duty": (s.DutyPayload, self._duty),
+            "oncall.private": (s.ParticipantPayload, self._private),
+            "oncall.return": (s.RoomPayload, self._return),
             "rtc.offer": (s.RtcOffer, self._rtc_offer),
             "rtc.close": (s.RoomPayload, self._rtc_close),
         }
@@ -161,6 +166,8 @@ class SocketGateway:
             return
         self.metrics.connections.dec()
         actor = conn.actor()
+        if conn.who.sub in self.on_duty and not any(o.who.sub == conn.who.sub for o in self.conns.values()):
+            self.on_duty.discard(conn.who.sub)
         for room in list(conn.rooms | conn.waiting):
             self._forget(conn, room)
             try:
@@ -241,7 +248,7 @@ class SocketGateway:
         self.fanout.finish_join(room, sid, result.seq)
         # The ack goes out when this handler returns; the events held for this client
         # follow it, so the client sees its snapshot first.
-        asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self.fanout.activate(room, sid)))
+        asyncio.get_running_loop().call_soon(self._background, self.fanout.activate(room, sid))
         ack: dict[str, Any] = {"room": result.snapshot, "you": result.outcome.reply["you"]}
         if result.missed is not None:
             ack["missed"] = result.missed
@@ -267,7 +274,19 @@ class SocketGateway:
     async def _duty(self, conn: Conn, p: s.DutyPayload) -> dict[str, Any]:
         if conn.who.role != "responder":
             raise CommandError("forbidden", "only responders go on duty")
-        raise CommandError("unavailable", "on-call duty is not available on this server yet")
+        if p.on:
+            self.on_duty.add(conn.who.sub)
+        else:
+            self.on_duty.discard(conn.who.sub)
+        waiting = await self.service.waiting()
+        return {"on": p.on, "waiting": [{"room": w["room"], "participant": w["participant"], "since": w["since"]}
+                                        for w in waiting]}
+
+    async def _private(self, conn: Conn, p: s.ParticipantPayload) -> dict[str, Any]:
+        return await self.service.open_private(p.room, conn.actor(), p.participant)
+
+    async def _return(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
+        return await self.service.close_private(p.room, conn.actor())
 
     async def _rtc_offer(self, conn: Conn, p: s.RtcOffer) -> dict[str, Any]:
         if p.room not in conn.rooms:
@@ -278,6 +297,11 @@ class SocketGateway:
         await self.media.close(p.room, conn.who.sub)
         return {}
 
+    def _background(self, aw: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(aw)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def receive(self, room: str, events: list[dict[str, Any]]) -> None:
         """Committed events of a room, from whichever worker committed them."""
         self.fanout.deliver(room, events)
@@ -285,7 +309,7 @@ class SocketGateway:
 
     def _forget(self, conn: Conn, room: str) -> None:
         if room in conn.rooms:
-            asyncio.ensure_future(self.media.close(room, conn.who.sub))
+            self._background(self.media.close(room, conn.who.sub))
         conn.rooms.discard(room)
         conn.waiting.discard(room)
         conn.staff_in.discard(room)
@@ -346,6 +370,8 @@ class SocketGateway:
                     if (conn := self.conns.get(sid)) is not None and to.room in conn.staff_in]
         elif to.kind == "staff":
             sids = [sid for sid, conn in self.conns.items() if conn.who.role in ("responder", "facilitator")]
+        elif to.kind == "on_duty":
+            sids = [sid for sid, conn in self.conns.items() if conn.who.sub in self.on_duty]
         else:
-            sids = []  # on-duty responders arrive with the on-call issue
+            return
         self.send(sids, notice.event, dict(notice.data))

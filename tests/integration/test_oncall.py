@@ -1,0 +1,179 @@
+"""The on-call room with real clients, a hand-driven clock and a real webhook receiver (issue 6)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from server.config import OncallConfig, RoomSpec
+from tests.integration.conftest import MakeServer, Running
+from tests.support import ADMIN_KEY, Client
+
+ONCALL = "oncall"
+HOOK_SECRET = "hook-secret"
+
+
+class Receiver:
+    """A real local HTTP server standing in for the deployment's paging system."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict[str, Any], str]] = []
+        self.arrived = asyncio.Event()
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.calls.append((json.loads(body), request.headers.get("X-Circles-Signature", "")))
+        expected = "sha256=" + hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert request.headers["X-Circles-Signature"] == expected
+        self.arrived.set()
+        return web.json_response({"ok": True})
+
+
+@pytest.fixture
+async def receiver(aiohttp_server: Any) -> AsyncIterator[Receiver]:
+    r = Receiver()
+    app = web.Application()
+    app.router.add_post("/page", r.handle)
+    srv = await aiohttp_server(app, host="127.0.0.1")
+    r.url = f"http://127.0.0.1:{srv.port}/page"
+    yield r
+
+
+@pytest.fixture
+async def oncall_server(make_server: MakeServer, receiver: Receiver) -> Running:
+    return await make_server(
+        rooms=(RoomSpec(id=ONCALL, kind="oncall", title="On-call", settings={"escalate_after_seconds": 60}),),
+        oncall=OncallConfig(webhook_url=receiver.url, webhook_secret=HOOK_SECRET),
+    )
+
+
+async def test_on_duty_responder_is_paged_within_a_second(oncall_server: Running) -> None:
+    srv = oncall_server
+    responder = await srv.client("*", "responder", "Ravi", join=False)
+    ack = await responder.call("oncall.duty", {"on": True})
+    assert ack["ok"] and ack["waiting"] == []
+    off_duty = await srv.client("*", "responder", "Rita", join=False)
+    started = time.monotonic()
+    member = await srv.client(ONCALL, "member", "Mina")
+    page = await responder.wait_private("oncall.page", timeout=1.0)
+    assert time.monotonic() - started < 1.0
+    assert page["room"] == ONCALL and page["participant_id"] == "Mina"
+    assert page["tier"] == 1 and page["reason"] == "joined"
+    offer = await member.wait_private("crisis.offer")
+    assert offer["oncall_room"] == ONCALL and offer["helplines"]
+    assert any(h["phone"] == "14416" for h in offer["helplines"])
+    # Rita is not on duty: no tier-1 page reaches her.
+    await responder.call("oncall.duty", {"on": True})
+    assert not any(n == "oncall.page" for n, _ in off_duty.private)
+    ack = await responder.call("oncall.duty", {"on": True})
+    assert [w["participant"] for w in ack["waiting"]] == ["Mina"]
+
+
+async def test_nobody_answers_tier_two_and_webhook_fire_exactly_once(oncall_server: Running,
+                                                                   receiver: Receiver) -> None:
+    srv = oncall_server
+    facilitator = await srv.client("some-circle", "facilitator", "Fay")
+    off_duty = await srv.client("*", "responder", "Rita", join=False)
+    await srv.client(ONCALL, "member", "Mina")
+    await srv.clock.advance(59_000)
+    assert not receiver.calls
+    await srv.clock.advance(1_000)
+    tier2 = await off_duty.wait_for(lambda: next((d for n, d in off_duty.private
+                                                  if n == "oncall.page" and d["tier"] == 2), None))
+    assert tier2["participant_id"] == "Mina"
+    fac_page = await facilitator.wait_private("oncall.page")
+    assert fac_page["tier"] == 2
+    await asyncio.wait_for(receiver.arrived.wait(), 5)
+    body, _ = receiver.calls[0]
+    assert body["room"] == ONCALL and body["participant_id"] == "Mina" and body["tier"] == 2
+    assert "Mina" == body["participant_id"] and "name" not in body
+    # Much later: still exactly one escalation.
+    await srv.clock.advance(600_000)
+    await facilitator.call("reaction.send", {"room": "some-circle", "kind": "heart"})
+    await facilitator.wait_event("reaction")
+    assert len(receiver.calls) == 1
+    assert sum(1 for n, d in off_duty.private if n == "oncall.page" and d["tier"] == 2) == 1
+
+
+async def test_responder_joining_answers_with_the_measured_wait(oncall_server: Running) -> None:
+    srv = oncall_server
+    member = await srv.client(ONCALL, "member", "Mina")
+    await srv.clock.advance(12_500)
+    await srv.client(ONCALL, "responder", "Ravi")
+    answered = await member.wait_event("oncall.answered")
+    assert answered["data"] == {"responder_id": "Ravi", "participant_id": "Mina", "waited_ms": 12_500}
+    # Answered: the escalation does not fire later.
+    async with aiohttp.ClientSession() as http:
+        async with http.get(srv.url + "/api/oncall", headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as r:
+            assert await r.json() == []
+        async with http.get(srv.url + "/metrics") as r:
+            text = await r.text()
+            assert "circles_oncall_answer_seconds_count 1.0" in text
+
+
+async def test_admin_sees_who_is_waiting_by_id_only(oncall_server: Running) -> None:
+    srv = oncall_server
+    await srv.client(ONCALL, "member", "Mina")
+    await srv.clock.advance(5_000)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(srv.url + "/api/oncall", headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as r:
+            waiting = await r.json()
+    assert len(waiting) == 1
+    assert waiting[0]["room"] == ONCALL and waiting[0]["participant"] == "Mina"
+    assert waiting[0]["waited_ms"] == 5_000
+
+
+async def test_responder_has_facilitator_powers_only_in_oncall_rooms(oncall_server: Running) -> None:
+    srv = oncall_server
+    await srv.client("circle-a", "facilitator", "Fay")
+    responder = await srv.client("*", "responder", "Ravi", join=False)
+    await responder.join(ONCALL)
+    await responder.join("circle-a")
+    member = await srv.client(ONCALL, "member", "Mina")
+    assert (await responder.call("participant.mute", {"room": ONCALL, "participant": "Mina", "muted": True}))["ok"]
+    ack = await responder.call("room.settings", {"room": "circle-a", "chat": "off"})
+    assert ack["error"]["code"] == "forbidden"
+    del member
+
+
+async def test_private_one_to_one_room_and_back(oncall_server: Running) -> None:
+    srv = oncall_server
+    member = await srv.client(ONCALL, "member", "Mina")
+    responder = await srv.client(ONCALL, "responder", "Ravi")
+    ack = await member.call("oncall.private", {"room": ONCALL, "participant": "Mina"})
+    assert ack["error"]["code"] == "forbidden"
+    ack = await responder.call("oncall.private", {"room": ONCALL, "participant": "Mina"})
+    assert ack["ok"], ack
+    private = ack["room"]
+    moved = await member.wait_private("oncall.moved")
+    assert moved["room"] == private and moved["from_room"] == ONCALL
+    mine = await responder.wait_private("oncall.moved")
+    # Each opens the private room with the token they were given; nobody else can.
+    m2 = Client(srv.url, moved["token"])
+    r2 = Client(srv.url, mine["token"])
+    srv.clients += [m2, r2]
+    await r2.connect()
+    await r2.join(private)
+    await m2.connect()
+    await m2.join(private)
+    stranger = await srv.client(ONCALL, "member", "Sam")
+    assert (await stranger.call("join", {"room": private}))["error"]["code"] == "forbidden"
+    assert (await m2.call("chat.send", {"room": private, "text": "thank you for being here"}))["ok"]
+    await r2.wait_event("chat.message")
+    # Mina is still in the on-call room: her place there is kept.
+    assert (await member.call("reaction.send", {"room": ONCALL, "kind": "thanks"}))["ok"]
+    ack = await r2.call("oncall.return", {"room": private})
+    assert ack == {"ok": True, "room": ONCALL}
+    back = await member.wait_private("oncall.returned")
+    assert back == {"room": ONCALL}
+    await m2.wait_event("room.ended")

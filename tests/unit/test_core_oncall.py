@@ -1,0 +1,52 @@
+"""The on-call rules in the pure core: waiting, tier-1 page, one escalation, answer."""
+
+from __future__ import annotations
+
+from server.core import commands as c
+from server.core.model import RoomState, Settings
+from server.core.rules import apply, next_deadline
+
+T0 = 1_700_000_000_000
+MINA = c.Actor("mina", "Mina", "member", "w:m")
+RAVI = c.Actor("ravi", "Ravi", "responder", "w:r")
+
+
+def oncall_room() -> RoomState:
+    return RoomState(id="oncall", kind="oncall", settings=Settings(escalate_after_seconds=60), created_at=T0)
+
+
+def test_member_waits_and_on_duty_responders_are_paged() -> None:
+    o = apply(oncall_room(), MINA, c.Join(), T0)
+    assert "mina" in o.state.waiting
+    pages = [n for n in o.notices if n.event == "oncall.page"]
+    assert len(pages) == 1 and pages[0].to.kind == "on_duty" and pages[0].data["tier"] == 1
+    assert next_deadline(o.state) == T0 + 60_000
+
+
+def test_escalation_fires_once() -> None:
+    s = apply(oncall_room(), MINA, c.Join(), T0).state
+    assert not apply(s, c.SYSTEM, c.Tick(), T0 + 59_999).changed
+    o = apply(s, c.SYSTEM, c.Tick(), T0 + 60_000)
+    assert sorted(n.to.kind for n in o.notices) == ["staff", "webhook"]
+    assert any(a.action == "oncall.escalate" for a in o.audit)
+    assert next_deadline(o.state) is None
+    assert not apply(o.state, c.SYSTEM, c.Tick(), T0 + 999_000).changed
+
+
+def test_responder_answers_everyone_waiting() -> None:
+    s = apply(oncall_room(), MINA, c.Join(), T0).state
+    o = apply(s, RAVI, c.Join(), T0 + 7_000)
+    answered = [e for e in o.events if e.type == "oncall.answered"]
+    assert answered[0].data == {"responder_id": "ravi", "participant_id": "mina", "waited_ms": 7_000}
+    assert o.state.waiting == {}
+
+
+def test_member_who_leaves_stops_waiting() -> None:
+    s = apply(oncall_room(), MINA, c.Join(), T0).state
+    assert apply(s, MINA, c.Leave(), T0 + 1).state.waiting == {}
+
+
+def test_circle_rooms_have_no_waiting() -> None:
+    s = RoomState(id="circle", kind="circle", settings=Settings(), created_at=T0)
+    o = apply(s, MINA, c.Join(), T0)
+    assert o.state.waiting == {} and o.notices == ()
