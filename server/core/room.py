@@ -151,6 +151,8 @@ def _remember_client_id(tx: Tx, key: str, seq: int) -> None:
         del ids[next(iter(ids))]
 
 
+# Verdict reasons that mean "too fast", answered `rate_limited` rather than `blocked`.
+TOO_FAST = frozenset({"rate_limited", "slow_mode"})
 HELD_SEQ = 0  # a remembered client_id whose message is held, not in the log
 BLOCKED_SEQ = -1
 
@@ -176,6 +178,12 @@ def chat(tx: Tx, cmd: c.Chat) -> None:
         raise CommandError("forbidden", "chat is closed in this room")
     if cmd.reply_to is not None and not 1 <= cmd.reply_to <= s.seq:
         raise CommandError("invalid", "reply_to names no message of this room")
+    if cmd.action == "block" and cmd.reason in TOO_FAST:
+        # Not a judgement of the message: the same client_id may be sent again later,
+        # and only the flood alert (once per burst) is worth recording.
+        _alerts(tx, cmd, None)
+        tx.refusal = CommandError("rate_limited", "you are sending messages too quickly; please wait a moment")
+        return
     if cmd.action == "block":
         if key is not None:
             _remember_client_id(tx, key, BLOCKED_SEQ)

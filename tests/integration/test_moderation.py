@@ -207,10 +207,10 @@ class HangingModerator:
 
     def __init__(self) -> None:
         self.url = ""
-        self.requests = 0
+        self.arrived = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
-        self.requests += 1
+        self.arrived.set()
         await asyncio.sleep(3600)
         return web.json_response({"action": "allow"})
 
@@ -233,11 +233,36 @@ async def test_hanging_webhook_does_not_delay_other_rooms(make_server: MakeServe
     slow = await srv.client("slow-room", "member", "Sam")
     fast = await srv.client(ROOM, "member", "Ana")
     pending = asyncio.ensure_future(slow.call("chat.send", {"room": "slow-room", "text": "hello"}))
-    while hanging.requests == 0:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(hanging.arrived.wait(), 5)
     started = time.monotonic()
     ack = await fast.call("chat.send", {"room": ROOM, "text": "meanwhile, here"})
     assert ack["ok"] and time.monotonic() - started < 0.5
     slow_ack = await pending
     # Fail-closed: the hanging hook's message is held for review rather than lost.
     assert slow_ack["ok"] is False and slow_ack["error"]["code"] == "held"
+
+
+async def test_flooding_member_is_rate_limited_and_facilitator_alerted(server: Running) -> None:
+    fac = await server.client(ROOM, "facilitator", "Fay")
+    ana = await server.client(ROOM, "member", "Ana")
+    codes = [(await ana.call("chat.send", {"room": ROOM, "text": f"spam {i}", "client_id": f"s{i}"}))
+             for i in range(7)]
+    assert [c["ok"] for c in codes[:5]] == [True] * 5
+    assert all(c["error"]["code"] == "rate_limited" for c in codes[5:])
+    alert = await fac.wait_private("moderation.alert")
+    assert alert["kind"] == "flood" and alert["participant_id"] == "Ana"
+    # Ten seconds later the same client_id goes through: nothing was lost.
+    await server.clock.advance(10_000)
+    retry = await ana.call("chat.send", {"room": ROOM, "text": "spam 5", "client_id": "s5"})
+    assert retry["ok"], retry
+
+
+async def test_a_flooding_connection_cannot_starve_another_room(server: Running) -> None:
+    flooder = await server.client("room-a", "facilitator", "Flo")
+    calm = await server.client("room-b", "facilitator", "Cal")
+    burst = await asyncio.gather(*(flooder.call("reaction.send", {"room": "room-a", "kind": "clap"})
+                                   for _ in range(60)))
+    assert any(not a["ok"] and a["error"]["code"] == "rate_limited" for a in burst)
+    started = time.monotonic()
+    assert (await calm.call("reaction.send", {"room": "room-b", "kind": "heart"}))["ok"]
+    assert time.monotonic() - started < 0.5

@@ -231,3 +231,13 @@ def test_settings_validation() -> None:
     o = run(s, FAC, c.ChangeSettings({"share_seconds": None}))
     assert o.state.settings.share_seconds is None
     assert o.events[0].type == "settings.changed"
+
+
+def test_rate_limited_message_may_be_retried_later() -> None:
+    s = joined(FAC, ANA)
+    o = run(s, ANA, c.Chat(text="x", msg_id="m", client_id="k", action="block", reason="rate_limited",
+                           alerts=(c.ModerationAlert("flood", "more than 5 messages in 10 s"),)))
+    assert o.refusal is not None and o.refusal.code == "rate_limited"
+    assert [n.data["kind"] for n in o.notices] == ["flood"]
+    later = run(o.state, ANA, c.Chat(text="x", msg_id="m2", client_id="k"))
+    assert [e.type for e in later.events] == ["chat.message"]
