@@ -65,8 +65,9 @@ class Channel:
 class Fanout:
     def __init__(self, sender: Sender, fetch: Fetch,
                  on_ended: Callable[[str, set[str]], None] = lambda room, sids: None,
-                 on_delivered: Callable[[int], None] = lambda n: None) -> None:
+                 on_delivered: Callable[[int], None] = lambda n: None, gap_wait_s: float = GAP_WAIT_S) -> None:
         self._sender = sender
+        self._gap_wait_s = gap_wait_s
         self._fetch = fetch
         self._on_ended = on_ended
         self._on_delivered = on_delivered
@@ -178,7 +179,7 @@ class Fanout:
         # Anything still pending is ahead of a gap: fill it if it does not close soon.
         if ch.pending and ch.refill is None:
             ch.refill = asyncio.get_running_loop().call_later(
-                GAP_WAIT_S, lambda: asyncio.ensure_future(self._fill_gap(ch)))
+                self._gap_wait_s, lambda: asyncio.ensure_future(self._fill_gap(ch)))
         elif not ch.pending and ch.refill is not None:
             ch.refill.cancel()
             ch.refill = None

@@ -1,0 +1,103 @@
+"""Ordered delivery on one worker: early events wait, duplicates drop, gaps fill, joiners
+get exactly what their snapshot lacks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from server.fanout import Fanout
+
+
+class Recorder:
+    """A Sender that keeps what each socket would have received."""
+
+    def __init__(self) -> None:
+        self.got: dict[str, list[int]] = {}
+
+    def send(self, sids: Iterable[str], event: str, data: Any) -> int:
+        n = 0
+        for sid in sids:
+            self.got.setdefault(sid, []).append(data["seq"])
+            n += 1
+        return n
+
+
+def ev(seq: int, type_: str = "chat.message") -> dict[str, Any]:
+    return {"room": "r", "seq": seq, "type": type_, "at": 0, "actor": None, "data": {}}
+
+
+class Log:
+    def __init__(self, upto: int) -> None:
+        self.events = [ev(i) for i in range(1, upto + 1)]
+        self.fetches = 0
+
+    async def fetch(self, room: str, seq: int) -> list[dict[str, Any]] | None:
+        self.fetches += 1
+        return [e for e in self.events if e["seq"] > seq]
+
+
+async def joined(f: Fanout, sid: str, seq: int) -> None:
+    f.begin_join("r", sid)
+    f.finish_join("r", sid, seq)
+    await f.activate("r", sid)
+
+
+async def test_out_of_order_and_duplicate_events_arrive_in_order_once() -> None:
+    rec, log = Recorder(), Log(10)
+    f = Fanout(rec, log.fetch, gap_wait_s=10)
+    await joined(f, "a", 3)
+    f.deliver("r", [ev(5), ev(4)])
+    f.deliver("r", [ev(4), ev(6), ev(5)])
+    assert rec.got["a"] == [4, 5, 6]
+
+
+async def test_joiner_does_not_get_what_its_snapshot_holds() -> None:
+    rec, log = Recorder(), Log(10)
+    f = Fanout(rec, log.fetch, gap_wait_s=10)
+    await joined(f, "a", 3)
+    f.begin_join("r", "b")
+    f.deliver("r", [ev(4)])
+    f.finish_join("r", "b", 5)  # b's snapshot was taken at 5
+    f.deliver("r", [ev(5), ev(6)])
+    assert "b" not in rec.got  # nothing before the ack
+    await f.activate("r", "b")
+    f.deliver("r", [ev(7)])
+    assert rec.got["a"] == [4, 5, 6, 7]
+    assert rec.got["b"] == [6, 7]
+
+
+async def test_joiner_behind_the_channel_catches_up_from_the_log() -> None:
+    rec, log = Recorder(), Log(10)
+    f = Fanout(rec, log.fetch, gap_wait_s=10)
+    await joined(f, "a", 3)
+    f.deliver("r", [ev(4), ev(5), ev(6)])
+    f.begin_join("r", "b")
+    f.finish_join("r", "b", 4)  # b's commit was older than what already went out
+    f.deliver("r", [ev(7)])
+    await f.activate("r", "b")
+    f.deliver("r", [ev(8)])
+    assert rec.got["b"] == [5, 6, 7, 8]
+
+
+async def test_gap_is_filled_from_the_log() -> None:
+    rec, log = Recorder(), Log(6)
+    f = Fanout(rec, log.fetch, gap_wait_s=0.01)
+    await joined(f, "a", 3)
+    f.deliver("r", [ev(6)])  # 4 and 5 were lost on the way
+    assert rec.got.get("a", []) == []
+    for _ in range(100):
+        if rec.got.get("a"):
+            break
+        await asyncio.sleep(0.01)
+    assert rec.got["a"] == [4, 5, 6]
+
+
+async def test_room_end_closes_the_channel() -> None:
+    rec, log = Recorder(), Log(10)
+    ended: list[set[str]] = []
+    f = Fanout(rec, log.fetch, on_ended=lambda room, sids: ended.append(sids), gap_wait_s=10)
+    await joined(f, "a", 3)
+    f.deliver("r", [ev(4, "room.ended"), ev(5)])
+    assert rec.got["a"] == [4] and ended == [{"a"}] and "r" not in f.channels
