@@ -39,6 +39,8 @@ log = logging.getLogger("circles.app")
 
 # A crisis offer carries a token to the on-call room; long enough to use it tonight.
 ONCALL_TOKEN_TTL = 6 * 3600
+# Time given to saying goodbye to every client on shutdown, within aiohttp's own timeout.
+SHUTDOWN_GOODBYE_S = 3.0
 
 
 class LocalPublisher:
@@ -142,8 +144,15 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
             await task
 
     async def on_shutdown(app: web.Application) -> None:
-        # Say goodbye to every client; they reconnect (to another worker, or to this
-        # one when it is back) and rejoin with `since`.
+        # Say goodbye to every client: each disconnect commits (their reconnect grace
+        # starts now, not when a sweeper notices), and they reconnect (to another
+        # worker, or to this one when it is back) and rejoin with `since`.
+        async def goodbye() -> None:
+            for sid in list(gateway.conns):
+                await sio.disconnect(sid)
+
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(goodbye(), SHUTDOWN_GOODBYE_S)
         with contextlib.suppress(Exception):
             await sio.shutdown()
 

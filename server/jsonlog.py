@@ -16,7 +16,8 @@ from typing import Final
 
 # Extra fields a log call may carry: ids and counts, never content.
 SAFE_FIELDS: Final = ("room", "event", "code", "worker", "count", "ms", "port", "host", "store",
-                      "workers", "pid", "status", "path", "method", "kind", "reason")
+                      "workers", "pid", "status", "path", "method", "kind", "reason", "hook", "failure",
+                      "fail_open")
 
 
 class JsonFormatter(logging.Formatter):
