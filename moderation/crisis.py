@@ -1,0 +1,347 @@
+"""Crisis-language detection: normalisation, then phrase patterns with categories.
+
+Pure and deterministic; no IO. ``detect(text)`` answers which categories of crisis
+language (suicide, self-harm, overdose, relapse in danger) a message holds, in English,
+Hindi and Punjabi, in native script (Devanagari, Gurmukhi) and romanised.
+
+How a message is read:
+
+1. ``normalise`` folds script variants (nukta, chandrabindu/anusvara, tippi/bindi,
+   addak, zero-width joiners), lower-cases, drops apostrophes ("don't" → "dont"),
+   splits the text into clauses at punctuation and at "but"-like conjunctions, and
+   rewrites every token to a canonical spelling: contractions ("dont" → "do not",
+   "wanna" → "want to"), common misspellings ("sucide", "kil", "overdoze") and the many
+   romanisations of Hindi and Punjabi words ("nahin"/"nhi" → "nahi", "zindgi" →
+   "zindagi"). The result is one string of space-separated tokens with " | " between
+   clauses.
+2. Each phrase in ``crisis_phrases`` is a regex over that string with a category, a
+   language and a negation rule. A match counts unless it is negated ("I'm not going
+   to kill myself", "main khudkushi ke baare mein kabhi nahi sochta") or told as past
+   history ("I used to want to die", "pehle marna chahta tha"). Phrases that carry
+   their own negation ("I don't want to live anymore", "jeene ka mann nahi karta")
+   are never negated. Some phrases need two parts anywhere in the message (drug use
+   and a danger sign: "used way more than usual" + "can't breathe").
+
+Measured on ``moderation/data/crisis_labelled.tsv`` by ``moderation.crisis_eval``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+from . import crisis_phrases as phrases
+from .scripts import fold_indic, strip_latin_accents
+
+CATEGORIES: Final = ("suicide", "overdose", "self-harm", "relapse")
+CLAUSE_BREAK: Final = "|"
+
+# -- normalisation ------------------------------------------------------------------------
+
+_APOSTROPHES = re.compile(r"(?<=\w)['\u2019\u2018`\u02bc](?=\w)")
+_OD_ED = re.compile(r"\bo\.?d['\u2019]e?d\b", re.IGNORECASE)  # "OD'd", "O.D'ed"
+_CLAUSE_PUNCT = re.compile(r"[.!?;,:\n\r\u0964\u0965\u2026()\[\]\"\u201c\u201d|]+")
+_TOKEN = re.compile(r"[0-9a-z\u00c0-\u024f\u0900-\u0963\u0966-\u097f\u0a00-\u0a7f]+")
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+_CONJUNCTIONS: Final = frozenset(
+    # Not Hindi "पर"/"par": more often "on" than "but".
+    "but however although though lekin magar lekn lkn लेकिन मगर ਪਰ ਲੇਕਿਨ ਮਗਰ".split()
+)
+
+
+@lru_cache(maxsize=8192)
+def _canonical_tokens(token: str) -> tuple[str, ...]:
+    token = _REPEATS.sub(r"\1\1", token)
+    mapped = phrases.CANON.get(token)
+    if mapped is not None:
+        return tuple(mapped.split())
+    for pattern, replacement in phrases.CANON_PATTERNS:
+        if pattern.fullmatch(token):
+            return tuple(replacement.split())
+    return (token,)
+
+
+def normalise(text: str) -> str:
+    """The canonical token string of ``text``: tokens, " | " between clauses."""
+    text = _OD_ED.sub(" overdosed ", text)
+    text = _APOSTROPHES.sub("", strip_latin_accents(fold_indic(text)).lower())
+    clauses: list[str] = []
+    for chunk in _CLAUSE_PUNCT.split(text):
+        tokens: list[str] = []
+        for raw in _TOKEN.findall(chunk):
+            if raw in _CONJUNCTIONS:
+                if tokens:
+                    clauses.append(" ".join(tokens))
+                tokens = []
+                continue
+            tokens.extend(_canonical_tokens(raw))
+        if tokens:
+            clauses.append(" ".join(tokens))
+    joined = f" {CLAUSE_BREAK} ".join(clauses)
+    return phrases.CANON_PHRASE_RE.sub(lambda m: phrases.CANON_PHRASES[m.group()], joined)
+
+
+# -- matching -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Crisis language found in a message: categories in order of urgency, one language."""
+
+    categories: tuple[str, ...]
+    lang: str  # "en", "hi" or "pa"
+
+    @property
+    def detail(self) -> str:
+        return f"crisis language: {', '.join(self.categories)} ({self.lang})"
+
+
+def _clause_tokens_before(message: str, start: int, limit: int) -> list[str]:
+    before = message[:start].rsplit(CLAUSE_BREAK, 1)[-1].split()
+    return before[-limit:] if limit else []
+
+
+def _clause_tokens_after(message: str, end: int, limit: int) -> list[str]:
+    after = message[end:].split(CLAUSE_BREAK, 1)[0].split()
+    return after[:limit] if limit else []
+
+
+def _reach_before(tokens: list[str]) -> list[str]:
+    """The tokens a negation before the match can come from: back to a coordinator."""
+    for i in range(len(tokens) - 1, -1, -1):
+        if tokens[i] in phrases.COORDINATORS:
+            return tokens[i + 1 :]
+    return tokens
+
+
+def _reach_after(tokens: list[str]) -> list[str]:
+    for i, token in enumerate(tokens):
+        if token in phrases.COORDINATORS:
+            return tokens[:i]
+    return tokens
+
+
+def _negated(tokens: Sequence[str], rule: phrases.Rule) -> bool:
+    for i, token in enumerate(tokens):
+        if token not in rule.negators:
+            continue
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        # "can't stop thinking about it", "can't help cutting": a double negative.
+        if following in phrases.NEGATION_CANCELLERS:
+            continue
+        return True
+    return False
+
+
+def _historical(message: str, start: int, end: int, rule: phrases.Rule) -> bool:
+    """Told as resolved history: "I used to want to die", "pehle marna chahta tha"."""
+    clause = " ".join((*_clause_tokens_before(message, start, 64), "#", *_clause_tokens_after(message, end, 64)))
+    padded = f" {clause} "
+    if any(f" {marker} " in padded for marker in rule.history):
+        return True
+    after = _clause_tokens_after(message, end, 1)
+    return bool(after) and after[0] in rule.past
+
+
+def _counts(message: str, match: re.Match[str], rule: phrases.Rule) -> bool:
+    start, end = match.span()
+    if rule.negatable:
+        if _negated(_reach_before(_clause_tokens_before(message, start, rule.before)), rule):
+            return False
+        if _negated(_reach_after(_clause_tokens_after(message, end, rule.after)), rule):
+            return False
+    return not _historical(message, start, end, rule)
+
+
+def _found(message: str, phrase: phrases.Phrase) -> bool:
+    for part in phrase.parts:
+        if not any(_counts(message, m, phrase.rule) for m in part.finditer(message)):
+            return False
+    return True
+
+
+def _lang_of(phrase: phrases.Phrase, message: str) -> str:
+    if phrase.lang != "Latn":
+        return phrase.lang
+    tokens = set(message.split())
+    if tokens & phrases.PUNJABI_MARKERS:
+        return "pa"
+    if tokens & phrases.HINDI_MARKERS:
+        return "hi"
+    return "en"
+
+
+# Bounds on working out a phrase's possible first tokens; past them it is tried always.
+_MAX_FIRST_TOKENS: Final = 4096
+
+
+class _TooWide(Exception):
+    pass
+
+
+def first_tokens(source: str) -> frozenset[tuple[str, bool]] | None:
+    """What the first token of a match of regex ``source`` can be.
+
+    A set of (text, open): the token is exactly ``text``, or (open) starts with it.
+    None when that cannot be worked out (the phrase is then tried on every message).
+    Read from the parsed regex (``re._parser``, private but stable since 3.11); any
+    surprise gives None, which makes matching slower, never wrong.
+    """
+    try:
+        parser: Any = importlib.import_module("re._parser")
+        partial, done = _walk(parser.parse(source).data, {""})
+    except Exception:  # includes _TooWide: a fallback, not an error
+        return None
+    done |= {(text, False) for text in partial}
+    if not done or any(text == "" for text, _ in done):
+        return None
+    return frozenset(done)
+
+
+def _walk(items: Iterable[tuple[Any, Any]], partial: set[str]) -> tuple[set[str], set[tuple[str, bool]]]:
+    """Extend the partial first tokens over ``items``; also return the finished ones."""
+    done: set[tuple[str, bool]] = set()
+    for op_code, arg in items:
+        if not partial:
+            break
+        op = str(op_code)
+        if op in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue  # zero-width
+        if op == "LITERAL":
+            partial = _extend(partial, {chr(arg)}, done)
+        elif op == "IN":
+            chars = _charset(arg)
+            if chars is None:
+                done |= {(text, True) for text in partial}
+                partial = set()
+            else:
+                partial = _extend(partial, chars, done)
+        elif op == "SUBPATTERN":
+            partial, inner = _walk(arg[-1].data, partial)
+            done |= inner
+        elif op == "BRANCH":
+            merged: set[str] = set()
+            for branch in arg[1]:
+                out, inner = _walk(branch.data, partial)
+                merged |= out
+                done |= inner
+            partial = merged
+        elif op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[1] == 1:
+            out, inner = _walk(arg[2].data, partial)
+            done |= inner
+            partial = (partial | out) if arg[0] == 0 else out
+        else:  # longer repeats, wildcards: the token goes on in ways not tracked
+            still_open = set(partial)
+            if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                out, inner = _walk(arg[2].data, partial)
+                done |= inner
+                still_open = (still_open | out) if arg[0] == 0 else out
+            done |= {(text, True) for text in still_open}
+            partial = set()
+        if len(partial) + len(done) > _MAX_FIRST_TOKENS:
+            raise _TooWide
+    return partial, done
+
+
+def _extend(partial: set[str], chars: Iterable[str], done: set[tuple[str, bool]]) -> set[str]:
+    out: set[str] = set()
+    for char in chars:
+        if char == " ":
+            done |= {(text, False) for text in partial}
+        else:
+            out |= {text + char for text in partial}
+    return out
+
+
+def _charset(items: Iterable[tuple[Any, Any]]) -> set[str] | None:
+    chars: set[str] = set()
+    for op_code, arg in items:
+        op = str(op_code)
+        if op == "LITERAL":
+            chars.add(chr(arg))
+        elif op == "RANGE" and arg[1] - arg[0] <= 64:
+            chars.update(chr(c) for c in range(arg[0], arg[1] + 1))
+        else:
+            return None
+    return chars
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Phrases by the tokens their first part can start with."""
+
+    exact: dict[str, tuple[int, ...]]
+    prefixes: dict[str, tuple[int, ...]]
+    prefix_lengths: dict[str, tuple[int, ...]]  # by first character
+    always: tuple[int, ...]
+
+    @classmethod
+    def build(cls, members: Sequence[phrases.Phrase]) -> _Index:
+        exact: dict[str, list[int]] = {}
+        prefixes: dict[str, list[int]] = {}
+        always: list[int] = []
+        for i, phrase in enumerate(members):
+            tokens = first_tokens(phrase.first)
+            if tokens is None:
+                always.append(i)
+                continue
+            for text, is_open in tokens:
+                (prefixes if is_open else exact).setdefault(text, []).append(i)
+        lengths: dict[str, set[int]] = {}
+        for text in prefixes:
+            lengths.setdefault(text[0], set()).add(len(text))
+        return cls(
+            exact={k: tuple(v) for k, v in exact.items()},
+            prefixes={k: tuple(v) for k, v in prefixes.items()},
+            prefix_lengths={k: tuple(sorted(v)) for k, v in lengths.items()},
+            always=tuple(always),
+        )
+
+    def candidates(self, message: str) -> list[int]:
+        """Indices of the phrases that may match ``message`` (a superset), in order."""
+        found: set[int] = set(self.always)
+        exact, prefixes, lengths = self.exact, self.prefixes, self.prefix_lengths
+        for token in set(message.split()):
+            hit = exact.get(token)
+            if hit:
+                found.update(hit)
+            for length in lengths.get(token[0], ()):
+                hit = prefixes.get(token[:length])
+                if hit:
+                    found.update(hit)
+        return sorted(found)
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    return _Index.build(phrases.PHRASES)
+
+
+def detect(text: str) -> Detection | None:
+    """Crisis language in ``text``, or None."""
+    return _detect(normalise(text), _index().candidates)
+
+
+def detect_exhaustively(text: str) -> Detection | None:
+    """``detect`` without the index: every phrase is tried. For tests."""
+    return _detect(normalise(text), lambda _: list(range(len(phrases.PHRASES))))
+
+
+def _detect(message: str, candidates: Callable[[str], list[int]]) -> Detection | None:
+    if not message:
+        return None
+    categories: list[str] = []
+    lang = ""
+    for i in candidates(message):
+        phrase = phrases.PHRASES[i]
+        if phrase.category in categories or not _found(message, phrase):
+            continue
+        categories.append(phrase.category)
+        lang = lang or _lang_of(phrase, message)
+    if not categories:
+        return None
+    return Detection(tuple(c for c in CATEGORIES if c in categories), lang)

@@ -1,0 +1,157 @@
+"""Links: URLs with a scheme, "www." addresses and bare domains ("example.com/path").
+
+By default a message with a link is HELD for facilitator review (contract §1.1): links
+are how spam, dealers and graphic content get into a circle. Domains on the allow-list
+(and their subdomains) pass. ``mode`` may also be "block", "redact" (the link becomes
+"[link removed]") or "allow" (links pass; useful in a per-room override).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from ..domains import BARE_TLDS, MESSENGER_HOSTS, host_matches
+from ..options import OptionTable
+from ..spans import replace_spans
+from ..verdict import ALLOW, Action, Alert, MessageContext, Verdict
+
+NAME: Final = "links"
+MODES: Final = ("hold", "block", "redact", "allow")
+REPLACEMENT: Final = "[link removed]"
+
+_URL_CHARS = r"[^\s<>\"'`]"
+_SCHEME_URL = re.compile(r"\b(?:https?|ftp)://" + _URL_CHARS + "+", re.IGNORECASE)
+_WWW_URL = re.compile(r"(?<![\w.@/-])www\.[\w-]+(?:\." + _URL_CHARS + "*)?", re.IGNORECASE)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_BARE_URL = re.compile(
+    r"(?<![\w.@/-])(?:" + _LABEL + r"\.)+"
+    r"(?:" + "|".join(sorted(BARE_TLDS, key=len, reverse=True)) + r")"
+    r"(?![\w-])(?::\d{1,5})?(?:/" + _URL_CHARS + "*)?",
+    re.IGNORECASE,
+)
+# Hosts on everyday-word TLDs that are links all the same: "t.me/x", "youtu.be/x".
+_KNOWN_HOST_URL = re.compile(
+    r"(?<![\w.@/-])(?:"
+    + "|".join(re.escape(h) for h in (*MESSENGER_HOSTS, "youtu.be", "t.co"))
+    + r")/"
+    + _URL_CHARS
+    + "*",
+    re.IGNORECASE,
+)
+# "example dot com", "example[dot]com"
+_SPELLED_URL = re.compile(
+    r"\b(?P<name>" + _LABEL + r")\s*(?:\[dot\]|\(dot\)|\s+dot\s+)\s*(?P<tld>com|org|net|in|co)\b",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?)]}'\"*"
+
+
+# Every link form has "://", a dot between two word characters, or a spelt-out "dot".
+_MAYBE_LINK = re.compile(r"\w\.\w|://|\bdot\b", re.IGNORECASE)
+
+
+def find_links(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, host) of every link in ``text``."""
+    if _MAYBE_LINK.search(text) is None:
+        return []
+    found: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern in (_SCHEME_URL, _WWW_URL, _KNOWN_HOST_URL, _BARE_URL):
+        for m in pattern.finditer(text):
+            start, end = m.span()
+            while end > start and text[end - 1] in _TRAILING:
+                end -= 1
+            if pattern is _BARE_URL and _looks_like_sentence(text, start, end):
+                continue
+            if any(start < t_end and t_start < end for t_start, t_end in taken):
+                continue
+            url = text[start:end]
+            host = _host_of(url if "://" in url else "http://" + url)
+            if host:
+                found.append((start, end, host))
+                taken.append((start, end))
+    for m in _SPELLED_URL.finditer(text):
+        start, end = m.span()
+        if not any(start < t_end and t_start < end for t_start, t_end in taken):
+            found.append((start, end, f"{m.group('name')}.{m.group('tld')}".lower()))
+    return sorted(found)
+
+
+def _looks_like_sentence(text: str, start: int, end: int) -> bool:
+    """ "done.In the morning": a capitalised TLD with no path is a missing space."""
+    candidate = text[start:end]
+    tld = candidate.rsplit(".", 1)[-1]
+    return "/" not in candidate and tld[:1].isupper() and not candidate.isupper()
+
+
+def _host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # e.g. an invalid IPv6 literal: still a link, of unknown host
+        return "invalid"
+
+
+class LinksHook:
+    """Hold (or block, redact, allow) messages carrying links off the allow-list."""
+
+    def __init__(
+        self,
+        *,
+        allow: Collection[str] = (),
+        mode: str = "hold",
+        fail_open: bool = False,
+        timeout_s: float = 1.0,
+        name: str = NAME,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"links mode must be one of {MODES}, got {mode!r}")
+        self.name = name
+        self.fail_open = fail_open
+        self.timeout_s = timeout_s
+        self.allow = tuple(d.lower().strip() for d in allow)
+        self.mode = mode
+
+    def allowed(self, host: str) -> bool:
+        return any(host_matches(host, domain) for domain in self.allow)
+
+    async def check(self, ctx: MessageContext) -> Verdict:
+        return self.judge(ctx)
+
+    def judge(self, ctx: MessageContext) -> Verdict:
+        if self.mode == "allow":
+            return ALLOW
+        links = [(s, e) for s, e, host in find_links(ctx.text) if not self.allowed(host)]
+        if not links:
+            return ALLOW
+        if self.mode == "hold":
+            return Verdict(Action.HOLD, reason="link")
+        if self.mode == "block":
+            return Verdict(Action.BLOCK, reason="link", alerts=(Alert("blocked", "message with a link"),))
+        return Verdict(Action.REDACT, text=replace_spans(ctx.text, links, REPLACEMENT), reason="link")
+
+
+_DOMAIN = re.compile(r"(?:\*\.)?(?:" + _LABEL + r"\.)*" + _LABEL, re.IGNORECASE)
+
+
+def from_options(options: Mapping[str, Any], name: str = NAME) -> LinksHook:
+    table = OptionTable(options, f"[moderation.{name}]")
+    fail_open, timeout_s = table.read_policy(fail_open=False, timeout_s=1.0)
+    allow = table.get_str_list("allow")
+    for domain in allow:
+        if not _DOMAIN.fullmatch(domain):
+            raise ValueError(
+                f"{table.where} allow: {domain!r} is not a domain name (give hosts like "
+                f"'example.org', without scheme or path)"
+            )
+    hook = LinksHook(
+        allow=allow,
+        mode=table.get_choice("mode", "hold", MODES),
+        fail_open=fail_open,
+        timeout_s=timeout_s,
+        name=name,
+    )
+    table.finish()
+    return hook

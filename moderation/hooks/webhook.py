@@ -1,0 +1,201 @@
+"""Ask the deployment's own moderation service, over HTTP.
+
+The hook POSTs JSON ``{room, room_kind, sender_id, sender_role, text, at}`` to the
+configured URL. Unlike everything else in the moderation package it SENDS THE MESSAGE
+TEXT: the service belongs to the deployment and judging the text is its job. Point it
+only at a service you run (or trust with the chat), over https or on a private network.
+
+The body is signed: ``X-Circles-Signature: sha256=<hex HMAC-SHA256 of the exact body
+bytes with the shared secret>``. The service answers 2xx with JSON::
+
+    {"action": "allow"|"redact"|"hold"|"block",
+     "text"?: str,                       # required with "redact"
+     "reason"?: str, "crisis"?: bool,
+     "alerts"?: [{"kind": str, "detail": str}]}
+
+Anything else (a non-2xx status, a redirect, a body that is not that JSON, a timeout)
+is a failure, and the hook's fail policy applies: by default it fails closed (the
+message is held for review), since a deployment that adds a webhook wants it enforced.
+Alert details from the service are passed to facilitators as they are: the service
+must keep message text out of them, as the built-in hooks do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Mapping
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from ..options import OptionTable
+from ..verdict import Action, Alert, HookError, MessageContext, Verdict
+
+NAME: Final = "webhook"
+SIGNATURE_HEADER: Final = "X-Circles-Signature"
+DEFAULT_TIMEOUT_S: Final = 2.0
+# Bounds on what the service may send back; a verdict is a few hundred bytes.
+MAX_RESPONSE_BYTES: Final = 64 * 1024
+MAX_TEXT_CHARS: Final = 8000
+MAX_REASON_CHARS: Final = 64
+MAX_ALERTS: Final = 8
+MAX_ALERT_KIND_CHARS: Final = 32
+MAX_ALERT_DETAIL_CHARS: Final = 200
+_ACTIONS: Final = frozenset(a.value for a in Action)
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The signature header value for ``body``."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def request_body(ctx: MessageContext) -> bytes:
+    payload = {
+        "room": ctx.room,
+        "room_kind": ctx.room_kind,
+        "sender_id": ctx.sender_id,
+        "sender_role": ctx.sender_role,
+        "text": ctx.text,
+        "at": ctx.now_ms,
+    }
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def parse_response(raw: bytes) -> Verdict:
+    """The service's answer as a Verdict; ``HookError`` when it is not a valid one."""
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise HookError("webhook answered with a body that is not JSON") from None
+    if not isinstance(data, dict):
+        raise HookError("webhook answer is not a JSON object")
+    raw_action = data.get("action")
+    if not isinstance(raw_action, str) or raw_action not in _ACTIONS:
+        raise HookError("webhook answer has no valid action")
+    action = Action(raw_action)
+
+    text = data.get("text")
+    if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT_CHARS):
+        raise HookError("webhook answer has an invalid text")
+    if action is Action.REDACT and text is None:
+        raise HookError("webhook answered redact without a text")
+    if action is not Action.REDACT:
+        text = None
+
+    reason = data.get("reason", "webhook")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS:
+        raise HookError("webhook answer has an invalid reason")
+
+    crisis = data.get("crisis", False)
+    if not isinstance(crisis, bool):
+        raise HookError("webhook answer has an invalid crisis flag")
+
+    raw_alerts = data.get("alerts", [])
+    if not isinstance(raw_alerts, list) or len(raw_alerts) > MAX_ALERTS:
+        raise HookError("webhook answer has invalid alerts")
+    alerts: list[Alert] = []
+    for item in raw_alerts:
+        if not isinstance(item, dict):
+            raise HookError("webhook answer has invalid alerts")
+        kind, detail = item.get("kind"), item.get("detail", "")
+        if (
+            not isinstance(kind, str)
+            or not kind
+            or len(kind) > MAX_ALERT_KIND_CHARS
+            or not isinstance(detail, str)
+            or len(detail) > MAX_ALERT_DETAIL_CHARS
+        ):
+            raise HookError("webhook answer has invalid alerts")
+        alerts.append(Alert(kind, detail))
+
+    return Verdict(
+        action,
+        text=text,
+        reason=reason if action is not Action.ALLOW else "",
+        alerts=tuple(alerts),
+        crisis=crisis,
+    )
+
+
+class WebhookHook:
+    """POST each message to an external moderation service and use its verdict."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        secret: str,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        fail_open: bool = False,
+        name: str = NAME,
+    ) -> None:
+        if not secret:
+            raise ValueError("webhook secret must not be empty")
+        self.name = name
+        self.fail_open = fail_open
+        self.timeout_s = timeout_s
+        self.url = url
+        self._secret = secret
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:  # keeps the secret out of debug output
+        return f"WebhookHook(name={self.name!r}, url={self.url!r})"
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Created on first use: a ClientSession belongs to the running event loop.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                headers={"User-Agent": "circles-moderation"},
+            )
+        return self._session
+
+    async def check(self, ctx: MessageContext) -> Verdict:
+        body = request_body(ctx)
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(body, self._secret),
+        }
+        try:
+            async with self._client().post(self.url, data=body, headers=headers, allow_redirects=False) as response:
+                if not 200 <= response.status < 300:
+                    raise HookError(f"webhook answered HTTP {response.status}")
+                raw = await response.content.read(MAX_RESPONSE_BYTES + 1)
+        except aiohttp.ClientError as exc:
+            raise HookError(f"webhook request failed ({type(exc).__name__})") from None
+        if len(raw) > MAX_RESPONSE_BYTES:
+            raise HookError("webhook answer is too large")
+        return parse_response(raw)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def from_options(options: Mapping[str, Any], name: str = NAME) -> WebhookHook:
+    table = OptionTable(options, f"[moderation.{name}]")
+    fail_open, timeout_s = table.read_policy(fail_open=False, timeout_s=DEFAULT_TIMEOUT_S)
+    url = table.require_str("url")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{table.where} url: expected an http:// or https:// URL")
+    secret = table.get_str("secret", "")
+    secret_env = table.get_str("secret_env", "")
+    if bool(secret) == bool(secret_env):
+        raise ValueError(
+            f"{table.where}: give exactly one of secret or secret_env (the name of an "
+            f"environment variable holding the secret)"
+        )
+    if secret_env:
+        secret = os.environ.get(secret_env, "")
+        if not secret:
+            raise ValueError(f"{table.where} secret_env: ${secret_env} is not set")
+    hook = WebhookHook(url=url, secret=secret, timeout_s=timeout_s, fail_open=fail_open, name=name)
+    table.finish()
+    return hook

@@ -1,0 +1,480 @@
+"""The moderation pipeline: hooks run in order, their verdicts combined into one.
+
+Combining rules:
+
+- each hook sees the text as redacted by the hooks before it;
+- BLOCK stops the chain at once, except for hooks marked ``runs_after_block`` (the
+  crisis hook): they still look at the message so that crisis language in a blocked or
+  rate-limited message still reaches a responder, but they cannot change the action;
+- HOLD is remembered and later hooks still run (so crisis alerts still come);
+- the final action is the most severe seen (block > hold > redact > allow), and its
+  reason the reason of the first hook that reached it; alerts accumulate; crisis ORs;
+- a hook that raises, times out or answers nonsense follows its ``fail_open`` policy:
+  True → treated as ALLOW plus an Alert "hook_failed"; False → HOLD with reason
+  "hook_failed" (plus the same alert). Failures are logged with the hook's name, never
+  with the message text.
+
+Configuration (the ``[moderation]`` table of the TOML file)::
+
+    [moderation]
+    pipeline = ["rate_limit", "contact_details", "links", "blocked_terms", "crisis",
+                {name = "spam", hook = "mypkg.spam:make_hook"},   # custom, by import path
+                "mypkg.other:factory"]                            # custom, named by its path
+    [moderation.links]
+    allow = ["example.org"]
+    mode = "hold"              # or "block", "redact", "allow"
+    [moderation.spam]          # options of the entry named "spam"
+    fail_open = true           # every hook: fail_open, timeout_s
+    threshold = 3              # anything else is for the factory
+
+A built-in may run twice under different names: ``{name = "strict", hook = "links"}``.
+A custom factory is called with the entry's option table (without ``fail_open`` and
+``timeout_s``, which the pipeline applies) and returns a ``Hook``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Final, Protocol, cast, runtime_checkable
+
+from .options import OptionTable
+from .verdict import ALLOW, Action, Alert, HookError, MessageContext, Verdict
+
+logger = logging.getLogger("circles.moderation")
+
+DEFAULT_PIPELINE: Final = ("rate_limit", "contact_details", "links", "blocked_terms", "crisis")
+
+# Built-in hooks, by name: "module:factory", each factory taking (options, name).
+BUILTIN_HOOKS: Final[Mapping[str, str]] = {
+    "rate_limit": "moderation.hooks.rate_limit:from_options",
+    "contact_details": "moderation.hooks.contact_details:from_options",
+    "links": "moderation.hooks.links:from_options",
+    "blocked_terms": "moderation.hooks.blocked_terms:from_options",
+    "crisis": "moderation.hooks.crisis:from_options",
+    "webhook": "moderation.hooks.webhook:from_options",
+}
+
+# More hooks than this per message is a configuration mistake, not a policy.
+MAX_HOOKS: Final = 32
+_ENTRY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+_IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
+_POLICY_KEYS: Final = ("fail_open", "timeout_s")
+
+
+@runtime_checkable
+class Hook(Protocol):
+    """One step of the pipeline.
+
+    Optional extras the pipeline looks for:
+
+    - ``def judge(self, ctx) -> Verdict``: a synchronous twin of ``check``. Pure policy
+      hooks have one and the pipeline calls it directly (no task, no timeout: asyncio
+      could not interrupt synchronous code anyway).
+    - ``runs_after_block: bool``: still consulted after a BLOCK (alerts and crisis only).
+    - ``async def close(self) -> None``: called by ``Pipeline.close``.
+    """
+
+    name: str
+    fail_open: bool
+    timeout_s: float
+
+    async def check(self, ctx: MessageContext) -> Verdict: ...
+
+
+class Pipeline:
+    """Runs hooks in order and combines their verdicts (see the module docstring)."""
+
+    def __init__(self, hooks: Sequence[Hook]) -> None:
+        self._hooks: tuple[Hook, ...] = tuple(hooks)
+        # Resolved once: the per-message loop should not repeat attribute lookups.
+        self._steps: tuple[tuple[Hook, Callable[[MessageContext], Verdict] | None, bool], ...] = tuple(
+            (hook, _sync_judge(hook), bool(getattr(hook, "runs_after_block", False))) for hook in self._hooks
+        )
+
+    @property
+    def hooks(self) -> tuple[Hook, ...]:
+        return self._hooks
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(hook.name for hook in self._hooks)
+
+    async def run(self, ctx: MessageContext) -> Verdict:
+        text = ctx.text
+        action = Action.ALLOW
+        reason = ""
+        alerts: list[Alert] = []
+        crisis = False
+        blocked = False
+        for hook, judge, runs_after_block in self._steps:
+            if blocked and not runs_after_block:
+                continue
+            seen = ctx if text is ctx.text else replace(ctx, text=text)
+            verdict = await self._judge(hook, judge, seen)
+            alerts.extend(verdict.alerts)
+            crisis = crisis or verdict.crisis
+            if blocked:
+                continue
+            step = verdict.action
+            if step is Action.REDACT:
+                if verdict.text is None or verdict.text == text:
+                    step = Action.ALLOW  # a "redaction" that changed nothing
+                else:
+                    text = verdict.text
+            if step.severity > action.severity:
+                action, reason = step, verdict.reason
+            if step is Action.BLOCK:
+                blocked = True
+        return Verdict(
+            action,
+            text=None if text == ctx.text else text,
+            reason=reason,
+            alerts=tuple(alerts),
+            crisis=crisis,
+        )
+
+    async def _judge(
+        self,
+        hook: Hook,
+        judge: Callable[[MessageContext], Verdict] | None,
+        ctx: MessageContext,
+    ) -> Verdict:
+        try:
+            if judge is not None:
+                verdict = judge(ctx)
+            else:
+                verdict = await _with_timeout(hook, ctx)
+            return _checked(verdict)
+        except asyncio.CancelledError:
+            raise
+        except TimeoutError:
+            failure = "timeout"
+        except HookError as exc:
+            failure = str(exc) or "error"
+        except Exception as exc:  # any hook bug follows the fail policy
+            # Only the class name: an exception's message may quote the chat text.
+            failure = f"error ({type(exc).__name__})"
+        logger.warning(
+            "moderation hook failed",
+            extra={
+                "hook": hook.name,
+                "room": ctx.room,
+                "failure": failure,
+                "fail_open": hook.fail_open,
+            },
+        )
+        alert = Alert("hook_failed", f"{hook.name}: {failure}")
+        if hook.fail_open:
+            return Verdict(alerts=(alert,))
+        return Verdict(Action.HOLD, reason="hook_failed", alerts=(alert,))
+
+    async def close(self) -> None:
+        """Close every hook that has a ``close()`` (the webhook's HTTP session)."""
+        for hook in self._hooks:
+            close = getattr(hook, "close", None)
+            if close is None:
+                continue
+            try:
+                result = close()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:  # one hook must not stop the others
+                logger.warning(
+                    "moderation hook close failed",
+                    extra={"hook": hook.name, "failure": type(exc).__name__},
+                )
+
+
+async def _with_timeout(hook: Hook, ctx: MessageContext) -> Verdict:
+    # Like asyncio.wait_for, except that a hook which ignores its cancellation cannot
+    # hold the message past its timeout: the task is cancelled and left behind.
+    task = asyncio.ensure_future(hook.check(ctx))
+    done, _ = await asyncio.wait((task,), timeout=hook.timeout_s)
+    if not done:
+        task.cancel()
+        task.add_done_callback(_discard_result)
+        raise TimeoutError
+    return task.result()
+
+
+def _discard_result(task: asyncio.Future[Verdict]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log "never retrieved"
+
+
+def _checked(verdict: object) -> Verdict:
+    if not isinstance(verdict, Verdict) or not isinstance(verdict.action, Action):
+        raise HookError("hook returned no verdict")
+    if verdict.action is Action.REDACT and not isinstance(verdict.text, str):
+        raise HookError("hook redacted without a text")
+    return verdict
+
+
+def _sync_judge(hook: Hook) -> Callable[[MessageContext], Verdict] | None:
+    judge = getattr(hook, "judge", None)
+    if judge is None or not callable(judge) or inspect.iscoroutinefunction(judge):
+        return None
+    return cast(Callable[[MessageContext], Verdict], judge)
+
+
+class _Configured:
+    """A hook under another name, or with the pipeline's fail policy or timeout."""
+
+    def __init__(self, inner: Hook, name: str, fail_open: bool, timeout_s: float) -> None:
+        self.inner = inner
+        self.name = name
+        self.fail_open = fail_open
+        self.timeout_s = timeout_s
+        self.runs_after_block = bool(getattr(inner, "runs_after_block", False))
+        judge = _sync_judge(inner)
+        if judge is not None:
+            self.judge = judge
+
+    async def check(self, ctx: MessageContext) -> Verdict:
+        return await self.inner.check(ctx)
+
+    async def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            result = close()
+            if inspect.isawaitable(result):
+                await result
+
+
+# -- building from configuration -----------------------------------------------------------
+
+
+def merge_config(config: Mapping[str, Any] | None, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A room's ``moderation`` table laid over the deployment's.
+
+    ``pipeline`` is replaced as a whole; each hook's option table is merged key by key,
+    the room's keys winning (a room can add one domain to ``links.allow`` by giving the
+    whole ``allow`` list, without repeating ``mode``).
+    """
+    merged: dict[str, Any] = dict(_as_table(config, "[moderation]"))
+    for key, value in _as_table(overrides, "room [moderation]").items():
+        base = merged.get(key)
+        if isinstance(value, Mapping) and isinstance(base, Mapping):
+            merged[key] = {**base, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def build_pipeline(config: Mapping[str, Any] | None, overrides: Mapping[str, Any] | None = None) -> Pipeline:
+    """Build the pipeline a ``[moderation]`` table describes (``None``: the default).
+
+    ``overrides`` is a room's own ``moderation`` table (see ``merge_config``). Any
+    mistake raises ``ValueError`` naming the table and key, so the server can validate
+    its configuration at start by building the pipeline once.
+    """
+    table = merge_config(config, overrides)
+    raw_pipeline = table.get("pipeline", list(DEFAULT_PIPELINE))
+    if not isinstance(raw_pipeline, (list, tuple)):
+        raise ValueError("[moderation] pipeline: expected a list of hook names")
+    if len(raw_pipeline) > MAX_HOOKS:
+        raise ValueError(f"[moderation] pipeline: at most {MAX_HOOKS} hooks")
+
+    entries = [_parse_entry(raw, index) for index, raw in enumerate(raw_pipeline)]
+    names = [entry[0] for entry in entries]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(
+            f"[moderation] pipeline: hook name(s) used twice: {', '.join(duplicates)} "
+            f'(run a hook twice with {{name = "other", hook = "..."}})'
+        )
+    for key, value in table.items():
+        if key == "pipeline":
+            continue
+        if not isinstance(value, Mapping):
+            raise ValueError(f"[moderation]: unknown option {key!r}")
+        if key not in names and key not in BUILTIN_HOOKS:
+            raise ValueError(
+                f"[moderation.{key}]: no hook named {key!r} in the pipeline (pipeline: {', '.join(names) or 'empty'})"
+            )
+
+    hooks: list[Hook] = []
+    for name, target, inline in entries:
+        options = table.get(name)
+        if inline is not None and options is not None:
+            raise ValueError(
+                f"[moderation] pipeline entry {name!r}: give its options inline or in [moderation.{name}], not both"
+            )
+        hooks.append(_build_hook(name, target, inline if inline is not None else options))
+    return Pipeline(hooks)
+
+
+def pipeline_for_room(base_config: Mapping[str, Any] | None, room_overrides: Mapping[str, Any] | None) -> Pipeline:
+    """``build_pipeline(base_config, room_overrides)``."""
+    return build_pipeline(base_config, room_overrides)
+
+
+def validate_config(config: Mapping[str, Any] | None) -> None:
+    """Raise ``ValueError`` if ``config`` does not describe a valid pipeline."""
+    build_pipeline(config)
+
+
+def _as_table(value: Mapping[str, Any] | None, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where}: expected a table")
+    return value
+
+
+def _parse_entry(raw: object, index: int) -> tuple[str, str, Mapping[str, Any] | None]:
+    """(name, builtin name or import path, inline options) of one pipeline entry."""
+    where = f"[moderation] pipeline[{index}]"
+    if isinstance(raw, str):
+        if raw in BUILTIN_HOOKS:
+            return raw, raw, None
+        if _IMPORT_PATH.fullmatch(raw):
+            return raw, raw, None
+        raise ValueError(
+            f"{where}: unknown hook {raw!r}; built-in hooks are "
+            f"{', '.join(BUILTIN_HOOKS)}, custom hooks are given as 'package.module:factory'"
+        )
+    if isinstance(raw, Mapping):
+        entry = OptionTable(raw, where)
+        name = entry.require_str("name")
+        target = entry.get_str("hook", name)
+        inline = entry.get_table("options")
+        entry.finish()
+        if not _ENTRY_NAME.fullmatch(name):
+            raise ValueError(f"{where} name: {name!r} is not a valid hook name")
+        if target not in BUILTIN_HOOKS and not _IMPORT_PATH.fullmatch(target):
+            raise ValueError(
+                f"{where} hook: {target!r} is neither a built-in hook "
+                f"({', '.join(BUILTIN_HOOKS)}) nor an import path 'package.module:factory'"
+            )
+        return name, target, inline
+    raise ValueError(f"{where}: expected a hook name or a table, got {type(raw).__name__}")
+
+
+def _resolve(path: str, where: str) -> Callable[..., Any]:
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"{where}: cannot import {module_name!r} ({exc})") from None
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise ValueError(f"{where}: {module_name!r} has no callable {attr!r}")
+    return cast(Callable[..., Any], factory)
+
+
+def _build_hook(name: str, target: str, options: Mapping[str, Any] | None) -> Hook:
+    where = f"[moderation.{name}]"
+    if options is not None and not isinstance(options, Mapping):
+        raise ValueError(f"{where}: expected a table")
+    if target in BUILTIN_HOOKS:
+        factory = _resolve(BUILTIN_HOOKS[target], where)
+        hook = factory(dict(options or {}), name)
+        return _validated(hook, where)
+
+    table = OptionTable(options, where)
+    has_policy = any(table.has(key) for key in _POLICY_KEYS)
+    fail_open, timeout_s = table.read_policy(fail_open=False, timeout_s=1.0)
+    rest = {k: v for k, v in (options or {}).items() if k not in _POLICY_KEYS}
+    factory = _resolve(target, where)
+    try:
+        hook = factory(rest)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    except Exception as exc:  # a bad custom factory is a config error
+        raise ValueError(f"{where}: factory {target!r} failed: {type(exc).__name__}") from None
+    hook = _validated(hook, where)
+    if not has_policy and hook.name == name:
+        return hook
+    return _Configured(
+        hook,
+        name=name,
+        fail_open=fail_open if table.has("fail_open") else hook.fail_open,
+        timeout_s=timeout_s if table.has("timeout_s") else hook.timeout_s,
+    )
+
+
+def _validated(hook: object, where: str) -> Hook:
+    if not isinstance(hook, Hook):
+        raise ValueError(
+            f"{where}: the factory returned {type(hook).__name__}, not a hook "
+            f"(needs name, fail_open, timeout_s and async check(ctx))"
+        )
+    if not inspect.iscoroutinefunction(hook.check):
+        raise ValueError(f"{where}: check() must be an async method")
+    if not isinstance(hook.name, str) or not isinstance(hook.fail_open, bool):
+        raise ValueError(f"{where}: hook name must be a string and fail_open a boolean")
+    timeout = hook.timeout_s
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"{where}: hook timeout_s must be a positive number")
+    return hook
+
+
+# -- per-room pipelines ----------------------------------------------------------------------
+
+
+class PipelineRegistry:
+    """The deployment's pipeline, and the pipelines of rooms with their own overrides.
+
+    Rooms without overrides share one pipeline (and so one rate-limit state). A room
+    whose overrides change gets a new pipeline; the old one is closed on ``release``
+    or ``close``.
+    """
+
+    def __init__(self, config: Mapping[str, Any] | None) -> None:
+        self._config: Mapping[str, Any] | None = config
+        self.default = build_pipeline(config)
+        self._rooms: dict[str, tuple[str, Pipeline]] = {}
+        self._retired: list[Pipeline] = []
+
+    def for_room(self, room: str, overrides: Mapping[str, Any] | None = None) -> Pipeline:
+        """The pipeline for ``room``; raises ``ValueError`` on invalid overrides."""
+        if not overrides:
+            held = self._rooms.pop(room, None)
+            if held is not None:
+                self._retired.append(held[1])
+            return self.default
+        key = json.dumps(overrides, sort_keys=True, default=str)
+        held = self._rooms.get(room)
+        if held is not None and held[0] == key:
+            return held[1]
+        pipeline = build_pipeline(self._config, overrides)
+        if held is not None:
+            self._retired.append(held[1])
+        self._rooms[room] = (key, pipeline)
+        return pipeline
+
+    async def release(self, room: str) -> None:
+        """Forget a room (it ended) and close its own pipeline, if it had one."""
+        held = self._rooms.pop(room, None)
+        retired, self._retired = self._retired, []
+        for pipeline in ([held[1]] if held else []) + retired:
+            await pipeline.close()
+
+    async def close(self) -> None:
+        pipelines = [p for _, p in self._rooms.values()] + self._retired + [self.default]
+        self._rooms.clear()
+        self._retired = []
+        for pipeline in pipelines:
+            await pipeline.close()
+
+
+__all__ = [
+    "ALLOW",
+    "BUILTIN_HOOKS",
+    "DEFAULT_PIPELINE",
+    "Hook",
+    "Pipeline",
+    "PipelineRegistry",
+    "build_pipeline",
+    "merge_config",
+    "pipeline_for_room",
+    "validate_config",
+]

@@ -1,0 +1,101 @@
+"""What a moderation hook is given (``MessageContext``) and what it answers (``Verdict``).
+
+Everything here is a frozen value: hooks never mutate what they are given, and the
+pipeline combines verdicts without touching the hooks' own objects. Alerts and reasons
+travel to facilitators and into the audit log, so they must never carry message text.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Final
+
+ROOM_KINDS: Final = ("circle", "oncall")
+SENDER_ROLES: Final = ("member", "facilitator", "responder")
+
+
+class Action(enum.StrEnum):
+    """A hook's decision, from least to most severe."""
+
+    ALLOW = "allow"
+    REDACT = "redact"
+    HOLD = "hold"
+    BLOCK = "block"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY: Final = {Action.ALLOW: 0, Action.REDACT: 1, Action.HOLD: 2, Action.BLOCK: 3}
+
+
+def most_severe(a: Action, b: Action) -> Action:
+    """The more severe of two actions (the first on a tie)."""
+    return b if b.severity > a.severity else a
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Something facilitators should hear about.
+
+    ``kind`` is one of "crisis", "flood", "blocked", "contact", "hook_failed", ... and
+    ``detail`` a short description that NEVER contains the message text (for example
+    ``"crisis language: self-harm (en)"``).
+    """
+
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One hook's answer, or the pipeline's combined answer.
+
+    ``text`` is the rewritten text when ``action`` is REDACT (and, in the pipeline's
+    answer, whenever an earlier hook redacted before a later one held or blocked);
+    ``None`` means the text is unchanged. ``reason`` is short and machine-friendly
+    ("link", "rate_limited", "blocked_term", "contact_details", "hook_failed", ...).
+    ``crisis`` is True when crisis language was seen: the server then offers the
+    on-call room and pages responders, whatever the action.
+    """
+
+    action: Action = Action.ALLOW
+    text: str | None = None
+    reason: str = ""
+    alerts: tuple[Alert, ...] = ()
+    crisis: bool = False
+
+
+ALLOW: Final = Verdict()
+
+
+class HookError(Exception):
+    """A hook's failure whose message is safe to log and to show facilitators.
+
+    The pipeline logs only the class name of other exceptions, since their messages may
+    quote the chat text; a ``HookError`` message must never contain it.
+    """
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """A chat message as the pipeline sees it.
+
+    ``now_ms`` is the injected clock (ms since the epoch): hooks use it and never read
+    the wall clock, so tests can drive time and every worker judges alike.
+    """
+
+    room: str
+    room_kind: str
+    sender_id: str
+    sender_role: str
+    text: str
+    now_ms: int
+    slow_mode_seconds: int = 0
+
+    @property
+    def is_staff(self) -> bool:
+        """Facilitators, and responders (who hold facilitator powers in on-call rooms)."""
+        return self.sender_role in ("facilitator", "responder")
