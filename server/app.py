@@ -20,6 +20,7 @@ from aiohttp import web
 
 from moderation.pipeline import Pipeline, build_pipeline
 
+from . import cluster
 from .clock import Clock, SystemClock
 from .config import Config
 from .core.errors import CommandError
@@ -27,12 +28,14 @@ from .core.model import Event, Notice
 from .gateway import http, keys
 from .gateway.schemas import MAX_PAYLOAD_BYTES
 from .gateway.socket import SocketGateway
+from .media.hub import MediaHub
 from .metrics import Metrics
 from .pager import WebhookPager
 from .scheduler import Scheduler
 from .service import RoomService
 from .store import Store
 from .store.memory import MemoryStore
+from .store.redis import RedisStore
 from .tokens import mint
 
 log = logging.getLogger("circles.app")
@@ -60,7 +63,7 @@ class LocalPublisher:
 
 def make_store(config: Config) -> Store:
     if config.redis_url:
-        raise SystemExit("the Redis store is not built yet; run without --redis-url")
+        return RedisStore.from_url(config.redis_url, audit_retention_ms=config.audit_retention_days * 86_400_000)
     return MemoryStore(audit_retention_ms=config.audit_retention_days * 86_400_000)
 
 
@@ -78,7 +81,8 @@ def _pipelines(config: Config) -> Any:
 
 
 def create_app(config: Config, *, clock: Clock | None = None, store: Store | None = None,
-               worker_id: str | None = None, scheduler_poll_ms: int = 1000) -> web.Application:
+               worker_id: str | None = None, scheduler_poll_ms: int = 1000,
+               transports: Sequence[str] | None = None) -> web.Application:
     clock = clock or SystemClock()
     store = store or make_store(config)
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -92,8 +96,16 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
         # our own payload limit so an oversized payload gets a `too_large` ack instead.
         max_http_buffer_size=8 * MAX_PAYLOAD_BYTES,
         ping_interval=20, ping_timeout=20,
+        # Several workers on one port (SO_REUSEPORT) cannot serve long-polling: its
+        # requests would land on random workers. `circles serve --workers N` passes
+        # ["websocket"].
+        transports=list(transports) if transports else None,
     )
     publisher = LocalPublisher(metrics)
+    # Cluster mode: Redis carries committed events and notices between workers.
+    redis_store = store if isinstance(store, RedisStore) else None
+    if redis_store is not None:
+        scheduler_poll_ms = min(scheduler_poll_ms, cluster.SCHEDULER_POLL_MS)
     pipeline_for, pipelines = _pipelines(config)
     scheduler_ref: list[Scheduler] = []
     pager = WebhookPager(config.oncall.webhook_url, config.oncall.webhook_secret)
@@ -101,10 +113,12 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     def oncall_token(sub: str, name: str, room: str, role: str) -> str:
         return mint(config.secret, sub=sub, name=name, role=role, room=room, ttl=ONCALL_TOKEN_TTL)[0]
 
-    service = RoomService(store, clock, publisher, pipeline_for, config.crisis_support(),
+    service = RoomService(store, clock, cluster.RedisPublisher(publisher, redis_store) if redis_store else publisher,
+                          pipeline_for, config.crisis_support(),
                           on_deadline=lambda at: scheduler_ref[0].poke() if at is not None and scheduler_ref else None,
                           observe=metrics.observe, page_webhook=pager.page, mint_token=oncall_token)
-    gateway = SocketGateway(sio, service, config.secret, metrics, worker_id)
+    media = MediaHub(service, config.media)
+    gateway = SocketGateway(sio, service, config.secret, metrics, worker_id, media=media)
     publisher.gateway = gateway
     gateway.register()
     scheduler = Scheduler(store, clock, service.tick, poll_ms=scheduler_poll_ms)
@@ -150,13 +164,25 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
         async def goodbye() -> None:
             for sid in list(gateway.conns):
                 await sio.disconnect(sid)
+            # Engine.IO's websocket writer waits for one more packet after its goodbye;
+            # an empty one ends it, which closes the websocket now rather than at
+            # aiohttp's shutdown timeout.
+            for sock in list(sio.eio.sockets.values()):
+                sock.queue.put_nowait(None)
 
         with contextlib.suppress(Exception):
             await asyncio.wait_for(goodbye(), SHUTDOWN_GOODBYE_S)
         with contextlib.suppress(Exception):
             await sio.shutdown()
 
+    async def media_ctx(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await media.shutdown()
+
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
+    app.cleanup_ctx.append(media_ctx)
     app.on_shutdown.append(on_shutdown)
+    if redis_store is not None:
+        cluster.setup(app, cluster.Cluster(redis_store, service, gateway, worker_id))
     return app

@@ -295,7 +295,8 @@ class RoomService:
         outcome = await self.execute(room_id, actor, cmd,
                                      lambda o: self._crisis_notices(o, actor) if crisis else ())
         if outcome.refusal is not None:
-            raise outcome.refusal
+            held = {"id": outcome.reply["id"]} if "id" in outcome.reply else None
+            raise CommandError(outcome.refusal.code, outcome.refusal.message, held)
         if "duplicate_of" in outcome.reply:
             first = await self._first_try(outcome.state, actor.id, client_id or "")
             if first is not None:
@@ -309,7 +310,9 @@ class RoomService:
             return None
         if seq <= 0:
             # Held or blocked the first time: say so again, do not run moderation twice.
-            raise CommandError("held" if seq == 0 else "blocked", "your message was not posted")
+            held = next((h.id for h in state.held.values() if h.sender == pid and h.client_id == client_id), None)
+            raise CommandError("held" if seq == 0 else "blocked", "your message was not posted",
+                               {"id": held} if held else None)
         events = await self._guard(self.store.events_after(state.id, seq - 1)) or []
         for e in events:
             if e.seq == seq:

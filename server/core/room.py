@@ -82,6 +82,13 @@ def _wait_in_lobby(tx: Tx) -> None:
     tx.refusal = CommandError("lobby", "please wait: a facilitator will let you in")
 
 
+def _leave_lobby(tx: Tx, pid: str, reason: str) -> None:
+    """Someone stops waiting; facilitators' lobby lists must not go stale."""
+    del tx.state.lobby[pid]
+    tx.touch()
+    tx.to_facilitators("lobby.left", {"room": tx.state.id, "participant_id": pid, "reason": reason})
+
+
 def _remove_participant(tx: Tx, pid: str, reason: str) -> None:
     s = tx.state
     floor.drop_from_turns(tx, pid, "left")
@@ -97,8 +104,7 @@ def leave(tx: Tx, cmd: c.Leave) -> None:
     pid = tx.actor.id
     assert pid is not None
     if pid in tx.state.lobby:
-        del tx.state.lobby[pid]
-        tx.touch()
+        _leave_lobby(tx, pid, "left")
         return
     _remove_participant(tx, pid, "left")
 
@@ -109,8 +115,7 @@ def disconnect(tx: Tx, cmd: c.Disconnect) -> None:
     assert pid is not None
     waiting = s.lobby.get(pid)
     if waiting is not None and waiting.conn == tx.actor.conn:
-        del s.lobby[pid]
-        tx.touch()
+        _leave_lobby(tx, pid, "left")
         return
     p = s.participants.get(pid)
     if p is None or not p.connected or (p.conn and tx.actor.conn and p.conn != tx.actor.conn):
@@ -203,6 +208,7 @@ def chat(tx: Tx, cmd: c.Chat) -> None:
         _alerts(tx, cmd, None)
         tx.audit("message.held", pid, held.reason)
         tx.refusal = CommandError("held", "your message is waiting for a facilitator's review")
+        tx.reply["id"] = held.id
         return
     ev = tx.emit("chat.message", {"id": cmd.msg_id, "from": pid, "text": cmd.text,
                                   "redacted": cmd.action == "redact", "reply_to": cmd.reply_to})
@@ -306,7 +312,8 @@ def remove(tx: Tx, cmd: c.Remove) -> None:
         # A kick sticks: coming back means waiting for a facilitator in the lobby.
         s.kicked.add(pid)
     s.admitted.discard(pid)
-    s.lobby.pop(pid, None)
+    if waiting:
+        _leave_lobby(tx, pid, "removed")
     tx.touch()
     reason = "banned" if cmd.ban else "removed"
     if present:
@@ -318,9 +325,8 @@ def remove(tx: Tx, cmd: c.Remove) -> None:
 
 def _admit(tx: Tx, pid: str) -> None:
     s = tx.state
-    del s.lobby[pid]
+    _leave_lobby(tx, pid, "admitted")
     s.admitted.add(pid)
-    tx.touch()
     tx.to_participant(pid, "lobby.admitted", {"room": s.id})
     tx.audit("lobby.admit", pid)
 
@@ -335,8 +341,7 @@ def lobby_deny(tx: Tx, cmd: c.LobbyDeny) -> None:
     s = tx.state
     if cmd.participant not in s.lobby:
         raise CommandError("not_found", "that person is not waiting in the lobby")
-    del s.lobby[cmd.participant]
-    tx.touch()
+    _leave_lobby(tx, cmd.participant, "denied")
     tx.to_participant(cmd.participant, "lobby.denied", {"room": s.id})
     tx.audit("lobby.deny", cmd.participant)
 
@@ -367,7 +372,8 @@ def chat_review(tx: Tx, cmd: c.ChatReview) -> None:
             _remember_client_id(tx, _client_key(held.sender, held.client_id), ev.seq)
     elif held.client_id:
         _remember_client_id(tx, _client_key(held.sender, held.client_id), BLOCKED_SEQ)
-    tx.to_participant(held.sender, "chat.reviewed", {"room": s.id, "id": held.id, "approved": cmd.approve, "seq": seq})
+    tx.to_participant(held.sender, "chat.reviewed", {"room": s.id, "id": held.id, "client_id": held.client_id,
+                                                     "approved": cmd.approve, "seq": seq})
     tx.audit("message.approve" if cmd.approve else "message.reject", held.sender, held.reason)
 
 

@@ -127,6 +127,8 @@ def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]]) -
         "round": state.round.to_wire() if state.round else None,
         "recent": recent,
     }
+    if state.parent is not None:
+        snap["parent"] = state.parent  # a private 1:1 room: where its member came from
     if room.is_staff(viewer_role, state.kind):
         snap["lobby"] = [p.to_wire() for p in state.lobby.values()]
         snap["held"] = [h.to_wire(state.id) for h in state.held.values()]

@@ -201,7 +201,7 @@ class SocketGateway:
             ack = {"ok": True, **await handler(conn, parsed)}
         except CommandError as e:
             result = e.code
-            ack = {"ok": False, "error": e.to_wire()}
+            ack = {**e.extra, "ok": False, "error": e.to_wire()}
         except Exception:
             result = "internal"
             log.exception("handler failed", extra={"event": name})
@@ -249,7 +249,8 @@ class SocketGateway:
         # The ack goes out when this handler returns; the events held for this client
         # follow it, so the client sees its snapshot first.
         asyncio.get_running_loop().call_soon(self._background, self.fanout.activate(room, sid))
-        ack: dict[str, Any] = {"room": result.snapshot, "you": result.outcome.reply["you"]}
+        ack: dict[str, Any] = {"room": result.snapshot, "you": result.outcome.reply["you"],
+                               "now": self.service.clock.now_ms()}
         if result.missed is not None:
             ack["missed"] = result.missed
         return ack

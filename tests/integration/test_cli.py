@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
@@ -109,9 +110,17 @@ async def test_demo_serves_prints_links_and_shuts_down_cleanly_on_sigterm() -> N
                 assert r.status == 200
         await member.close()
         await fac.close()
+        goodbye = Client(url, fac_link.split("token=")[1].strip())
+        await goodbye.connect()
+        assert (await goodbye.call("join", {"room": "demo"}))["ok"]
     finally:
+        stopping = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         _, err = await asyncio.wait_for(proc.communicate(), 15)
+    # A connected client does not hold the shutdown up: it is told goodbye and the
+    # process is gone well within the shutdown timeout.
+    assert time.monotonic() - stopping < 3.0
+    await goodbye.wait_for(lambda: not goodbye.sio.connected)
     assert proc.returncode == 0
     log = err.decode()
     assert "private thought" not in log and "Ana" not in log and tok not in log

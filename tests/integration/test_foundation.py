@@ -44,6 +44,7 @@ async def test_join_ack_has_snapshot_and_you(server: Running) -> None:
                 "lobby", "held"):
         assert key in snap
     assert ack["you"]["id"] == "Asha" and ack["you"]["role"] == "facilitator" and ack["you"]["connected"]
+    assert ack["now"] == server.clock.now_ms()  # the server's time, for share timers
     assert snap["settings"]["share_seconds"] == 180 and snap["seq"] == 1
     ana = await server.client(ROOM, "member", "Ana", join=False)
     member_snap = (await ana.join(ROOM))["room"]

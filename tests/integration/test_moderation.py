@@ -111,6 +111,15 @@ async def test_lobby_admit_and_deny_round_trip(server: Running) -> None:
     assert ack["you"]["id"] == "Ana"
     assert (await fac.call("lobby.deny", {"room": ROOM, "participant": "Ben"}))["ok"]
     assert (await ben.wait_private("lobby.denied")) == {"room": ROOM}
+    await fac.wait_for(lambda: sum(n == "lobby.left" for n, _ in fac.private) >= 2)
+    left = [d for n, d in fac.private if n == "lobby.left"]
+    assert [(d["participant_id"], d["reason"]) for d in left] == [("Ana", "admitted"), ("Ben", "denied")]
+    # Someone who gives up waiting leaves the facilitator's list too.
+    cai = await server.client(ROOM, "member", "Cai", join=False)
+    assert (await cai.call("join", {"room": ROOM}))["error"]["code"] == "lobby"
+    await cai.close()
+    gone = await fac.wait_for(lambda: [d for n, d in fac.private if n == "lobby.left"][2:])
+    assert gone[0] == {"room": ROOM, "participant_id": "Cai", "reason": "left"}
     assert (await fac.call("lobby.admit", {"room": ROOM, "participant": "Ben"}))["error"]["code"] == "not_found"
 
 
@@ -122,6 +131,7 @@ async def test_held_message_approved_and_rejected(server: Running) -> None:
     assert first["error"]["code"] == "held"
     held = await fac.wait_private("chat.held")
     assert held["from"] == "Ana" and held["reason"] == "link" and "example.org" in held["text"]
+    assert first["id"] == held["id"]  # the writer can tell which message a review decides
     # A retry of the same client_id is still held, not held twice.
     assert (await ana.call("chat.send", {"room": ROOM, "text": "this helped me https://example.org/steps",
                                          "client_id": "h-1"}))["error"]["code"] == "held"
@@ -134,7 +144,7 @@ async def test_held_message_approved_and_rejected(server: Running) -> None:
     held2 = [d for n, d in fac.private if n == "chat.held"][1]
     assert (await fac.call("chat.review", {"room": ROOM, "id": held2["id"], "approve": False}))["ok"]
     reviewed = await ana.wait_for(lambda: [d for n, d in ana.private if n == "chat.reviewed"][1:])
-    assert reviewed[0]["approved"] is False
+    assert reviewed[0]["approved"] is False and reviewed[0]["id"] == second["id"]
     assert sum(e["type"] == "chat.message" for e in fac.events) == 1
 
 

@@ -163,7 +163,7 @@ async def test_private_one_to_one_room_and_back(oncall_server: Running) -> None:
     r2 = Client(srv.url, mine["token"])
     srv.clients += [m2, r2]
     await r2.connect()
-    await r2.join(private)
+    assert (await r2.join(private))["room"]["parent"] == ONCALL
     await m2.connect()
     await m2.join(private)
     stranger = await srv.client(ONCALL, "member", "Sam")

@@ -105,11 +105,11 @@ def test_lobby_admit_and_deny() -> None:
     assert [n.event for n in o.notices] == ["lobby.waiting"]
     assert "ana" in o.state.lobby and "ana" not in o.state.participants
     admitted = run(o.state, FAC, c.LobbyAdmit("ana"))
-    assert [n.event for n in admitted.notices] == ["lobby.admitted"]
+    assert [n.event for n in admitted.notices] == ["lobby.left", "lobby.admitted"]
     inside = run(admitted.state, ANA, c.Join())
     assert inside.refusal is None and "ana" in inside.state.participants
     denied = run(o.state, FAC, c.LobbyDeny("ana"))
-    assert [n.event for n in denied.notices] == ["lobby.denied"]
+    assert [n.event for n in denied.notices] == ["lobby.left", "lobby.denied"]
     assert "ana" not in denied.state.lobby
 
 
