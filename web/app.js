@@ -1,0 +1,643 @@
+// Circles in the browser: wires the link, the connection, the room state, the outbox,
+// audio and the view together. Everything that changes calls `update()`, which renders
+// on the next animation frame.
+
+import { Audio } from "./audio.js";
+import { Connection } from "./connection.js";
+import { $ } from "./dom.js";
+import { pickLanguage, roughly, setLanguage, t } from "./i18n.js";
+import { readLink } from "./link.js";
+import { Outbox } from "./outbox.js";
+import { settingsChanges, fillSettings, waitedText } from "./staff.js";
+import { RoomState } from "./state.js";
+import { isStaff, nameOf, render, renderFloor } from "./view.js";
+
+// A circle that is not open yet (or is reopening after a server restart) is asked
+// again this often.
+const REJOIN_MS = 2500;
+// Small notes ("Settings saved.") fade after this long.
+const FLASH_MS = 6000;
+// Facilitators keep this many alerts on screen.
+const ALERTS_KEPT = 50;
+
+const link = readLink();
+const state = new RoomState();
+const ui = {
+  screen: "notice",
+  notice: null,
+  started: false,
+  connected: false,
+  stopped: false,
+  waiting: false, // in the lobby
+  joined: false,
+  joining: false,
+  roomNote: null,
+  crisis: null,
+  moved: null,
+  alerts: [],
+  pages: new Map(),
+  duty: "off",
+  dutyTouched: false,
+  settingsDirty: false,
+};
+const ctx = {
+  state, ui, token: link.token, claims: link.claims,
+  me: { id: link.claims ? link.claims.sub : "", role: link.claims ? link.claims.role : "member" },
+  outbox: null, audio: null, conn: null,
+};
+
+let frame = 0;
+function update() {
+  if (frame) return;
+  frame = requestAnimationFrame(() => {
+    frame = 0;
+    render(ctx);
+    syncAudio();
+  });
+}
+
+let announceTimer = 0;
+function announce(text) {
+  const el = $("announcer");
+  el.textContent = "";
+  clearTimeout(announceTimer);
+  // A fresh text node after a tick is announced even when the words repeat; it is
+  // cleared again so a screen reader's review cursor does not find stale news.
+  announceTimer = setTimeout(() => {
+    el.textContent = text;
+    announceTimer = setTimeout(() => { el.textContent = ""; }, 5000);
+  }, 50);
+}
+
+let flashTimer = 0;
+/** A short note at the bottom of the screen ("Settings saved.", "That didn't work…"). */
+function flash(key, params) {
+  const el = $("flash");
+  el.textContent = t(key, params);
+  el.classList.add("on");
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => {
+    el.textContent = "";
+    el.classList.remove("on");
+  }, FLASH_MS);
+}
+
+function errorText(err) {
+  const code = err && err.code;
+  const key = "err_" + code;
+  return t(key) !== key ? t(key) : t("err_default");
+}
+
+function notice(title, text, actions = [], calm = false) {
+  ui.screen = "notice";
+  ui.notice = { title, text, actions, calm };
+  update();
+  requestAnimationFrame(() => $("notice-title").focus());
+}
+
+// -- start ------------------------------------------------------------------------------
+
+setLanguage(pickLanguage());
+
+if (link.error) {
+  const text = { no_token: "no_link_text", bad_token: "bad_link_text", no_room: "no_room_text" }[link.error];
+  notice(link.error === "no_token" ? "no_link_title" : "bad_link_title", text);
+} else {
+  start();
+}
+
+function start() {
+  ui.started = true;
+  ctx.outbox = new Outbox({
+    send: (item) => ctx.conn.call("chat.send", { room: link.room, text: item.text, client_id: item.client_id }),
+    canSend: () => ui.joined && ctx.conn.connected,
+    onChange: update,
+  });
+  ctx.audio = new Audio({ call: (e, p) => ctx.conn.call(e, p), onChange: update, element: $("remote-audio") });
+  ctx.conn = new Connection(link.token, {
+    connect: onConnect,
+    disconnect: onDisconnect,
+    connectError: onConnectError,
+    roomEvent: onRoomEvent,
+    notice: onNotice,
+  });
+  notice("connecting_title", "connecting_text");
+  setInterval(tick, 1000);
+}
+
+// -- connection ---------------------------------------------------------------------------
+
+function onConnect() {
+  ui.connected = true;
+  ui.stopped = false;
+  join();
+  if (ui.duty === "on") setDuty(true);
+  update();
+}
+
+function onDisconnect() {
+  ui.connected = false;
+  ui.joined = false;
+  if (ctx.audio.status !== "unavailable") {
+    ctx.audio.stopPeer();
+    ctx.audio.status = "off";
+  }
+  update();
+}
+
+function onConnectError(data) {
+  if (!data) { update(); return; } // the network: Socket.IO tries again by itself
+  ctx.conn.stop();
+  ui.stopped = true;
+  if (data.code === "expired") notice("expired_title", "expired_text");
+  else notice("bad_link_title", "unauthorized_text");
+}
+
+let rejoinTimer = 0;
+function rejoinSoon() {
+  clearTimeout(rejoinTimer);
+  rejoinTimer = setTimeout(() => { if (ui.connected && !ui.joined) join(); }, REJOIN_MS);
+}
+
+async function join() {
+  if (ui.joining || !ctx.conn.connected) return;
+  ui.joining = true;
+  const payload = { room: link.room };
+  if (state.loaded && state.id === link.room) payload.since = state.seq;
+  const ack = await ctx.conn.call("join", payload);
+  ui.joining = false;
+  if (ack.ok) joined(ack);
+  else refused(ack.error || {});
+}
+
+function joined(ack) {
+  const snap = ack.room;
+  const had = state.loaded && state.id === snap.id;
+  const prevHolder = state.holder();
+  if (!had || snap.reset) {
+    state.loadSnapshot(snap);
+    ui.roomNote = had ? "room_reset" : null;
+  } else {
+    for (const ev of ack.missed || []) state.apply(ev);
+    state.adoptStructure(snap);
+    ui.roomNote = null;
+  }
+  if (ack.you) state.putParticipant(ack.you);
+  const first = ui.screen !== "room";
+  ui.screen = "room";
+  ui.joined = true;
+  ui.waiting = false;
+  if (had && prevHolder !== state.holder()) announceFloor();
+  ctx.outbox.resume();
+  if (ctx.audio.status !== "unavailable") ctx.audio.start(link.room);
+  update();
+  // Entering the room from a notice screen: start a screen reader at the top.
+  if (first) requestAnimationFrame(() => $("room-title").focus({ preventScroll: true }));
+}
+
+function refused(err) {
+  const code = err.code;
+  ui.waiting = false;
+  if (code === "lobby") {
+    ui.waiting = true;
+    notice("lobby_title", "lobby_text", [], true);
+  } else if (code === "not_found") {
+    if (state.loaded) {
+      // The server lost the room (a restart of a one-process server): it comes back
+      // when a facilitator rejoins. Keep the page as it is and knock again.
+      ui.roomNote = "room_reopening";
+      update();
+    } else {
+      notice("not_found_title", "not_found_text", [], true);
+    }
+    rejoinSoon();
+  } else if (code === "offline" || code === "timeout" || code === "unavailable" || code === "internal"
+    || code === "conflict" || code === "rate_limited") {
+    rejoinSoon();
+  } else if (code === "banned") {
+    notice("banned_title", "banned_text");
+  } else if (code === "locked" || code === "full") {
+    notice(code + "_title", code + "_text", [{ action: "retry-join", label: "try_again", primary: true }]);
+  } else if (code === "forbidden") {
+    notice("forbidden_title", "forbidden_text");
+  } else {
+    notice("error_title", "error_text", [{ action: "retry-join", label: "try_again", primary: true }]);
+  }
+}
+
+function onRoomEvent(ev) {
+  if (!ev || ev.room !== link.room || !state.loaded) return;
+  const prevHolder = state.holder();
+  const result = state.apply(ev);
+  if (result === "gap") { join(); return; }
+  if (result !== "applied") return;
+  state.observeClock(ev.at);
+  if (prevHolder !== state.holder()) announceFloor();
+  if (ev.type === "floor.warning" && ev.data.participant_id === ctx.me.id) {
+    announce(t("warn_you", { time: roughly(ev.data.remaining_ms || 0) }));
+  }
+  if (ev.type === "room.ended") {
+    finish();
+    notice("ended_title", "ended_text");
+    return;
+  }
+  update();
+}
+
+function announceFloor() {
+  const holder = state.holder();
+  if (!holder) announce(t("announce_floor_free"));
+  else if (holder === ctx.me.id) announce(t("announce_floor_you"));
+  else announce(t("announce_floor_other", { name: nameOf(ctx, holder) }));
+}
+
+function onNotice(event, data) {
+  // Notices about this room only; pages (any room) and moves (named by from_room) aside.
+  const about = event === "oncall.moved" ? data.from_room : data.room;
+  if (about && about !== link.room && event !== "oncall.page") return;
+  switch (event) {
+    case "lobby.waiting":
+      state.lobby.set(data.participant.id, data.participant);
+      state.names.set(data.participant.id, data.participant.name);
+      break;
+    case "lobby.admitted":
+      join();
+      break;
+    case "lobby.denied":
+      ui.waiting = false;
+      notice("denied_title", "denied_text", [{ action: "retry-join", label: "try_again" }]);
+      break;
+    case "chat.held":
+      state.held.set(data.id, data);
+      break;
+    case "chat.reviewed":
+      if (!ctx.outbox.reviewed(data.approved)) flash("held_rejected");
+      break;
+    case "moderation.alert":
+      ui.alerts.unshift({ ...data, key: "a" + Date.now() + Math.random() });
+      ui.alerts.length = Math.min(ui.alerts.length, ALERTS_KEPT);
+      announce(`${t("alerts_title")}: ${t("alert_" + data.kind) !== "alert_" + data.kind ? t("alert_" + data.kind) : data.kind}`);
+      break;
+    case "crisis.offer":
+      ui.crisis = data;
+      announce(t("crisis_title"));
+      requestAnimationFrame(() => $("crisis").scrollIntoView({ block: "nearest", behavior: "smooth" }));
+      break;
+    case "oncall.page": {
+      const key = data.room + "/" + data.participant_id;
+      ui.pages.set(key, { key, room: data.room, participant: data.participant_id, since: data.waiting_since,
+        tier: data.tier || 1, reason: data.reason });
+      announce(t("page_item", { room: data.room }));
+      break;
+    }
+    case "oncall.moved":
+      ui.moved = { room: data.room, token: data.token };
+      announce(t("moved_title"));
+      requestAnimationFrame(() => $("moved").scrollIntoView({ block: "nearest", behavior: "smooth" }));
+      break;
+    case "oncall.returned":
+      ui.moved = null;
+      ui.roomNote = "returned_note";
+      break;
+    case "removed":
+      finish();
+      if (data.reason === "replaced") {
+        notice("replaced_title", "replaced_text", [{ action: "use-here", label: "use_here", primary: true }]);
+      } else if (data.banned) {
+        notice("banned_title", "banned_text");
+      } else {
+        notice("removed_title", "removed_text");
+      }
+      return;
+    default:
+      break;
+  }
+  update();
+}
+
+/** Stop talking to the server (left, removed, ended). The outbox stays in memory. */
+function finish() {
+  ui.joined = false;
+  ui.waiting = false;
+  ui.stopped = true;
+  ctx.audio.close();
+  ctx.conn.stop();
+}
+
+function restart() {
+  state.clear();
+  ui.roomNote = null;
+  ui.crisis = null;
+  notice("connecting_title", "connecting_text");
+  if (ctx.conn.connected) join();
+  else ctx.conn.start();
+}
+
+async function leave() {
+  if (ctx.conn.connected && (ui.joined || ui.waiting)) await ctx.conn.call("leave", { room: link.room }, 3000);
+  finish();
+  notice("left_title", "left_text", [{ action: "rejoin", label: "rejoin", primary: true }]);
+}
+
+// -- actions ---------------------------------------------------------------------------
+
+async function act(event, payload, okNote) {
+  const ack = await ctx.conn.call(event, { room: link.room, ...payload });
+  if (!ack.ok) flash("action_failed", { message: errorText(ack.error) });
+  else if (okNote) flash(okNote);
+  update();
+  return ack;
+}
+
+function syncAudio() {
+  const me = state.participants.get(ctx.me.id);
+  const allowed = !!me && !me.muted
+    && (state.holder() === ctx.me.id || isStaff(ctx) || state.settings.audio === "open");
+  ctx.audio.setAllowed(allowed);
+}
+
+async function setDuty(on) {
+  const ack = await ctx.conn.call("oncall.duty", { on });
+  ui.dutyTouched = true;
+  if (ack.ok) {
+    ui.duty = on ? "on" : "off";
+    for (const w of ack.waiting || []) {
+      const key = w.room + "/" + w.participant;
+      ui.pages.set(key, { key, room: w.room, participant: w.participant, since: w.since, tier: w.tier || 1,
+        reason: w.reason || "joined" });
+    }
+  } else if (ack.error && ack.error.code === "unavailable") {
+    ui.duty = "unavailable";
+  } else {
+    flash("action_failed", { message: errorText(ack.error) });
+  }
+  update();
+}
+
+function ask({ title, text, ok, input }) {
+  const dlg = $("dialog");
+  $("dialog-title").textContent = title;
+  $("dialog-text").textContent = text || "";
+  $("dialog-ok").textContent = ok;
+  $("dialog-field").hidden = !input;
+  $("dialog-label").textContent = input || "";
+  $("dialog-input").value = "";
+  return new Promise((resolve) => {
+    const done = (value) => {
+      dlg.removeEventListener("close", onClose);
+      resolve(value);
+    };
+    const onClose = () => done(dlg.returnValue === "ok" ? { ok: true, value: $("dialog-input").value.trim() } : { ok: false });
+    dlg.addEventListener("close", onClose);
+    dlg.returnValue = "";
+    dlg.showModal();
+    (input ? $("dialog-input") : $("dialog-cancel")).focus();
+  });
+}
+$("dialog-ok").addEventListener("click", () => $("dialog").close("ok"));
+$("dialog-cancel").addEventListener("click", () => $("dialog").close("cancel"));
+$("dialog-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  $("dialog").close("ok");
+});
+
+function keyOf(target) {
+  const li = target.closest("[data-key]");
+  return li ? li.dataset.key : null;
+}
+
+// The floor and my hand.
+$("btn-raise").addEventListener("click", async () => {
+  const ack = await act("hand.raise", {});
+  if (ack.ok) focusLater("btn-lower", "btn-yield");
+});
+$("btn-lower").addEventListener("click", async () => {
+  const ack = await act("hand.lower", {});
+  if (ack.ok) focusLater("btn-raise");
+});
+$("btn-yield").addEventListener("click", async () => {
+  const ack = await act("floor.yield", {});
+  if (ack.ok) focusLater("btn-raise");
+});
+$("btn-pass").addEventListener("click", async () => {
+  const ack = await act("floor.pass", {});
+  if (ack.ok) focusLater("btn-raise");
+});
+
+/** After a button hides itself, keep keyboard focus nearby. */
+function focusLater(...ids) {
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    if (document.activeElement && document.activeElement !== document.body && !document.activeElement.hidden
+      && document.activeElement.offsetParent !== null) return;
+    for (const id of ids) {
+      const el = $(id);
+      if (!el.hidden) { el.focus(); return; }
+    }
+  }));
+}
+
+// Chat.
+$("chat-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const input = $("chat-input");
+  const text = input.value.trim();
+  if (!text) return;
+  ctx.outbox.add(text);
+  input.value = "";
+  input.focus();
+});
+$("chat-input").addEventListener("keydown", (e) => {
+  // Enter sends, Shift+Enter starts a new line. Not while an input method (Hindi or
+  // Punjabi typing) is composing a character.
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+    e.preventDefault();
+    $("chat-form").requestSubmit();
+  }
+});
+$("outbox").addEventListener("click", (e) => {
+  const btn = e.target.closest("[data-action]");
+  if (!btn) return;
+  const id = keyOf(btn);
+  if (btn.dataset.action === "retry") ctx.outbox.retry(id);
+  if (btn.dataset.action === "discard") ctx.outbox.discard(id);
+});
+$("chat-log").addEventListener("click", async (e) => {
+  const btn = e.target.closest("[data-action]");
+  if (!btn) return;
+  const seq = parseInt((keyOf(btn) || "").slice(1), 10);
+  if (!seq) return;
+  if (btn.dataset.action === "delete") {
+    act("chat.delete", { seq });
+  } else if (btn.dataset.action === "report") {
+    const entry = state.log.find((x) => x.seq === seq);
+    const answer = await ask({ title: t("report_title"), text: t("report_text"), ok: t("report_send"),
+      input: t("report_reason") });
+    if (answer.ok) {
+      const payload = { seq, reason: answer.value || t("report") };
+      if (entry && state.participants.has(entry.from)) payload.participant = entry.from;
+      act("report", payload, "report_sent");
+    }
+  }
+});
+for (const btn of document.querySelectorAll("[data-reaction]")) {
+  btn.addEventListener("click", () => act("reaction.send", { kind: btn.dataset.reaction }));
+}
+$("milestone-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const input = $("milestone-days");
+  const n = parseInt(input.value, 10);
+  if (!(n >= 1 && n <= 36500)) { input.focus(); return; }
+  const note = $("milestone-note").value.trim();
+  const ack = await act("milestone.share", note ? { days: n, note } : { days: n });
+  if (ack.ok) {
+    input.value = "";
+    $("milestone-note").value = "";
+  }
+});
+
+// Audio.
+$("btn-mic").addEventListener("click", () => ctx.audio.enableMic());
+$("btn-selfmute").addEventListener("click", () => ctx.audio.toggleSelfMute());
+$("btn-hear").addEventListener("click", () => ctx.audio.resumePlayback());
+
+// People (facilitator actions per person).
+$("participants").addEventListener("click", async (e) => {
+  const btn = e.target.closest("[data-action]");
+  if (!btn) return;
+  const pid = keyOf(btn);
+  const name = nameOf(ctx, pid);
+  switch (btn.dataset.action) {
+    case "give": act("floor.grant", { participant: pid }); break;
+    case "mute": act("participant.mute", { participant: pid, muted: true }); break;
+    case "unmute": act("participant.mute", { participant: pid, muted: false }); break;
+    case "remove": act("participant.remove", { participant: pid }); break;
+    case "private": act("oncall.private", { participant: pid }); break;
+    case "ban": {
+      const answer = await ask({ title: t("confirm_ban_title", { name }), text: t("confirm_ban_text", { name }),
+        ok: t("confirm_ban_ok") });
+      if (answer.ok) act("participant.remove", { participant: pid, ban: true });
+      break;
+    }
+    default: break;
+  }
+});
+$("queue").addEventListener("click", (e) => {
+  const btn = e.target.closest("[data-action]");
+  if (!btn) return;
+  const pid = keyOf(btn);
+  const i = state.queue.indexOf(pid);
+  if (i < 0) return;
+  const index = btn.dataset.action === "up" ? i - 1 : i + 1;
+  if (index < 0 || index >= state.queue.length) return;
+  act("queue.move", { participant: pid, index });
+});
+$("lobby").addEventListener("click", async (e) => {
+  const btn = e.target.closest("[data-action]");
+  if (!btn) return;
+  const pid = keyOf(btn);
+  const ack = await act(btn.dataset.action === "admit" ? "lobby.admit" : "lobby.deny", { participant: pid });
+  if (ack.ok || (ack.error && ack.error.code === "not_found")) state.lobby.delete(pid);
+  update();
+});
+$("held").addEventListener("click", async (e) => {
+  const btn = e.target.closest("[data-action]");
+  if (!btn) return;
+  const id = keyOf(btn);
+  const ack = await act("chat.review", { id, approve: btn.dataset.action === "approve" });
+  if (ack.ok || (ack.error && ack.error.code === "not_found")) state.held.delete(id);
+  update();
+});
+$("alerts").addEventListener("click", (e) => {
+  const btn = e.target.closest("[data-action]");
+  if (!btn) return;
+  const key = keyOf(btn);
+  ui.alerts = ui.alerts.filter((a) => a.key !== key);
+  update();
+});
+$("btn-revoke").addEventListener("click", () => act("floor.revoke", {}));
+$("btn-round-start").addEventListener("click", () => act("round.start", {}));
+$("btn-round-stop").addEventListener("click", () => act("round.stop", {}));
+$("btn-private-end").addEventListener("click", () => act("oncall.return", {}));
+$("btn-end").addEventListener("click", async () => {
+  const answer = await ask({ title: t("confirm_end_title"), text: t("confirm_end_text"), ok: t("confirm_end_ok") });
+  if (answer.ok) act("room.end", {});
+});
+
+// Settings.
+const settingsForm = $("settings-form");
+settingsForm.addEventListener("input", () => { ui.settingsDirty = true; });
+$("set-untimed").addEventListener("change", () => { $("set-share").disabled = $("set-untimed").checked; });
+settingsForm.closest("details").addEventListener("toggle", () => {
+  ui.settingsDirty = false;
+  fillSettings(state.settings, "");
+});
+settingsForm.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const changes = settingsChanges(state.settings);
+  const status = $("settings-status");
+  if (Object.keys(changes).length === 0) {
+    status.textContent = t("settings_saved");
+    return;
+  }
+  const ack = await ctx.conn.call("room.settings", { room: link.room, ...changes });
+  if (ack.ok) {
+    ui.settingsDirty = false;
+    if (ack.settings) state.settings = { ...ack.settings };
+    status.textContent = t("settings_saved");
+  } else {
+    status.textContent = t("settings_failed", { message: errorText(ack.error) });
+  }
+  update();
+});
+
+// On-call.
+$("btn-duty").addEventListener("click", () => setDuty(ui.duty !== "on"));
+$("pages").addEventListener("click", (e) => {
+  const btn = e.target.closest("[data-action]");
+  if (!btn) return;
+  ui.pages.delete(keyOf(btn));
+  update();
+});
+
+// Crisis panel, notices, header.
+$("moved-close").addEventListener("click", () => {
+  ui.moved = null;
+  update();
+});
+$("crisis-close").addEventListener("click", () => {
+  ui.crisis = null;
+  update();
+  $("chat-input").focus();
+});
+$("notice-actions").addEventListener("click", (e) => {
+  const btn = e.target.closest("[data-action]");
+  if (!btn) return;
+  const action = btn.dataset.action;
+  if (action === "rejoin" || action === "use-here") {
+    ui.stopped = false;
+    restart();
+  } else if (action === "retry-join") {
+    notice("connecting_title", "connecting_text");
+    join();
+  }
+});
+$("leave").addEventListener("click", leave);
+$("lang").addEventListener("change", (e) => {
+  setLanguage(e.target.value, true);
+  update();
+});
+
+function tick() {
+  if (ui.screen !== "room") return;
+  if (state.floor) renderFloor(ctx);
+  if (ui.pages.size) {
+    for (const li of $("pages").children) {
+      const page = ui.pages.get(li.dataset.key);
+      const line = li.querySelector(".quiet");
+      if (page && line) {
+        const text = waitedText(state.now() - page.since) + (page.tier > 1 ? " · " + t("page_urgent") : "");
+        if (line.textContent !== text) line.textContent = text;
+      }
+    }
+  }
+}

@@ -1,0 +1,360 @@
+// Rendering: the page as a function of the room state and the client's own state.
+//
+// `render(ctx)` may run as often as anything changes; lists are reconciled by key so
+// focus and scroll positions stay where the person left them.
+
+import { $, clock, h, hue, reconcile, setText, show } from "./dom.js";
+import { days, language, ordinal, t, translatePage } from "./i18n.js";
+import { linkTo } from "./link.js";
+import { renderStaff, renderResponder } from "./staff.js";
+
+export const REACTIONS = [
+  ["clap", "👏"], ["heart", "💚"], ["support", "🤝"], ["thanks", "🙏"], ["strength", "💪"],
+];
+const EMOJI = Object.fromEntries(REACTIONS);
+
+// The chat log sticks to the newest message while the reader is within this many
+// pixels of the bottom; further up, they are reading back and we leave them be.
+const STICK_PX = 80;
+
+export function nameOf(ctx, id) {
+  return ctx.state.nameOf(id) || t("someone");
+}
+
+/** A responder's private 1:1 room, opened from an on-call room (ids the server gives them). */
+export function isPrivateRoom(state) {
+  return state.kind === "oncall" && state.id.startsWith("private-");
+}
+
+export function isStaff(ctx) {
+  const role = ctx.me.role;
+  return role === "facilitator" || (role === "responder" && ctx.state.kind === "oncall");
+}
+
+export function render(ctx) {
+  const { ui } = ctx;
+  renderHeader(ctx);
+  const inRoom = ui.screen === "room";
+  show($("notice"), !inRoom);
+  show($("room"), inRoom);
+  if (!inRoom) {
+    renderNotice(ctx);
+    return;
+  }
+  renderNotes(ctx);
+  renderCrisis(ctx);
+  renderMoved(ctx);
+  renderFloor(ctx);
+  renderAudio(ctx);
+  renderChat(ctx);
+  renderPeople(ctx);
+  $("room").classList.toggle("with-tools", isStaff(ctx) || ctx.me.role === "responder");
+  show($("staff"), isStaff(ctx));
+  if (isStaff(ctx)) renderStaff(ctx);
+  show($("responder"), ctx.me.role === "responder");
+  if (ctx.me.role === "responder") renderResponder(ctx);
+}
+
+function renderHeader(ctx) {
+  const { ui, state } = ctx;
+  setText($("room-title"), state.loaded ? state.title : "Circles");
+  document.title = state.loaded ? `${state.title} · Circles` : "Circles";
+  let status = "";
+  if (ui.started && !ui.connected && !ui.stopped) status = t("status_offline");
+  setText($("conn-status"), status);
+  $("conn-status").classList.toggle("offline", !!status);
+  show($("leave"), ui.screen === "room" || ui.waiting);
+  if ($("lang").value !== language()) $("lang").value = language();
+}
+
+function renderNotice(ctx) {
+  const n = ctx.ui.notice || { title: "connecting_title", text: "connecting_text" };
+  setText($("notice-title"), t(n.title));
+  setText($("notice-text"), n.text ? t(n.text) : "");
+  $("notice").classList.toggle("waiting", !!n.calm);
+  const actions = n.actions || [];
+  reconcile($("notice-actions"), actions, (a) => a.action, (a) =>
+    h("button", { type: "button", class: a.primary ? "btn btn-primary" : "btn", dataset: { action: a.action } },
+      t(a.label)));
+}
+
+function renderNotes(ctx) {
+  const note = ctx.ui.roomNote;
+  show($("room-note"), !!note);
+  setText($("room-note"), note ? t(note) : "");
+}
+
+function renderCrisis(ctx) {
+  const offer = ctx.ui.crisis;
+  show($("crisis"), !!offer);
+  if (!offer) return;
+  reconcile($("crisis-lines"), offer.helplines || [], (l) => l.name + l.phone, (l) =>
+    h("li", {},
+      h("a", { href: "tel:" + String(l.phone).replace(/[^0-9+]/g, ""), class: "helpline" },
+        h("span", { class: "helpline-name" }, l.name),
+        h("span", { class: "helpline-phone" }, l.phone),
+        l.hours ? h("span", { class: "helpline-hours" }, l.hours) : null)));
+  const box = $("crisis-oncall");
+  const room = offer.oncall_room;
+  let href = null;
+  if (room && room !== ctx.state.id) {
+    href = offer.oncall_token ? "/#" + new URLSearchParams({ room, token: offer.oncall_token }).toString()
+      : linkTo(room, ctx.token, ctx.claims);
+  }
+  const want = href ? "link:" + href : room && room !== ctx.state.id ? "ask" : "none";
+  if (box.dataset.shown !== want + language()) {
+    box.dataset.shown = want + language();
+    box.replaceChildren();
+    if (href) box.append(h("a", { href, target: "_blank", rel: "noopener", class: "btn btn-primary" }, t("crisis_oncall_link")));
+    else if (want === "ask") box.append(t("crisis_oncall_ask"));
+  }
+}
+
+function renderMoved(ctx) {
+  const moved = ctx.ui.moved;
+  show($("moved"), !!moved);
+  if (!moved) return;
+  $("moved-link").href = "/#" + new URLSearchParams({ room: moved.room, token: moved.token }).toString();
+  const text = $("moved").querySelector("p");
+  setText(text, t(isStaff(ctx) ? "moved_text_staff" : "moved_text"));
+}
+
+export function renderFloor(ctx) {
+  const { state, me } = ctx;
+  const f = state.floor;
+  const holder = f ? f.participant_id : null;
+  const mine = holder === me.id;
+  const box = $("floor-box");
+  let who = t("floor_nobody");
+  let timer = "";
+  let note = "";
+  let fraction = 0;
+  let warn = false;
+  let over = false;
+  if (f) {
+    who = mine ? t("floor_you") : t("floor_other", { name: nameOf(ctx, holder) });
+    const p = state.participants.get(holder);
+    if (p && !p.connected) note = t("floor_holder_away");
+    if (f.deadline) {
+      const remaining = Math.max(0, f.deadline - state.now());
+      const total = Math.max(1, f.deadline - f.started_at);
+      const warnMs = (state.settings.warn_seconds || 0) * 1000;
+      fraction = remaining / total;
+      over = f.expired || remaining <= 0;
+      warn = !over && (f.warned || (warnMs > 0 && remaining <= warnMs));
+      timer = t("time_left", { time: clock(remaining) });
+      if (over) note = t(mine ? "expired_you" : "expired_other");
+      else if (warn) note = t(mine ? "warn_you_note" : "warn_other_note");
+    } else {
+      timer = t("untimed");
+    }
+  } else if (!state.queue.includes(me.id)) {
+    note = t("floor_nobody_hint");
+  }
+  setText($("floor-who"), who);
+  setText($("floor-timer"), timer);
+  setText($("floor-note"), note);
+  box.classList.toggle("held", !!f);
+  box.classList.toggle("mine", mine);
+  box.classList.toggle("warn", warn);
+  box.classList.toggle("over", over);
+  const bar = $("floor-bar");
+  bar.parentElement.hidden = !(f && f.deadline);
+  bar.style.width = `${Math.round(fraction * 1000) / 10}%`;
+
+  const myself = state.participants.get(me.id);
+  const muted = !!(myself && myself.muted);
+  const place = state.placeOf(me.id);
+  const round = state.round;
+  const upcoming = !!round && !mine && round.order.indexOf(me.id) > round.index;
+  show($("btn-raise"), !mine && !place);
+  $("btn-raise").disabled = muted;
+  show($("btn-lower"), !!place);
+  show($("btn-yield"), mine);
+  show($("btn-pass"), mine || upcoming);
+  let placeText = "";
+  if (place === 1) placeText = t("my_place_first");
+  else if (place > 1) placeText = t("my_place", { place: ordinal(place), n: place });
+  else if (upcoming) placeText = t("round_upcoming");
+  else if (muted) placeText = t("muted_note");
+  setText($("my-place"), placeText);
+  const info = $("round-info");
+  show(info, !!round);
+  setText(info, round ? t("round_info", { n: Math.max(1, round.index + 1), total: round.order.length }) : "");
+}
+
+function renderAudio(ctx) {
+  const { audio, state, me } = ctx;
+  const myself = state.participants.get(me.id);
+  const muted = !!(myself && myself.muted);
+  let text = "";
+  switch (audio.status) {
+    case "connecting": text = t("audio_connecting"); break;
+    case "unavailable": text = t("audio_unavailable"); break;
+    case "failed": text = t("audio_failed"); break;
+    case "on":
+      if (audio.mic === "none") text = t("audio_listen");
+      else if (audio.mic === "asking") text = t("mic_asking");
+      else if (audio.mic === "denied") text = t("mic_denied");
+      else if (muted) text = t("audio_muted");
+      else if (audio.selfMuted) text = t("audio_paused");
+      else text = audio.allowed ? t("audio_live") : t("audio_ready");
+      break;
+    default: text = "";
+  }
+  setText($("audio-status"), text);
+  $("audio-box").classList.toggle("live", audio.live());
+  show($("btn-mic"), audio.status === "on" && audio.mic === "none");
+  const selfMute = $("btn-selfmute");
+  show(selfMute, audio.status === "on" && audio.mic === "ready");
+  selfMute.setAttribute("aria-pressed", String(audio.selfMuted));
+  setText(selfMute, t(audio.selfMuted ? "mic_resume" : "mic_pause"));
+  show($("btn-hear"), audio.needsTap);
+}
+
+function timeOf(at) {
+  try {
+    return new Intl.DateTimeFormat(language(), { hour: "numeric", minute: "2-digit" }).format(new Date(at));
+  } catch {
+    return "";
+  }
+}
+
+function renderChat(ctx) {
+  const { state, me, outbox } = ctx;
+  const log = $("chat-log");
+  if (log.dataset.empty !== t("chat_empty")) log.dataset.empty = t("chat_empty");
+  const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < STICK_PX;
+  const staff = isStaff(ctx);
+  reconcile(log, state.log, (e) => e.key, (e) => chatEntry(ctx, e, staff));
+  if (atBottom) log.scrollTop = log.scrollHeight;
+
+  reconcile($("outbox"), outbox.items, (i) => i.client_id, (i) => {
+    let status;
+    if (i.status === "held") status = t("outbox_held");
+    else if (i.status === "failed") status = t("outbox_" + i.error) !== "outbox_" + i.error ? t("outbox_" + i.error) : t("outbox_failed");
+    else if (i.error === "rate_limited") status = t("outbox_rate");
+    else if (i.error === "slow") status = t("outbox_slow");
+    else if (i.status === "sending" || ctx.ui.connected) status = t("outbox_sending");
+    else status = t("outbox_waiting");
+    return h("li", { class: "pending " + i.status },
+      h("p", { class: "text" }, i.text),
+      h("p", { class: "pending-status" }, status),
+      i.status === "failed" || i.status === "held"
+        ? h("div", { class: "row small" },
+          i.status === "failed"
+            ? h("button", { type: "button", class: "btn btn-small", dataset: { action: "retry", focus: "retry" } }, t("retry"))
+            : null,
+          h("button", { type: "button", class: "btn btn-small btn-quiet", dataset: { action: "discard", focus: "discard" } },
+            t("discard")))
+        : null);
+  });
+
+  const myself = state.participants.get(me.id);
+  let hint = "";
+  if (myself && myself.muted) hint = t("muted_note");
+  else if (!hint && !staff && state.settings.chat === "facilitators") hint = t("chat_facilitators_only");
+  else if (!hint && state.settings.chat === "off") hint = t("chat_is_off");
+  setText($("chat-hint"), hint);
+  for (const btn of document.querySelectorAll("[data-reaction]")) {
+    const kind = btn.dataset.reaction;
+    if (btn.dataset.lang !== language()) {
+      btn.dataset.lang = language();
+      btn.replaceChildren(h("span", { "aria-hidden": "true" }, EMOJI[kind] + " "), t("reaction_" + kind));
+    }
+  }
+}
+
+function chatEntry(ctx, e, staff) {
+  const mine = e.from === ctx.me.id;
+  const author = nameOf(ctx, e.from) + (mine ? " " + t("you_suffix") : "");
+  if (e.kind === "reaction") {
+    return h("div", { class: "entry note" },
+      h("span", { "aria-hidden": "true" }, EMOJI[e.reaction] || "·"), " ",
+      h("span", {}, `${author}: ${t("reaction_" + e.reaction)}`));
+  }
+  if (e.kind === "milestone") {
+    return h("div", { class: "entry milestone" },
+      h("span", { "aria-hidden": "true" }, "🌱 "),
+      h("strong", {}, t("milestone_entry", { name: author, days: days(e.days) })),
+      e.text ? h("p", { class: "text" }, e.text) : null);
+  }
+  if (e.kind === "answered") {
+    return h("div", { class: "entry note" }, t("answered"));
+  }
+  const replyName = e.reply_to ? replyAuthor(ctx, e.reply_to) : null;
+  const actions = !e.deleted && (staff || !mine)
+    ? h("span", { class: "msg-actions" },
+      staff ? h("button", { type: "button", class: "btn-link", dataset: { action: "delete", focus: "delete" } },
+        t("delete_message")) : null,
+      !mine ? h("button", { type: "button", class: "btn-link", dataset: { action: "report", focus: "report" } },
+        t("report")) : null)
+    : null;
+  return h("article", { class: "entry msg" + (mine ? " mine" : "") + (e.deleted ? " deleted" : "") },
+    h("p", { class: "meta" },
+      h("span", { class: "author" }, author),
+      h("time", { datetime: new Date(e.at).toISOString() }, timeOf(e.at)),
+      replyName ? h("span", { class: "reply" }, t("reply_to", { name: replyName })) : null,
+      actions),
+    h("p", { class: "text" }, e.deleted ? t("chat_deleted") : e.text),
+    e.redacted && !e.deleted ? h("p", { class: "redacted" }, t("chat_redacted")) : null);
+}
+
+function replyAuthor(ctx, seq) {
+  const target = ctx.state.log.find((x) => x.seq === seq);
+  return target ? nameOf(ctx, target.from) : null;
+}
+
+function renderPeople(ctx) {
+  const { state, me } = ctx;
+  const staff = isStaff(ctx);
+  const holder = state.holder();
+  const queue = state.queue;
+  reconcile($("queue"), queue, (id) => id, (id) => {
+    const i = queue.indexOf(id);
+    return h("li", { class: "queue-item" + (id === me.id ? " me" : "") },
+      h("span", { class: "pos", "aria-hidden": "true" }, String(i + 1)),
+      h("span", { class: "name" }, nameOf(ctx, id) + (id === me.id ? " " + t("you_suffix") : "")),
+      staff ? h("span", { class: "row small" },
+        h("button", { type: "button", class: "btn btn-small", dataset: { action: "up", focus: "up" }, disabled: i === 0 },
+          t("move_up")),
+        h("button", { type: "button", class: "btn btn-small", dataset: { action: "down", focus: "down" },
+          disabled: i === queue.length - 1 }, t("move_down"))) : null);
+  });
+  show($("queue-empty"), queue.length === 0);
+
+  const people = [...state.participants.values()];
+  const oncallHere = staff && state.kind === "oncall" && !isPrivateRoom(state);
+  setText($("participant-count"), `(${people.length})`);
+  reconcile($("participants"), people, (p) => p.id, (p) => {
+    const tags = [];
+    if (p.id === holder) tags.push(["sharing", t("st_sharing")]);
+    const place = queue.indexOf(p.id);
+    if (place >= 0) tags.push(["hand", `${t("st_hand")} · ${place + 1}`]);
+    if (p.muted) tags.push(["muted", t("st_muted")]);
+    if (!p.connected) tags.push(["away", t("st_away")]);
+    const self = p.id === me.id;
+    return h("li", { class: "person" + (p.id === holder ? " holder" : "") + (p.connected ? "" : " away") },
+      h("span", { class: `avatar c${hue(p.id)}`, "aria-hidden": "true" }, (p.name || "?").trim().charAt(0).toUpperCase()),
+      h("span", { class: "person-main" },
+        h("span", { class: "name" }, p.name),
+        self ? h("span", { class: "you" }, " " + t("you_suffix")) : null,
+        p.role !== "member" ? h("span", { class: "badge" }, t("role_" + p.role)) : null,
+        tags.length ? h("span", { class: "tags" }, tags.map(([k, text]) => h("span", { class: "tag tag-" + k }, text))) : null),
+      staff ? h("span", { class: "person-actions row small" },
+        p.id !== holder && !p.muted
+          ? h("button", { type: "button", class: "btn btn-small", dataset: { action: "give", focus: "give" } }, t("give_floor"))
+          : null,
+        h("button", { type: "button", class: "btn btn-small", dataset: { action: p.muted ? "unmute" : "mute", focus: "mute" } },
+          t(p.muted ? "unmute" : "mute")),
+        oncallHere && p.role === "member"
+          ? h("button", { type: "button", class: "btn btn-small btn-primary", dataset: { action: "private", focus: "private" } },
+            t("talk_privately")) : null,
+        !self ? h("button", { type: "button", class: "btn btn-small", dataset: { action: "remove", focus: "remove" } },
+          t("remove")) : null,
+        !self ? h("button", { type: "button", class: "btn btn-small btn-quiet-danger", dataset: { action: "ban", focus: "ban" } },
+          t("ban")) : null) : null);
+  });
+}
+
+export { translatePage };
