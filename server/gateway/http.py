@@ -11,7 +11,7 @@ from typing import Annotated, Any, Final, Literal
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import commands as c
 from ..core.errors import CommandError
@@ -19,6 +19,7 @@ from ..core.model import RoomState
 from ..store import StoreUnavailable
 from ..tokens import DEFAULT_TTL, MAX_TTL, mint
 from . import keys
+from .schemas import validate
 
 log = logging.getLogger("circles.http")
 
@@ -81,12 +82,7 @@ async def parse_body(request: web.Request, model: type[Body]) -> Any:
         data = await request.json()
     except ValueError:
         raise CommandError("invalid", "the body must be JSON") from None
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(x) for x in err.get("loc", ())) or "body"
-        raise CommandError("invalid", f"{where}: {err.get('msg', 'invalid value')}") from None
+    return validate(model, data, "body")
 
 
 def require_admin(request: web.Request) -> None:

@@ -125,9 +125,14 @@ def parse(model: type[M], payload: Any) -> M:
         raise CommandError("invalid", "the payload must be a JSON object")
     if model is ChatSend and isinstance(payload.get("text"), str) and len(payload["text"]) > CHAT_MAX:
         raise CommandError("too_large", f"text must be at most {CHAT_MAX} characters")
+    return validate(model, payload, "payload")
+
+
+def validate(model: type[M], data: Any, what: str) -> M:
+    """``model.model_validate`` with a failure turned into ``invalid`` naming the field."""
     try:
-        return model.model_validate(payload)
+        return model.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        where = ".".join(str(x) for x in err.get("loc", ())) or "payload"
+        where = ".".join(str(x) for x in err.get("loc", ())) or what
         raise CommandError("invalid", f"{where}: {err.get('msg', 'invalid value')}") from None
