@@ -7,22 +7,31 @@ Hindi and Punjabi, in native script (Devanagari, Gurmukhi) and romanised.
 How a message is read:
 
 1. ``normalise`` folds script variants (nukta, chandrabindu/anusvara, tippi/bindi,
-   addak, zero-width joiners), lower-cases, drops apostrophes ("don't" → "dont"),
-   splits the text into clauses at punctuation and at "but"-like conjunctions, and
-   rewrites every token to a canonical spelling: contractions ("dont" → "do not",
-   "wanna" → "want to"), common misspellings ("sucide", "kil", "overdoze") and the many
-   romanisations of Hindi and Punjabi words ("nahin"/"nhi" → "nahi", "zindgi" →
-   "zindagi"). The result is one string of space-separated tokens with " | " between
-   clauses.
+   addak, zero-width joiners), lower-cases, expands "I'll"/"they'd", drops apostrophes
+   ("don't" → "dont"), splits the text into clauses at punctuation and at "but"-like
+   conjunctions, and rewrites every token to a canonical spelling: contractions
+   ("dont" → "do not", "wanna" → "want to"), common misspellings ("sucide", "kil",
+   "overdoze") and the many romanisations of Hindi and Punjabi words ("nahin"/"nhi" →
+   "nahi", "zindgi" → "zindagi"). The result is one string of space-separated tokens
+   with " | " between clauses.
 2. Each phrase in ``crisis_phrases`` is a regex over that string with a category, a
-   language and a negation rule. A match counts unless it is negated ("I'm not going
-   to kill myself", "main khudkushi ke baare mein kabhi nahi sochta") or told as past
-   history ("I used to want to die", "pehle marna chahta tha"). Phrases that carry
+   language and a negation rule. Besides fixed phrases there are constructions: frames
+   with slots of interchangeable words (desire or intent + a way of dying, "relief" +
+   "without me", means + being sought out or at hand, stockpiling + a drug, using +
+   alone), so sentences of a known shape are caught in words nobody wrote down.
+   A match counts unless it is negated ("I'm not going to kill myself", "main
+   khudkushi ke baare mein kabhi nahi sochta") or, in its clause, marked as not the
+   writer's present state: resolved history ("I used to want to die", "in 2015", "when
+   I was drinking", "pehle marna chahta tha"), other people ("he said"), advice ("if
+   you ...") or hyperbole by degree ("so boring I wanted to die"). Phrases that carry
    their own negation ("I don't want to live anymore", "jeene ka mann nahi karta")
-   are never negated. Some phrases need two parts anywhere in the message (drug use
-   and a danger sign: "used way more than usual" + "can't breathe").
+   are never negated. Some phrases need two or three parts anywhere in the message
+   (drug use and a danger sign: "used way more than usual" + "can't breathe"; pills +
+   alcohol + nobody home).
 
 Measured on ``moderation/data/crisis_labelled.tsv`` by ``moderation.crisis_eval``.
+Nothing here logs, and a ``Detection`` holds categories and a language only, never
+any of the message's words: alert details must not quote what a person in crisis wrote.
 """
 
 from __future__ import annotations
@@ -43,6 +52,11 @@ CLAUSE_BREAK: Final = "|"
 # -- normalisation ------------------------------------------------------------------------
 
 _APOSTROPHES = re.compile(r"(?<=\w)['\u2019\u2018`\u02bc](?=\w)")
+# "I'll", "they'd": expanded before apostrophes go, since "ill" and "shed" are words.
+_PRONOUN_WILL_WOULD = re.compile(
+    r"\b(i|you|he|she|we|they|it|that|there|who|everyone|everybody|nobody)['\u2019\u2018`\u02bc](ll|d)\b",
+    re.IGNORECASE,
+)
 _OD_ED = re.compile(r"\bo\.?d['\u2019]e?d\b", re.IGNORECASE)  # "OD'd", "O.D'ed"
 _CLAUSE_PUNCT = re.compile(r"[.!?;,:\n\r\u0964\u0965\u2026()\[\]\"\u201c\u201d|]+")
 _TOKEN = re.compile(r"[0-9a-z\u00c0-\u024f\u0900-\u0963\u0966-\u097f\u0a00-\u0a7f]+")
@@ -65,9 +79,14 @@ def _canonical_tokens(token: str) -> tuple[str, ...]:
     return (token,)
 
 
+def _expand_will_would(match: re.Match[str]) -> str:
+    return f"{match.group(1)} {'will' if match.group(2).lower() == 'll' else 'would'}"
+
+
 def normalise(text: str) -> str:
     """The canonical token string of ``text``: tokens, " | " between clauses."""
     text = _OD_ED.sub(" overdosed ", text)
+    text = _PRONOUN_WILL_WOULD.sub(_expand_will_would, text)
     text = _APOSTROPHES.sub("", strip_latin_accents(fold_indic(text)).lower())
     clauses: list[str] = []
     for chunk in _CLAUSE_PUNCT.split(text):
@@ -137,11 +156,19 @@ def _negated(tokens: Sequence[str], rule: phrases.Rule) -> bool:
     return False
 
 
+@lru_cache(maxsize=16)
+def _history_re(markers: tuple[str, ...], pattern: re.Pattern[str] | None) -> re.Pattern[str]:
+    """One regex for a rule's history markers (each between spaces) and its pattern."""
+    sources = [re.escape(f" {marker} ") for marker in markers]
+    if pattern is not None:
+        sources.append(f"(?:{pattern.pattern})")
+    return re.compile("|".join(sources) or "(?!)")
+
+
 def _historical(message: str, start: int, end: int, rule: phrases.Rule) -> bool:
     """Told as resolved history: "I used to want to die", "pehle marna chahta tha"."""
     clause = " ".join((*_clause_tokens_before(message, start, 64), "#", *_clause_tokens_after(message, end, 64)))
-    padded = f" {clause} "
-    if any(f" {marker} " in padded for marker in rule.history):
+    if _history_re(rule.history, rule.history_pattern).search(f" {clause} "):
         return True
     after = _clause_tokens_after(message, end, 1)
     return bool(after) and after[0] in rule.past
@@ -157,11 +184,31 @@ def _counts(message: str, match: re.Match[str], rule: phrases.Rule) -> bool:
     return not _historical(message, start, end, rule)
 
 
-def _found(message: str, phrase: phrases.Phrase) -> bool:
-    for part in phrase.parts:
-        if not any(_counts(message, m, phrase.rule) for m in part.finditer(message)):
+def _found(message: str, phrase: phrases.Phrase, starts: Iterable[int]) -> bool:
+    """Whether every part of ``phrase`` counts somewhere in ``message``.
+
+    The first part is tried only at ``starts`` (offsets of tokens it may begin with):
+    anchored matches instead of a scan of the whole message, which on a long message is
+    most of the cost. A match can only begin at a token, so nothing is missed.
+    """
+    first, *rest = phrase.parts
+    rule = phrase.rule
+    if not any((m := first.match(message, start)) and _counts(message, m, rule) for start in starts):
+        return False
+    for part in rest:
+        if not any(_counts(message, m, rule) for m in part.finditer(message)):
             return False
     return True
+
+
+def _token_starts(message: str) -> dict[str, list[int]]:
+    """Each token of ``message`` with the offsets it starts at."""
+    starts: dict[str, list[int]] = {}
+    offset = 0
+    for token in message.split(" "):
+        starts.setdefault(token, []).append(offset)
+        offset += len(token) + 1
+    return starts
 
 
 def _lang_of(phrase: phrases.Phrase, message: str) -> str:
@@ -301,19 +348,26 @@ class _Index:
             always=tuple(always),
         )
 
-    def candidates(self, message: str) -> list[int]:
-        """Indices of the phrases that may match ``message`` (a superset), in order."""
-        found: set[int] = set(self.always)
+    def candidates(self, message: str) -> list[tuple[int, list[int]]]:
+        """The phrases that may match ``message`` (a superset), in order, each with the
+        offsets of the tokens its first part may start at."""
+        token_starts = _token_starts(message)
+        found: dict[int, list[int]] = {}
         exact, prefixes, lengths = self.exact, self.prefixes, self.prefix_lengths
-        for token in set(message.split()):
-            hit = exact.get(token)
-            if hit:
-                found.update(hit)
+        for token, offsets in token_starts.items():
+            if not token:
+                continue
+            for i in exact.get(token, ()):
+                found.setdefault(i, []).extend(offsets)
             for length in lengths.get(token[0], ()):
-                hit = prefixes.get(token[:length])
-                if hit:
-                    found.update(hit)
-        return sorted(found)
+                for i in prefixes.get(token[:length], ()):
+                    found.setdefault(i, []).extend(offsets)
+        if self.always:
+            every = [o for offsets in token_starts.values() for o in offsets]
+            for i in self.always:
+                found[i] = every
+        # Order and repeats of the offsets do not matter: any one counting match will do.
+        return [(i, found[i]) for i in sorted(found)]
 
 
 @lru_cache(maxsize=1)
@@ -327,18 +381,23 @@ def detect(text: str) -> Detection | None:
 
 
 def detect_exhaustively(text: str) -> Detection | None:
-    """``detect`` without the index: every phrase is tried. For tests."""
-    return _detect(normalise(text), lambda _: list(range(len(phrases.PHRASES))))
+    """``detect`` without the index: every phrase is tried at every token. For tests."""
+    return _detect(normalise(text), _everywhere)
 
 
-def _detect(message: str, candidates: Callable[[str], list[int]]) -> Detection | None:
+def _everywhere(message: str) -> list[tuple[int, list[int]]]:
+    every = [o for offsets in _token_starts(message).values() for o in offsets]
+    return [(i, every) for i in range(len(phrases.PHRASES))]
+
+
+def _detect(message: str, candidates: Callable[[str], list[tuple[int, list[int]]]]) -> Detection | None:
     if not message:
         return None
     categories: list[str] = []
     lang = ""
-    for i in candidates(message):
+    for i, starts in candidates(message):
         phrase = phrases.PHRASES[i]
-        if phrase.category in categories or not _found(message, phrase):
+        if phrase.category in categories or not _found(message, phrase, starts):
             continue
         categories.append(phrase.category)
         lang = lang or _lang_of(phrase, message)
