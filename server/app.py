@@ -184,5 +184,5 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     app.cleanup_ctx.append(media_ctx)
     app.on_shutdown.append(on_shutdown)
     if redis_store is not None:
-        cluster.setup(app, cluster.Cluster(redis_store, service, gateway, worker_id))
+        cluster.setup(app, cluster.Cluster(redis_store, service, gateway, worker_id, rooms=config.rooms))
     return app

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from . import workers
 from .config import Config, ConfigError, RoomSpec, load_config
 from .core.errors import CommandError
 from .jsonlog import setup_logging
@@ -84,18 +85,26 @@ def serve_main(args: argparse.Namespace) -> int:
     setup_logging(config.log_level)
     if config.workers > 1 and not config.redis_url:
         return _fail("--workers above 1 needs --redis-url: the workers share state through Redis")
+    parent = workers.worker_of()
+    if config.workers > 1:
+        if config.demo:
+            _demo_links(config)
+        return workers.supervise(config, cli.get("config"))
     if config.demo:
         have = {r.id for r in config.rooms}
         config = dataclasses.replace(config, rooms=config.rooms + tuple(r for r in DEMO_ROOMS if r.id not in have))
     from .app import create_app  # here, so that `circles token` starts fast
 
-    app = create_app(config)
-    if config.demo:
+    # One of `--workers N`: share the port, and serve websocket only (see workers.py).
+    app = create_app(config, transports=["websocket"] if parent is not None else None)
+    if parent is not None:
+        workers.watch_parent(app, parent)
+    elif config.demo:
         _demo_links(config)
     log.info("listening", extra={"host": config.host, "port": config.port,
                                  "store": "redis" if config.redis_url else "memory"})
     web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=5,
-                access_log=None, handle_signals=True)
+                access_log=None, handle_signals=True, reuse_port=parent is not None)
     log.info("stopped")
     return 0
 

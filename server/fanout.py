@@ -184,6 +184,24 @@ class Fanout:
             ch.refill.cancel()
             ch.refill = None
 
+    async def resync(self, room: str) -> bool:
+        """Fetch what this worker may have missed of ``room`` while its link to the other
+        workers was down, and deliver it in order. False when the store's log cannot
+        close the gap (the room is gone, or too much happened): its clients must rejoin."""
+        ch = self.channels.get(room)
+        if ch is None or ch.delivered is None:
+            return True
+        missing = await self._fetch(room, ch.delivered)
+        if self.channels.get(room) is not ch or ch.delivered is None:
+            return True
+        if missing is None:
+            return False
+        for e in missing:
+            if e["seq"] > ch.delivered:
+                ch.pending.setdefault(e["seq"], e)
+        self._drain(ch)
+        return True
+
     async def _fill_gap(self, ch: Channel) -> None:
         ch.refill = None
         if self.channels.get(ch.room) is not ch or not ch.pending or ch.delivered is None:

@@ -1,7 +1,13 @@
-"""A real Circles app on a real port (pytest-aiohttp), driven by real Socket.IO clients."""
+"""A real Circles app on a real port (pytest-aiohttp), driven by real Socket.IO clients.
+
+Every test that uses ``server`` or ``make_server`` runs twice: on the memory store and on
+the Redis store (a real redis-server of the tests' own; see tests/redis_server.py).
+``CIRCLES_TEST_STORES=memory`` (or ``redis``) runs one only.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +18,7 @@ from aiohttp import web
 from server.app import create_app
 from server.clock import ManualClock
 from server.config import Config
+from server.store.redis import RedisStore
 from tests.support import ADMIN_KEY, SECRET, Client, token
 
 
@@ -34,16 +41,22 @@ class Running:
 
 MakeServer = Callable[..., Awaitable[Running]]
 
+STORES = [s.strip() for s in os.environ.get("CIRCLES_TEST_STORES", "memory,redis").split(",") if s.strip()]
 
-@pytest.fixture
-async def make_server(aiohttp_server: Any) -> AsyncIterator[MakeServer]:
+
+@pytest.fixture(params=STORES)
+async def make_server(request: pytest.FixtureRequest, aiohttp_server: Any) -> AsyncIterator[MakeServer]:
     running: list[Running] = []
+    # Each server of a test gets a Redis database of its own, as each gets its own memory.
+    redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
 
     async def make(**overrides: Any) -> Running:
         clock = overrides.pop("clock", None) or ManualClock()
-        overrides.setdefault("moderation", {"pipeline": ["rate_limit", "contact_details", "links", "blocked_terms"]})  # TEMP
+        if redis_url is not None and "store" not in overrides:
+            overrides["store"] = RedisStore.from_url(f"{redis_url.rsplit('/', 1)[0]}/{len(running)}")
+        store = overrides.pop("store", None)
         config = Config(secret=SECRET, admin_key=ADMIN_KEY, **overrides)
-        app = create_app(config, clock=clock)
+        app = create_app(config, clock=clock, store=store)
         srv = await aiohttp_server(app, host="127.0.0.1")
         r = Running(url=f"http://127.0.0.1:{srv.port}", app=app, clock=clock)
         running.append(r)

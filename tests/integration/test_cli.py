@@ -71,7 +71,7 @@ async def test_token_refuses_bad_input_with_a_message() -> None:
 
 
 async def test_serve_without_secret_says_what_to_do() -> None:
-    code, out, err = await run("serve", "--port", str(free_port()), environ=env())
+    code, _, err = await run("serve", "--port", str(free_port()), environ=env())
     assert code == 2
     assert "CIRCLES_SECRET is not set" in err and "--demo" in err and "Traceback" not in err
 

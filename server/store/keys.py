@@ -1,0 +1,101 @@
+"""Every Redis key and channel Circles uses, named once, with its type, shape and lifetime.
+
+Privacy rule: every key either carries a TTL or is deleted when its room ends, and the
+Redis we run in tests keeps nothing on disk (``--save "" --appendonly no``). Production
+deployments should do the same: room state holds chat text while the room lives.
+
+All keys share one prefix so that an operator can see (and SCAN) exactly what is ours.
+Multi-key scripts touch keys of several rooms' worth of names, so Redis Cluster is not
+supported; a single primary (optionally behind Sentinel) is.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PREFIX: Final = "circles:"
+
+# How long an idle room's keys live. Every commit refreshes it, so a room that nobody
+# touches for a week (and that nobody ended) is forgotten by Redis itself.
+ROOM_IDLE_TTL_MS: Final = 7 * 86_400_000
+
+# How many log entries a room keeps (XADD ... MAXLEN ~). The contract promises at least
+# the last 1000 for a reconnect; ``~`` trims whole stream nodes only, so the stream keeps
+# at least this many, a little more between trims.
+LOG_MAXLEN: Final = 2000
+
+# A worker whose heartbeat is older than this is dead and its connections are swept.
+# Heartbeats come every second; three missed ones is a crash, not a slow event loop.
+WORKER_DEAD_MS: Final = 3000
+# Presence keys outlive a dead worker long enough for a survivor to sweep them, and
+# vanish by themselves if every worker is gone.
+PRESENCE_TTL_MS: Final = 60_000
+# One survivor sweeps a dead worker; the lock outlives a sweep and frees itself if the
+# sweeper dies midway (the next one repeats it: disconnects are idempotent).
+SWEEP_LOCK_MS: Final = 30_000
+
+
+def room(room_id: str) -> str:
+    """hash {state: RoomState JSON, version: int, seq: int, commit: token of the last commit}.
+
+    TTL: ROOM_IDLE_TTL_MS, refreshed on every commit; deleted when the room ends.
+    ``version`` and ``seq`` sit beside the JSON so the commit script can check and the
+    log reader can compare without decoding the state.
+    """
+    return f"{PREFIX}room:{room_id}"
+
+
+def log(room_id: str) -> str:
+    """stream, one entry per event, id ``<seq>-0``, fields {t: event type, e: event JSON}.
+
+    Trimmed with MAXLEN ~ LOG_MAXLEN on every XADD. TTL: ROOM_IDLE_TTL_MS, refreshed on
+    every commit; deleted when the room ends.
+    """
+    return f"{PREFIX}log:{room_id}"
+
+
+# set of room ids. TTL: ROOM_IDLE_TTL_MS, refreshed on every commit; a room is removed
+# from it when it ends, and readers drop ids whose room key has expired.
+ROOMS: Final = f"{PREFIX}rooms"
+
+# zset room id -> the room's next deadline (ms since the epoch). TTL: ROOM_IDLE_TTL_MS,
+# refreshed on every commit; a room leaves it when it ends or has no deadline, and
+# ``due_rooms`` drops ids whose room key has expired.
+TIMERS: Final = f"{PREFIX}timers"
+
+# zset of moderation audit entries: score = ``at`` (ms), member = entry JSON with a
+# uniquifier. Trimmed by time (older than the retention period) and by count on every
+# append; TTL: the retention period, refreshed on every append (so when nothing has been
+# audited for that long, every entry is past retention anyway). Never message text.
+AUDIT: Final = f"{PREFIX}audit"
+
+# zset worker id -> last heartbeat (ms, Redis server time, so clocks of different
+# machines do not matter). TTL: PRESENCE_TTL_MS, refreshed by every heartbeat; a dead
+# worker is removed by the survivor that sweeps it.
+WORKERS: Final = f"{PREFIX}workers"
+
+
+def conns(worker_id: str) -> str:
+    """hash ``<room>\\n<participant>\\n<conn>`` -> role: the connections a worker holds.
+
+    Rewritten by its worker as people join and leave. TTL: PRESENCE_TTL_MS, refreshed by
+    every heartbeat; deleted by the survivor that sweeps the worker when it dies.
+    """
+    return f"{PREFIX}conns:{worker_id}"
+
+
+def sweep_lock(worker_id: str) -> str:
+    """string (id of the sweeping worker), SET NX; TTL: SWEEP_LOCK_MS."""
+    return f"{PREFIX}sweep:{worker_id}"
+
+
+# Pub/sub channel (not a key: nothing is stored) that carries every committed batch and
+# every private notice to every worker. Messages:
+#   ``E|<origin>|<room>|[event, ...]``  published by the commit script itself, so a
+#                                       committed batch is always published, exactly once;
+#   ``N|<origin>|[notice, ...]``        published after the commit by the publisher.
+# One channel rather than one per room: with SO_REUSEPORT spreading people at random,
+# nearly every worker has someone in every sizeable room, so per-room channels would
+# save little and cost a SUBSCRIBE race on every first join; and notices (on-duty
+# responders, staff, a person waiting in a lobby) may be anywhere.
+BUS: Final = f"{PREFIX}bus"

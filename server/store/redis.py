@@ -1,0 +1,437 @@
+"""The cluster store: room state, logs, timers and the audit log in Redis.
+
+Any number of workers share one Redis. What makes that safe is the commit: one Lua
+script that checks the stored version, then writes the state, appends the events to the
+room's stream (ids ``<seq>-0``), sets the room's deadline, appends the audit entries,
+refreshes every TTL and publishes the batch on the bus, all in one atomic step and one
+round trip. A stale writer gets 0 and the service retries on fresh state, so a ``seq`` is
+never used twice and a timer fires once however many workers tick it.
+
+Redis going away must never hang a command: sockets time out within a second, one
+retry at most, and every connection error surfaces as ``StoreUnavailable`` (the client
+gets ``unavailable``). The commit is idempotent (a token per commit), so the retry of a
+commit whose reply was lost cannot apply a command twice.
+
+Key layout: ``keys.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final, cast
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import redis.asyncio as aioredis
+from redis import exceptions as rex
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
+from redis.backoff import ExponentialBackoff, NoBackoff
+
+from ..core.model import AuditEntry, Event, RoomState
+from ..core.outcome import Outcome
+from . import keys
+from .base import StoreUnavailable
+
+log = logging.getLogger("circles.store.redis")
+
+# A store operation that has no answer within this long fails (`unavailable`) rather
+# than hang; a healthy Redis on a LAN answers in well under a millisecond. It bounds the
+# whole operation, retries included. (It is an asyncio timeout around the operation,
+# not redis-py's socket_timeout: with that set, redis-py sends through asyncio.wait_for,
+# which on Python 3.11 can swallow a task's cancellation, and a worker then cannot stop.)
+OP_TIMEOUT_S: Final = 1.5
+CONNECT_TIMEOUT_S: Final = 0.5
+# One quick retry rides over a dropped connection (a Redis restart, a failover).
+RETRIES: Final = 1
+# Audit entries kept at most, besides the retention period (as the memory store).
+AUDIT_MAX: Final = 100_000
+# Log entries ``recent_chat`` looks back through at most: the retained log, not more.
+RECENT_SCAN_MAX: Final = 2 * keys.LOG_MAXLEN
+AUDIT_PAGE: Final = 500
+WARN_EVERY_S: Final = 5.0
+
+# Errors that mean "Redis cannot be reached now", as opposed to a bug in our use of it.
+UNREACHABLE: Final = (rex.ConnectionError, rex.TimeoutError, rex.ReadOnlyError, OSError)
+
+_CREATE: Final = """
+-- KEYS: room, log, rooms, timers. ARGV: state, version, seq, deadline|'', ttl, room id, token
+local v = redis.call('HGET', KEYS[1], 'version')
+if v then
+  if redis.call('HGET', KEYS[1], 'commit') == ARGV[7] then return 1 end  -- our own retry
+  return 0
+end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'version', ARGV[2], 'seq', ARGV[3], 'commit', ARGV[7])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('SADD', KEYS[3], ARGV[6])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+if ARGV[4] ~= '' then
+  redis.call('ZADD', KEYS[4], ARGV[4], ARGV[6])
+  redis.call('PEXPIRE', KEYS[4], ARGV[5])
+end
+return 1
+"""
+
+_COMMIT: Final = """
+-- KEYS: room, log, rooms, timers, audit
+-- ARGV: 1 expected version, 2 new version, 3 commit token, 4 state JSON, 5 seq,
+--       6 deadline|'', 7 ttl ms, 8 log maxlen, 9 audit retention ms, 10 audit max,
+--       11 room id, 12 bus channel|'', 13 bus message prefix,
+--       14 n events, then (seq, type, JSON) per event, then n audit, then (at, member)
+local room, logk, ttl = KEYS[1], KEYS[2], ARGV[7]
+local v = redis.call('HGET', room, 'version')
+if not v then return 0 end
+if v ~= ARGV[1] then
+  -- The same commit again (a retry whose first reply was lost) succeeded already.
+  if v == ARGV[2] and redis.call('HGET', room, 'commit') == ARGV[3] then return 1 end
+  return 0
+end
+local n = tonumber(ARGV[14])
+local i = 15
+if n > 0 then
+  local top = redis.call('XREVRANGE', logk, '+', '-', 'COUNT', 1)
+  if #top > 0 and tonumber(string.match(top[1][1], '^%d+')) >= tonumber(ARGV[i]) then
+    redis.call('DEL', logk)  -- left over from an earlier room of the same id
+  end
+  local jsons = {}
+  for k = 1, n do
+    redis.call('XADD', logk, 'MAXLEN', '~', ARGV[8], ARGV[i] .. '-0', 't', ARGV[i + 1], 'e', ARGV[i + 2])
+    jsons[k] = ARGV[i + 2]
+    i = i + 3
+  end
+  redis.call('PEXPIRE', logk, ttl)
+  if ARGV[12] ~= '' then
+    redis.call('PUBLISH', ARGV[12], ARGV[13] .. '[' .. table.concat(jsons, ',') .. ']')
+  end
+end
+redis.call('HSET', room, 'state', ARGV[4], 'version', ARGV[2], 'seq', ARGV[5], 'commit', ARGV[3])
+redis.call('PEXPIRE', room, ttl)
+redis.call('SADD', KEYS[3], ARGV[11])
+redis.call('PEXPIRE', KEYS[3], ttl)
+if ARGV[6] == '' then
+  redis.call('ZREM', KEYS[4], ARGV[11])
+else
+  redis.call('ZADD', KEYS[4], ARGV[6], ARGV[11])
+  redis.call('PEXPIRE', KEYS[4], ttl)
+end
+local na = tonumber(ARGV[i])
+i = i + 1
+if na > 0 then
+  local newest = 0
+  for k = 1, na do
+    local at = tonumber(ARGV[i])
+    redis.call('ZADD', KEYS[5], ARGV[i], ARGV[i + 1])
+    if at > newest then newest = at end
+    i = i + 2
+  end
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', string.format('(%d', newest - tonumber(ARGV[9])))
+  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[10]) + 1))
+  redis.call('PEXPIRE', KEYS[5], ARGV[9])
+end
+return 1
+"""
+
+_RECENT_CHAT: Final = """
+-- KEYS: log. ARGV: how many, scan at most. Newest first.
+local out, last, scanned = {}, '+', 0
+local want, most = tonumber(ARGV[1]), tonumber(ARGV[2])
+while #out < want and scanned < most do
+  local batch = redis.call('XREVRANGE', KEYS[1], last, '-', 'COUNT', 200)
+  if #batch == 0 then break end
+  for _, entry in ipairs(batch) do
+    local f = entry[2]
+    local typ, json
+    for j = 1, #f, 2 do
+      if f[j] == 't' then typ = f[j + 1] elseif f[j] == 'e' then json = f[j + 1] end
+    end
+    if typ == 'chat.message' then
+      out[#out + 1] = json
+      if #out >= want then break end
+    end
+  end
+  scanned = scanned + #batch
+  last = '(' .. batch[#batch][1]
+end
+return out
+"""
+
+_DUE: Final = """
+-- KEYS: timers. ARGV: now, limit, room key prefix.
+-- Rooms whose key expired (idle for a week) leave the timers here.
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])) do
+  if redis.call('EXISTS', ARGV[3] .. id) == 1 then
+    out[#out + 1] = id
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out
+"""
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+_last_warning = 0.0
+
+
+@asynccontextmanager
+async def unreachable_is_unavailable(what: str, timeout: float = OP_TIMEOUT_S) -> AsyncIterator[None]:
+    """Bound a Redis operation in time, and turn "cannot reach Redis" into
+    ``StoreUnavailable``; let real bugs through."""
+    global _last_warning
+    try:
+        async with asyncio.timeout(timeout):
+            yield
+    except StoreUnavailable:
+        raise
+    except UNREACHABLE as e:
+        # Every command fails while Redis is away: say so, but not thousands of times.
+        if time.monotonic() - _last_warning > WARN_EVERY_S:
+            _last_warning = time.monotonic()
+            log.warning("redis unreachable", extra={"event": what, "reason": type(e).__name__})
+        raise StoreUnavailable(f"redis: {type(e).__name__}") from None
+
+
+# -- connecting --------------------------------------------------------------------------------
+
+@dataclass
+class Connector:
+    """Makes Redis clients for one URL: ``redis://``, ``rediss://``, ``unix://`` or
+    ``redis+sentinel://[user:password@]host:port[,host:port...]/service[/db]``.
+
+    Sentinel URLs may carry ``?sentinel_password=...`` when the sentinels need one; the
+    credentials before ``@`` are the primary's.
+    """
+
+    url: str
+    _sentinels: list[Sentinel] = field(default_factory=list)
+
+    def options(self, retries: int) -> dict[str, Any]:
+        return {
+            "decode_responses": True,
+            # None, not redis-py's default (5 s): see OP_TIMEOUT_S.
+            "socket_timeout": None,
+            "socket_connect_timeout": CONNECT_TIMEOUT_S,
+            "socket_keepalive": True,
+            "retry": Retry(ExponentialBackoff(cap=0.1, base=0.02), retries),
+        }
+
+    def client(self, retries: int = RETRIES) -> aioredis.Redis:
+        if self.url.startswith("redis+sentinel://"):
+            return self._sentinel_client(retries)
+        opts = self.options(retries)
+        if self.url.startswith("unix://"):
+            del opts["socket_keepalive"]  # a TCP option
+        return aioredis.Redis.from_url(self.url, **opts)
+
+    def _sentinel_client(self, retries: int) -> aioredis.Redis:
+        parts = urlsplit(self.url)
+        netloc = parts.netloc
+        username = password = None
+        if "@" in netloc:
+            creds, netloc = netloc.rsplit("@", 1)
+            user, _, pw = creds.partition(":")
+            username, password = unquote(user) or None, unquote(pw) or None
+        hosts: list[tuple[str, int]] = []
+        for hp in netloc.split(","):
+            host, sep, port = hp.rpartition(":")
+            if not sep:
+                host, port = hp, "26379"
+            if not host:
+                raise ValueError("a redis+sentinel URL needs host:port of at least one sentinel")
+            hosts.append((host.strip("[]"), int(port)))
+        path = [p for p in parts.path.split("/") if p]
+        if not path:
+            raise ValueError("a redis+sentinel URL ends with /<service name>")
+        service = unquote(path[0])
+        db = int(path[1]) if len(path) > 1 else 0
+        query = parse_qs(parts.query)
+        opts = self.options(retries)
+        sentinel_opts = {k: v for k, v in opts.items() if k.startswith("socket_")}
+        # Sentinel look-ups run inside the caller's operation timeout; this bounds one
+        # sentinel that accepts but never answers, so the next one gets its turn.
+        sentinel_opts["socket_timeout"] = CONNECT_TIMEOUT_S
+        # A sentinel that does not answer is skipped for the next one, not retried.
+        sentinel_opts["retry"] = Retry(NoBackoff(), 0)
+        if "sentinel_password" in query:
+            sentinel_opts["password"] = query["sentinel_password"][0]
+        sentinel = Sentinel(hosts, sentinel_kwargs=sentinel_opts)
+        self._sentinels.append(sentinel)
+        client = sentinel.master_for(service, username=username, password=password, db=db, **opts)
+        return cast(aioredis.Redis, client)
+
+    async def close(self) -> None:
+        for s in self._sentinels:
+            for c in s.sentinels:
+                await c.aclose()
+        self._sentinels.clear()
+
+
+# -- the store ----------------------------------------------------------------------------------
+
+class RedisStore:
+    def __init__(self, connector: Connector, *, audit_retention_ms: int = 30 * 86_400_000,
+                 bus: str | None = keys.BUS) -> None:
+        self.connector = connector
+        self.redis = connector.client()
+        self._audit_retention_ms = audit_retention_ms
+        self._bus = bus
+        # Tags what this store publishes, so that its own worker can skip the echo.
+        self.origin = secrets.token_hex(6)
+        # Called with a room id when a commit's fate is unknown (the reply was lost): the
+        # events may be committed, and published to others but not delivered here.
+        self.on_uncertain: Callable[[str], None] = lambda room: None
+        self._create = self.redis.register_script(_CREATE)
+        self._commit = self.redis.register_script(_COMMIT)
+        self._recent = self.redis.register_script(_RECENT_CHAT)
+        self._due = self.redis.register_script(_DUE)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> RedisStore:
+        return cls(Connector(url), **kwargs)
+
+    async def _run(self, what: str, aw: Awaitable[Any]) -> Any:
+        async with unreachable_is_unavailable(what):
+            return await aw
+
+    async def create_room(self, state: RoomState, deadline: int | None = None) -> bool:
+        token = secrets.token_hex(8)
+        created = await self._run("create_room", self._create(
+            keys=[keys.room(state.id), keys.log(state.id), keys.ROOMS, keys.TIMERS],
+            args=[_json(state.to_dict()), state.version, state.seq, "" if deadline is None else deadline,
+                  keys.ROOM_IDLE_TTL_MS, state.id, token]))
+        return bool(created)
+
+    async def load(self, room_id: str) -> RoomState | None:
+        raw = await self._run("load", self.redis.hget(keys.room(room_id), "state"))
+        return None if raw is None else RoomState.from_dict(json.loads(raw))
+
+    async def seq(self, room_id: str) -> int | None:
+        """The room's last seq, without loading its state; None if there is no such room."""
+        raw = await self._run("seq", self.redis.hget(keys.room(room_id), "seq"))
+        return None if raw is None else int(raw)
+
+    def _commit_args(self, expected_version: int, outcome: Outcome, deadline: int | None) -> list[Any]:
+        state = outcome.state
+        args: list[Any] = [
+            expected_version, state.version, secrets.token_hex(8), _json(state.to_dict()), state.seq,
+            "" if deadline is None else deadline, keys.ROOM_IDLE_TTL_MS, keys.LOG_MAXLEN,
+            self._audit_retention_ms, AUDIT_MAX, state.id, self._bus or "",
+            f"E|{self.origin}|{state.id}|", len(outcome.events),
+        ]
+        for e in outcome.events:
+            args += [e.seq, e.type, _json(e.to_wire())]
+        args.append(len(outcome.audit))
+        for i, a in enumerate(outcome.audit):
+            # The uniquifier keeps two identical entries of one commit apart in the zset.
+            args += [a.at, _json({**a.to_wire(), "u": f"{state.version}.{i}"})]
+        return args
+
+    async def commit(self, expected_version: int, outcome: Outcome, deadline: int | None) -> bool:
+        room_id = outcome.state.id
+        try:
+            done = await self._run("commit", self._commit(
+                keys=[keys.room(room_id), keys.log(room_id), keys.ROOMS, keys.TIMERS, keys.AUDIT],
+                args=self._commit_args(expected_version, outcome, deadline)))
+        except StoreUnavailable:
+            self.on_uncertain(room_id)
+            raise
+        return bool(done)
+
+    async def events_after(self, room_id: str, seq: int) -> list[Event] | None:
+        async def read() -> list[Any]:
+            async with self.redis.pipeline(transaction=False) as p:
+                p.hget(keys.room(room_id), "seq")
+                p.xrange(keys.log(room_id), f"({seq}-0" if seq >= 0 else "-", "+")
+                return cast(list[Any], await p.execute())
+
+        top, entries = await self._run("events_after", read())
+        if top is None:
+            return None
+        if seq >= int(top):
+            return []
+        if not entries or int(entries[0][0].split("-", 1)[0]) != seq + 1:
+            return None  # the log no longer reaches back that far
+        return [Event.from_wire(json.loads(fields["e"])) for _, fields in entries]
+
+    async def recent_chat(self, room_id: str, limit: int) -> list[Event]:
+        if limit <= 0:
+            return []
+        raw = await self._run("recent_chat", self._recent(keys=[keys.log(room_id)], args=[limit, RECENT_SCAN_MAX]))
+        return [Event.from_wire(json.loads(j)) for j in reversed(raw)]
+
+    async def delete_room(self, room_id: str) -> None:
+        async def delete() -> None:
+            async with self.redis.pipeline(transaction=True) as p:
+                p.delete(keys.room(room_id), keys.log(room_id))
+                p.srem(keys.ROOMS, room_id)
+                p.zrem(keys.TIMERS, room_id)
+                await p.execute()
+
+        await self._run("delete_room", delete())
+
+    async def room_ids(self) -> list[str]:
+        async def read() -> list[str]:
+            ids = sorted(cast(set[str], await self.redis.smembers(keys.ROOMS)))
+            if not ids:
+                return []
+            async with self.redis.pipeline(transaction=False) as p:
+                for rid in ids:
+                    p.exists(keys.room(rid))
+                alive = await p.execute()
+            gone = [rid for rid, ok in zip(ids, alive, strict=True) if not ok]
+            if gone:  # expired after a week idle
+                await self.redis.srem(keys.ROOMS, *gone)
+            return [rid for rid, ok in zip(ids, alive, strict=True) if ok]
+
+        return cast(list[str], await self._run("room_ids", read()))
+
+    async def due_rooms(self, now: int, limit: int = 100) -> list[str]:
+        due = await self._run("due_rooms", self._due(keys=[keys.TIMERS], args=[now, limit, keys.room("")]))
+        return list(due)
+
+    async def next_due(self) -> int | None:
+        first = await self._run("next_due", self.redis.zrange(keys.TIMERS, 0, 0, withscores=True))
+        return int(first[0][1]) if first else None
+
+    async def audit(self, room: str | None, since: int | None, limit: int = 1000) -> list[AuditEntry]:
+        async def read() -> list[AuditEntry]:
+            newest_first: list[AuditEntry] = []
+            low = "-inf" if since is None else since
+            offset = 0
+            while len(newest_first) < limit:
+                page = await self.redis.zrevrangebyscore(keys.AUDIT, "+inf", low, start=offset, num=AUDIT_PAGE)
+                if not page:
+                    break
+                offset += len(page)
+                for member in page:
+                    d = json.loads(cast(str, member))
+                    d.pop("u", None)
+                    if room is None or d["room"] == room:
+                        newest_first.append(AuditEntry(**d))
+                        if len(newest_first) >= limit:
+                            break
+            newest_first.reverse()
+            return newest_first
+
+        return cast(list[AuditEntry], await self._run("audit", read()))
+
+    async def ping(self) -> None:
+        await self._run("ping", self.redis.ping())
+
+    async def close(self) -> None:
+        try:
+            await self.redis.aclose()
+        finally:
+            await self.connector.close()
+

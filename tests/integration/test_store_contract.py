@@ -1,0 +1,398 @@
+"""One contract, two stores: every test here runs against the memory store and against a
+real Redis (its own redis-server on a free port). Redis-only tests at the end check what
+only Redis can get wrong: TTLs, nothing on disk, URLs, retries, an unreachable server.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio as aioredis
+
+from server.core import commands as c
+from server.core import rules
+from server.core.model import LOG_RETAIN, AuditEntry, Event, RoomState, Settings
+from server.core.outcome import Outcome
+from server.store import Store, StoreUnavailable
+from server.store import keys as k
+from server.store.memory import MemoryStore
+from server.store.redis import RedisStore
+from tests.redis_server import RedisServer, free_port
+
+T0 = 1_700_000_000_000
+FAC = c.Actor(id="fay", name="Fay", role="facilitator", conn="w1:s1")
+ANA = c.Actor(id="ana", name="Ana", role="member", conn="w1:s2")
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    s: Store
+    if request.param == "memory":
+        s = MemoryStore()
+    else:
+        s = RedisStore.from_url(request.getfixturevalue("redis_url"))
+    yield s
+    await s.close()
+
+
+def room(room_id: str = "circle") -> RoomState:
+    return RoomState(id=room_id, kind="circle", settings=Settings(), created_at=T0)
+
+
+async def make(store: Store, room_id: str = "circle") -> RoomState:
+    state = room(room_id)
+    assert await store.create_room(state)
+    return state
+
+
+async def run(store: Store, room_id: str, actor: c.Actor, cmd: c.Command, now: int = T0) -> Outcome:
+    """What the service does, minus publishing: load, apply, commit."""
+    state = await store.load(room_id)
+    assert state is not None
+    outcome = rules.apply(state, actor, cmd, now)
+    assert await store.commit(state.version, outcome, rules.next_deadline(outcome.state))
+    return outcome
+
+
+def bulk(state: RoomState, n: int, type_: str = "reaction", at: int = T0) -> Outcome:
+    """A commit appending ``n`` events at once (cheaper than n commands)."""
+    new = state.copy()
+    events = []
+    for _ in range(n):
+        new.seq += 1
+        data: dict[str, Any] = ({"id": f"m{new.seq}", "from": "ana", "text": f"text {new.seq}", "redacted": False,
+                                 "reply_to": None} if type_ == "chat.message" else
+                                {"participant_id": "ana", "kind": "clap"})
+        events.append(Event(room=new.id, seq=new.seq, type=type_, at=at, actor="ana", data=data))
+    new.version += 1
+    return Outcome(state=new, events=tuple(events))
+
+
+async def commit(store: Store, outcome: Outcome, expected: int, deadline: int | None = None) -> RoomState:
+    assert await store.commit(expected, outcome, deadline)
+    return outcome.state
+
+
+# -- the contract -------------------------------------------------------------------------------
+
+async def test_create_and_load(store: Store) -> None:
+    state = await make(store)
+    loaded = await store.load("circle")
+    assert loaded is not None and loaded.to_dict() == state.to_dict()
+    assert not await store.create_room(room())  # the id is taken
+    assert await store.load("nowhere") is None
+    assert await store.room_ids() == ["circle"]
+
+
+async def test_state_round_trips_through_commits(store: Store) -> None:
+    await make(store)
+    await run(store, "circle", FAC, c.Join())
+    await run(store, "circle", ANA, c.Join())
+    await run(store, "circle", FAC, c.ChangeSettings({"share_seconds": 60}))
+    out = await run(store, "circle", ANA, c.HandRaise())
+    loaded = await store.load("circle")
+    assert loaded is not None
+    assert loaded.to_dict() == out.state.to_dict()
+    assert loaded.floor is not None and loaded.floor.participant_id == "ana"
+    assert loaded.seq == 5 and loaded.version == out.state.version
+
+
+async def test_a_stale_commit_is_refused_and_changes_nothing(store: Store) -> None:
+    base = await make(store)
+    await run(store, "circle", FAC, c.Join())
+    # Two workers loaded the same state; the first to commit wins, the second is refused.
+    one = await store.load("circle")
+    assert one is not None
+    first = rules.apply(one, ANA, c.Join(), T0 + 1)
+    second = rules.apply(one, c.Actor(id="ben", name="Ben", role="member", conn="w2:s1"), c.Join(), T0 + 2)
+    assert await store.commit(one.version, first, None)
+    assert not await store.commit(one.version, second, None)
+    loaded = await store.load("circle")
+    assert loaded is not None and set(loaded.participants) == {"fay", "ana"}
+    assert [e.seq for e in await store.events_after("circle", 0) or []] == [1, 2]
+    # A commit to a room that does not exist is refused too.
+    ghost = bulk(room("ghost"), 1)
+    assert not await store.commit(base.version, ghost, None)
+    assert await store.load("ghost") is None
+
+
+async def test_events_after_gives_the_log_in_order(store: Store) -> None:
+    await make(store)
+    joined = await run(store, "circle", FAC, c.Join())
+    await run(store, "circle", ANA, c.Join())
+    out = await run(store, "circle", ANA, c.Reaction(kind="heart"))
+    every = await store.events_after("circle", 0)
+    assert every is not None
+    assert [e.seq for e in every] == [1, 2, 3]
+    assert [e.type for e in every] == ["participant.joined", "participant.joined", "reaction"]
+    assert every[0] == joined.events[0] and every[2] == out.events[0]
+    tail = await store.events_after("circle", 2)
+    assert tail == [out.events[0]]
+    assert await store.events_after("circle", 3) == []
+    assert await store.events_after("circle", 99) == []
+    assert await store.events_after("nowhere", 0) is None
+
+
+async def test_too_old_is_none_and_at_least_the_last_thousand_are_kept(store: Store) -> None:
+    state = await make(store)
+    for _ in range(26):  # 2600 events in commits of 100
+        state = await commit(store, bulk(state, 100), state.version)
+    assert state.seq == 2600
+    assert await store.events_after("circle", 0) is None
+    assert await store.events_after("circle", 100) is None
+    recent = await store.events_after("circle", state.seq - LOG_RETAIN)
+    assert recent is not None and [e.seq for e in recent] == list(range(1601, 2601))
+
+
+async def test_recent_chat_is_the_last_messages_oldest_first(store: Store) -> None:
+    state = await make(store)
+    state = await commit(store, bulk(state, 3, "chat.message"), state.version)   # 1-3
+    state = await commit(store, bulk(state, 300, "reaction"), state.version)     # 4-303
+    state = await commit(store, bulk(state, 2, "chat.message"), state.version)   # 304-305
+    state = await commit(store, bulk(state, 5, "reaction"), state.version)       # 306-310
+    assert [e.seq for e in await store.recent_chat("circle", 4)] == [2, 3, 304, 305]
+    assert [e.seq for e in await store.recent_chat("circle", 50)] == [1, 2, 3, 304, 305]
+    assert [e.data["text"] for e in await store.recent_chat("circle", 1)] == ["text 305"]
+    assert await store.recent_chat("nowhere", 50) == []
+
+
+async def test_deadlines_fall_due_and_clear(store: Store) -> None:
+    a = await make(store, "a")
+    b = await make(store, "b")
+    assert await store.next_due() is None and await store.due_rooms(T0 * 2) == []
+    a = await commit(store, bulk(a, 1), a.version, deadline=T0 + 5000)
+    b = await commit(store, bulk(b, 1), b.version, deadline=T0 + 3000)
+    assert await store.next_due() == T0 + 3000
+    assert await store.due_rooms(T0 + 2999) == []
+    assert await store.due_rooms(T0 + 3000) == ["b"]
+    assert sorted(await store.due_rooms(T0 + 9000)) == ["a", "b"]
+    # A commit moves or clears the room's deadline.
+    b = await commit(store, bulk(b, 1), b.version, deadline=None)
+    assert await store.next_due() == T0 + 5000
+    a = await commit(store, bulk(a, 1), a.version, deadline=T0 + 8000)
+    assert await store.due_rooms(T0 + 7999) == []
+    assert await store.next_due() == T0 + 8000
+    assert await store.due_rooms(T0 + 8000, limit=1) == ["a"]
+    # A room created with a deadline has it at once.
+    assert await store.create_room(room("c"), deadline=T0 + 1000)
+    assert await store.due_rooms(T0 + 1000) == ["c"]
+
+
+async def test_delete_room_removes_everything_but_the_audit(store: Store) -> None:
+    state = await make(store)
+    other = await make(store, "other")
+    entry = AuditEntry(at=T0, room="circle", actor="fay", action="participant.mute", target="ana", reason=None)
+    out = bulk(state, 3, "chat.message")
+    out = Outcome(state=out.state, events=out.events, audit=(entry,))
+    await commit(store, out, state.version, deadline=T0 + 100)
+    await commit(store, bulk(other, 1), other.version, deadline=T0 + 200)
+    await store.delete_room("circle")
+    assert await store.load("circle") is None
+    assert await store.events_after("circle", 0) is None
+    assert await store.recent_chat("circle", 50) == []
+    assert await store.room_ids() == ["other"]
+    assert await store.due_rooms(T0 + 1000) == ["other"]
+    assert await store.next_due() == T0 + 200
+    assert await store.audit("circle", None) == [entry]
+    # The id is free again, and the new room's log starts afresh.
+    again = await make(store)
+    again = await commit(store, bulk(again, 2), again.version)
+    assert [e.seq for e in await store.events_after("circle", 0) or []] == [1, 2]
+
+
+async def test_audit_filters_by_room_and_time(store: Store) -> None:
+    a = await make(store, "a")
+    b = await make(store, "b")
+    entries = []
+    for i in range(6):
+        which = a if i % 2 == 0 else b
+        entry = AuditEntry(at=T0 + i * 1000, room=which.id, actor="fay", action="participant.mute",
+                           target=f"p{i}", reason="disruptive" if i == 3 else None)
+        entries.append(entry)
+        new = which.copy()
+        new.version += 1
+        await commit(store, Outcome(state=new, audit=(entry,)), which.version)
+        if which is a:
+            a = new
+        else:
+            b = new
+    assert await store.audit(None, None) == entries
+    assert await store.audit("a", None) == entries[0::2]
+    assert await store.audit(None, T0 + 3000) == entries[3:]
+    assert await store.audit("b", T0 + 2000) == [entries[3], entries[5]]
+    assert await store.audit(None, None, limit=2) == entries[-2:]
+    # Two identical entries of one commit are two entries.
+    twice = a.copy()
+    twice.version += 1
+    same = AuditEntry(at=T0 + 9000, room="a", actor="fay", action="report", target="ben", reason=None)
+    await commit(store, Outcome(state=twice, audit=(same, same)), a.version)
+    assert await store.audit("a", T0 + 9000) == [same, same]
+
+
+async def test_audit_keeps_only_the_retention_period(store: Store) -> None:
+    day = 86_400_000
+    if isinstance(store, MemoryStore):
+        store = MemoryStore(audit_retention_ms=day)
+    else:
+        assert isinstance(store, RedisStore)
+        store = RedisStore(store.connector, audit_retention_ms=day)
+    try:
+        state = await make(store)
+        for i, at in enumerate((T0, T0 + day // 2, T0 + day + 1)):
+            new = state.copy()
+            new.version += 1
+            entry = AuditEntry(at=at, room="circle", actor=None, action="oncall.page", target=f"p{i}", reason=None)
+            state = await commit(store, Outcome(state=new, audit=(entry,)), state.version)
+        assert [e.target for e in await store.audit(None, None)] == ["p1", "p2"]
+    finally:
+        await store.close()
+
+
+# -- Redis only ----------------------------------------------------------------------------------
+
+@pytest.fixture
+async def raw(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+async def test_every_redis_key_has_a_ttl_or_is_gone_with_its_room(redis_url: str, raw: aioredis.Redis) -> None:
+    store = RedisStore.from_url(redis_url)
+    try:
+        a = await make(store, "a")
+        b = await make(store, "b")
+        entry = AuditEntry(at=T0, room="a", actor="fay", action="participant.remove", target="ana", reason=None)
+        out = bulk(a, 5, "chat.message")
+        a = await commit(store, Outcome(state=out.state, events=out.events, audit=(entry,)), a.version, T0 + 10)
+        b = await commit(store, bulk(b, 5), b.version, T0 + 20)
+        found = sorted([key async for key in raw.scan_iter("*")])
+        assert found == sorted([k.room("a"), k.log("a"), k.room("b"), k.log("b"), k.ROOMS, k.TIMERS, k.AUDIT])
+        for key in found:
+            ttl = await raw.pttl(key)
+            assert 0 < ttl, key
+            limit = 30 * 86_400_000 if key == k.AUDIT else k.ROOM_IDLE_TTL_MS
+            assert ttl <= limit, key
+        await store.delete_room("a")
+        after = sorted([key async for key in raw.scan_iter("*")])
+        assert not [key for key in after if key.endswith(":a")]
+        assert await raw.sismember(k.ROOMS, "a") == 0 and await raw.zscore(k.TIMERS, "a") is None
+        await store.delete_room("b")
+        assert sorted([key async for key in raw.scan_iter("*")]) == [k.AUDIT]  # it has a TTL (above)
+    finally:
+        await store.close()
+
+
+async def test_redis_writes_nothing_to_disk(redis_server: RedisServer, redis_url: str, raw: aioredis.Redis) -> None:
+    assert (await raw.config_get("save"))["save"] == ""
+    assert (await raw.config_get("appendonly"))["appendonly"] == "no"
+    store = RedisStore.from_url(redis_url)
+    try:
+        state = await make(store)
+        await commit(store, bulk(state, 50, "chat.message"), state.version)
+    finally:
+        await store.close()
+    assert redis_server.files_on_disk() == []
+
+
+async def test_a_retried_commit_is_applied_once(redis_url: str) -> None:
+    """The reply of a commit may be lost after Redis applied it; the client's retry
+    sends the same script and arguments again and must not append the events twice."""
+    store = RedisStore.from_url(redis_url)
+    try:
+        state = await make(store)
+        out = bulk(state, 2)
+        args = store._commit_args(state.version, out, None)
+        script_keys = [k.room("circle"), k.log("circle"), k.ROOMS, k.TIMERS, k.AUDIT]
+        assert await store._commit(keys=script_keys, args=args) == 1
+        assert await store._commit(keys=script_keys, args=args) == 1
+        assert [e.seq for e in await store.events_after("circle", 0) or []] == [1, 2]
+        # A different commit from the same old version is still refused.
+        assert not await store.commit(state.version, bulk(state, 2), None)
+    finally:
+        await store.close()
+
+
+async def test_an_unreachable_redis_answers_unavailable_quickly() -> None:
+    store = RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        for call in (store.ping(), store.load("circle"), store.commit(0, bulk(room(), 1), None),
+                     store.events_after("circle", 0), store.due_rooms(T0)):
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                await call
+            assert time.monotonic() - started < 2.5
+    finally:
+        await store.close()
+
+
+async def test_a_silent_redis_times_out_instead_of_hanging(redis_server: RedisServer, redis_url: str) -> None:
+    """A Redis that accepts the connection but never answers (stopped with SIGSTOP)."""
+    store = RedisStore.from_url(redis_url)
+    await store.ping()
+    assert redis_server.proc is not None
+    redis_server.proc.send_signal(19)  # SIGSTOP
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await store.load("circle")
+        assert time.monotonic() - started < 2.5
+    finally:
+        redis_server.proc.send_signal(18)  # SIGCONT
+        await store.close()
+
+
+async def test_unix_socket_url(redis_server: RedisServer, redis_url: str) -> None:
+    store = RedisStore.from_url(redis_server.unix_url)
+    try:
+        await store.ping()
+        await make(store)
+        assert await store.room_ids() == ["circle"]
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def sentinel(redis_server: RedisServer, tmp_path: Path) -> Iterator[int]:
+    """A redis-sentinel watching the test Redis as the primary of service ``circles``."""
+    port = free_port()
+    conf = tmp_path / "sentinel.conf"
+    conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+                    f"sentinel monitor circles 127.0.0.1 {redis_server.port} 1\n")
+    proc = subprocess.Popen([redis_server.binary, str(conf), "--sentinel"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with redis.Redis(host="127.0.0.1", port=port) as s:
+                    if s.execute_command("SENTINEL", "get-master-addr-by-name", "circles"):
+                        break
+            except redis.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "sentinel did not start"
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def test_sentinel_url_finds_the_primary(sentinel: int, redis_url: str) -> None:
+    # The first sentinel listed is down: the client asks the next one.
+    store = RedisStore.from_url(f"redis+sentinel://127.0.0.1:{free_port()},127.0.0.1:{sentinel}/circles")
+    try:
+        await make(store)
+    finally:
+        await store.close()
+    plain = RedisStore.from_url(redis_url)
+    try:
+        assert await plain.room_ids() == ["circle"]  # it wrote to the primary
+    finally:
+        await plain.close()
