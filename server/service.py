@@ -136,9 +136,13 @@ class RoomService:
     # -- the one path every change takes ---------------------------------------------------
 
     async def execute(self, room_id: str, actor: c.Actor, command: c.Command,
-                      extra_notices: Callable[[Outcome], Sequence[Notice]] = lambda o: ()) -> Outcome:
+                      extra_notices: Callable[[Outcome], Sequence[Notice]] = lambda o: (),
+                      loaded: RoomState | None = None) -> Outcome:
+        """Apply ``command`` and commit it; ``loaded`` saves the first read when the
+        caller has just loaded the room (a stale copy only costs a retry)."""
         for _ in range(COMMIT_ATTEMPTS):
-            state = await self.load(room_id)
+            state = loaded if loaded is not None else await self.load(room_id)
+            loaded = None
             outcome = rules.apply(state, actor, command, self.clock.now_ms())
             if not outcome.changed:
                 return outcome
@@ -293,7 +297,7 @@ class RoomService:
         )
         crisis = verdict.crisis
         outcome = await self.execute(room_id, actor, cmd,
-                                     lambda o: self._crisis_notices(o, actor) if crisis else ())
+                                     lambda o: self._crisis_notices(o, actor) if crisis else (), state)
         if outcome.refusal is not None:
             held = {"id": outcome.reply["id"]} if "id" in outcome.reply else None
             raise CommandError(outcome.refusal.code, outcome.refusal.message, held)
