@@ -25,7 +25,7 @@ from .clock import Clock, SystemClock
 from .config import Config
 from .core.errors import CommandError
 from .core.model import Event, Notice
-from .gateway import http, keys
+from .gateway import http, keys, wsdriver
 from .gateway.schemas import MAX_PAYLOAD_BYTES
 from .gateway.socket import SocketGateway
 from .media.hub import MediaHub
@@ -101,6 +101,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
         # ["websocket"].
         transports=list(transports) if transports else None,
     )
+    wsdriver.install(sio)
     publisher = LocalPublisher(metrics)
     # Cluster mode: Redis carries committed events and notices between workers.
     redis_store = store if isinstance(store, RedisStore) else None

@@ -255,3 +255,13 @@ async def test_admin_api(server: Running) -> None:
         await ana.wait_event("room.ended")
         async with http.get(server.url + "/api/rooms/evening", headers=good) as r:
             assert r.status == 404
+
+
+async def test_websocket_is_served_without_per_message_compression(server: Running) -> None:
+    # Compressing every frame for every listener costs a third of the fan-out CPU and
+    # ~120 KB per idle connection; the server declines permessage-deflate.
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(server.url + "/socket.io/?EIO=4&transport=websocket", compress=15) as ws:
+            assert ws.compress == 0
+            opening = await ws.receive_str()
+            assert opening.startswith("0{")
