@@ -79,7 +79,7 @@ class SpeakerInbox:
             self._standing += 1
             if self._standing >= STANDING_BACKLOG_MIXES:
                 self._standing = 0
-                self._drop_samples(FRAME_SAMPLES)
+                self._pop(FRAME_SAMPLES)
         else:
             self._standing = 0
         return self._pop(FRAME_SAMPLES)
@@ -93,9 +93,6 @@ class SpeakerInbox:
 
     def _drop(self, n: int) -> None:
         self.dropped += 1
-        self._drop_samples(n)
-
-    def _drop_samples(self, n: int) -> None:
         self._pop(n)
 
     def _pop(self, n: int) -> Pcm:

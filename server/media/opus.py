@@ -8,6 +8,7 @@ which is why a mix is encoded once and the same packets go to all its listeners.
 from __future__ import annotations
 
 import fractions
+import functools
 from typing import Final
 
 import av
@@ -76,6 +77,7 @@ class OpusDecoder:
         return out
 
 
+@functools.lru_cache(maxsize=8)
 def silence_payload(bitrate: int) -> bytes:
     """An Opus packet that decodes to 20 ms of silence, sent when a mix has no voice.
 
