@@ -154,7 +154,10 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(scheduler.run(), name="circles-scheduler")
         yield
-        task.cancel()
+        # Cancel until it is really gone: a library may swallow one cancellation.
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.5)
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

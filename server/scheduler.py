@@ -47,6 +47,10 @@ class Scheduler:
                 await self.run_once()
                 nxt = await self._store.next_due()
             except StoreUnavailable:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # A store timeout racing our cancellation must not swallow it.
+                    raise asyncio.CancelledError from None
                 nxt = None
             now = self._clock.now_ms()
             wake = now + self._poll_ms if nxt is None else min(nxt, now + self._poll_ms)
