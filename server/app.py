@@ -24,11 +24,13 @@ from . import cluster
 from .clock import Clock, SystemClock
 from .config import Config
 from .core.errors import CommandError
-from .core.model import Event, Notice
+from .core.model import Event, Notice, Target
 from .gateway import http, keys, wsdriver
 from .gateway.schemas import MAX_PAYLOAD_BYTES
 from .gateway.socket import SocketGateway
+from .media.base import Media
 from .media.hub import MediaHub
+from .media.router import MediaRouter
 from .metrics import Metrics
 from .pager import WebhookPager
 from .scheduler import Scheduler
@@ -118,9 +120,17 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
                           pipeline_for, config.crisis_support(),
                           on_deadline=lambda at: scheduler_ref[0].poke() if at is not None and scheduler_ref else None,
                           observe=metrics.observe, page_webhook=pager.page, mint_token=oncall_token)
-    media = MediaHub(service, config.media)
+    hub = MediaHub(service, config.media)
+    # Several workers: each room's audio on one of them, whichever worker a socket is on.
+    router = MediaRouter(hub, redis_store, worker_id) if redis_store is not None else None
+    media: Media = router or hub
     gateway = SocketGateway(sio, service, config.secret, metrics, worker_id, media=media)
     publisher.gateway = gateway
+    if router is not None:
+        def tell(room: str, participant: str, event: str, data: dict[str, Any]) -> None:
+            gateway.deliver_notice(Notice(event=event, to=Target(kind="participant", room=room,
+                                                                 participant=participant), data=data))
+        router.notify = tell
     gateway.register()
     scheduler = Scheduler(store, clock, service.tick, poll_ms=scheduler_poll_ms)
     scheduler_ref.append(scheduler)
@@ -188,5 +198,6 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     app.cleanup_ctx.append(media_ctx)
     app.on_shutdown.append(on_shutdown)
     if redis_store is not None:
-        cluster.setup(app, cluster.Cluster(redis_store, service, gateway, worker_id, rooms=config.rooms))
+        cluster.setup(app, cluster.Cluster(redis_store, service, gateway, worker_id, rooms=config.rooms,
+                                           media=router))
     return app

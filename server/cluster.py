@@ -12,6 +12,8 @@ Built on the single-worker pieces, not beside them (LiveKit's ``RedisRouter`` em
   fills gaps from the store's log) and their notices to the gateway's notice routing.
   When its connection comes back after a drop, it re-reads, for every room this worker
   has clients in, whatever was committed meanwhile.
+- Audio signalling for a room goes to the one worker holding its media lease
+  (``media/router.py``), as ``M`` messages on the same bus.
 - ``Cluster.heartbeat`` records every second that this worker lives, and which
   (room, participant, connection) it holds. ``Cluster.sweep`` finds workers that
   stopped beating and, one survivor per dead worker, disconnects their people: the
@@ -42,6 +44,7 @@ from .core import commands as c
 from .core.errors import CommandError
 from .core.model import ROLES, Event, Notice, Target
 from .gateway.socket import SocketGateway
+from .media.router import MediaRouter
 from .service import Publisher, RoomService
 from .store import StoreUnavailable, keys
 from .store.redis import OP_TIMEOUT_S, UNREACHABLE, RedisStore, unreachable_is_unavailable
@@ -142,8 +145,10 @@ class Cluster:
     """This worker's part in the cluster: bus listener, heartbeat, sweeper."""
 
     def __init__(self, store: RedisStore, service: RoomService, gateway: SocketGateway, worker_id: str,
-                 rooms: Sequence[RoomSpec] = ()) -> None:
+                 rooms: Sequence[RoomSpec] = (), media: MediaRouter | None = None) -> None:
         self.store = store
+        # Audio signalling between workers, and the watch on media leases.
+        self.media = media
         # The configured rooms: made again if Redis comes back without them (a restart
         # of a Redis that keeps nothing on disk), so that the on-call room stays open.
         self.rooms = tuple(rooms)
@@ -231,11 +236,15 @@ class Cluster:
             if kind == "E":
                 room, _, body = rest.partition("|")
                 # Most workers have nobody in most rooms: skip those without decoding.
-                if room in self.gateway.fanout.channels:
+                if room in self.gateway.fanout.channels or self.gateway.media.serves(room):
                     self.gateway.receive(room, json.loads(body))
             elif kind == "N":
                 for d in json.loads(rest):
                     self.gateway.deliver_notice(notice_from_wire(d))
+            elif kind == "M":
+                target, _, body = rest.partition("|")
+                if target == self.worker_id and self.media is not None:
+                    self.media.on_bus(json.loads(body))
         except Exception:
             log.exception("bad bus message")
 
@@ -253,6 +262,7 @@ class Cluster:
         """After the bus was away: close every local room's gap from the store's log."""
         for room in list(self.gateway.fanout.channels):
             await self.resync(room)
+        self.gateway.media.recheck()
 
     async def resync(self, room: str) -> None:
         ch = self.gateway.fanout.channels.get(room)
@@ -450,6 +460,8 @@ def setup(app: web.Application, cluster: Cluster) -> None:
         tasks = [asyncio.create_task(cluster.listen(), name="circles-bus"),
                  asyncio.create_task(cluster.heartbeat(), name="circles-heartbeat"),
                  asyncio.create_task(cluster.sweep(), name="circles-sweeper")]
+        if cluster.media is not None:
+            tasks.append(asyncio.create_task(cluster.media.run(), name="circles-media-leases"))
         yield
         await stop(tasks)
         await cluster.leave()

@@ -295,6 +295,9 @@ function onNotice(event, data) {
       announce(t("moved_title"));
       requestAnimationFrame(() => $("moved").scrollIntoView({ block: "nearest", behavior: "smooth" }));
       break;
+    case "rtc.restart":
+      ctx.audio.restart();
+      break;
     case "oncall.returned":
       ui.moved = null;
       ui.roomNote = "returned_note";

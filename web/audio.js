@@ -8,6 +8,10 @@
 
 // ICE gathering on a phone can be slow when an interface is dead; send what we have.
 const GATHER_MAX_MS = 3000;
+// A connection that failed (the server's media worker went away, the network changed)
+// is opened again after this long, doubling, this many times.
+const RETRY_MS = 1000;
+const RETRIES = 5;
 
 export class Audio {
   /** call(event, payload) -> Promise<ack>; onChange() when status changes. */
@@ -24,6 +28,8 @@ export class Audio {
     this.track = null;
     this.room = null;
     this.needsTap = false;
+    this.retries = 0;
+    this.retryTimer = null;
   }
 
   set(status) {
@@ -47,8 +53,13 @@ export class Audio {
     pc.ontrack = (e) => this.play(e.streams[0] || new MediaStream([e.track]));
     pc.onconnectionstatechange = () => {
       if (pc !== this.pc) return;
-      if (pc.connectionState === "failed") this.set("failed");
-      else if (pc.connectionState === "connected") this.set("on");
+      if (pc.connectionState === "failed") {
+        this.set("failed");
+        this.retryLater();
+      } else if (pc.connectionState === "connected") {
+        this.retries = 0;
+        this.set("on");
+      }
     };
     try {
       await pc.setLocalDescription(await pc.createOffer());
@@ -60,6 +71,7 @@ export class Audio {
         this.stopPeer();
         const code = ack.error && ack.error.code;
         this.set(code === "unavailable" ? "unavailable" : "failed");
+        if (code !== "unavailable" && code !== "not_joined") this.retryLater();
         return;
       }
       await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
@@ -69,8 +81,27 @@ export class Audio {
       if (pc === this.pc) {
         this.stopPeer();
         this.set("failed");
+        this.retryLater();
       }
     }
+  }
+
+  /** The server asked for a new connection (`rtc.restart`: its media moved). */
+  restart() {
+    if (this.room && this.status !== "unavailable" && this.status !== "off") {
+      this.retries = 0;
+      this.start(this.room);
+    }
+  }
+
+  retryLater() {
+    if (this.retryTimer || this.retries >= RETRIES || !this.room) return;
+    const wait = RETRY_MS * 2 ** this.retries;
+    this.retries += 1;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.status === "failed" && this.room) this.start(this.room);
+    }, wait);
   }
 
   play(stream) {
@@ -127,6 +158,10 @@ export class Audio {
   }
 
   stopPeer() {
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
     if (this.pc) {
       const pc = this.pc;
       this.pc = null;

@@ -23,7 +23,15 @@ class Media(Protocol):
         ...
 
     def on_events(self, room: str, events: Sequence[dict[str, Any]]) -> None:
-        """Committed events of a room with clients on this worker, in seq order."""
+        """Committed events of a room with clients on this worker or media served here."""
+        ...
+
+    def serves(self, room: str) -> bool:
+        """Whether this worker serves the room's media (and so needs its events)."""
+        ...
+
+    def recheck(self) -> None:
+        """Events may have been missed (the bus was away): ask again who may be heard."""
         ...
 
     async def shutdown(self) -> None: ...
@@ -39,6 +47,12 @@ class NoMedia:
         return None
 
     def on_events(self, room: str, events: Sequence[dict[str, Any]]) -> None:
+        return None
+
+    def serves(self, room: str) -> bool:
+        return False
+
+    def recheck(self) -> None:
         return None
 
     async def shutdown(self) -> None:

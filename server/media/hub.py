@@ -5,9 +5,9 @@ every event that can change it. Before asking, an event that takes someone's voi
 away (muted, left, lost the floor, room ended) silences them at once, so not one
 packet of theirs is mixed after the event, however long the store takes to answer.
 
-This worker serves the audio of the people connected to it: with several workers, a
-room whose people are spread over them would get one partial mix per worker. One
-worker per room's media (a lease in Redis, LiveKit style) is not built yet.
+With several workers, one worker at a time serves a room's audio, whichever worker
+each person's socket is on: ``router.MediaRouter`` routes the signalling to it, and
+this hub is told the committed events of every room it serves.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ class MediaHub:
             data = e.get("data") or {}
             if kind == "room.ended":
                 rm.mixer.silence_all()
-                self._spawn(self._close_room(room))
+                self._spawn(self.close_room(room))
                 return
             if kind == "participant.left":
                 pid = data.get("participant_id")
@@ -139,10 +139,21 @@ class MediaHub:
         if changed:
             self._mark(rm)
 
+    def serves(self, room: str) -> bool:
+        return room in self.rooms
+
+    def has_peer(self, room: str, participant: str) -> bool:
+        rm = self.rooms.get(room)
+        return rm is not None and participant in rm.peers
+
+    def recheck(self) -> None:
+        for rm in list(self.rooms.values()):
+            self._mark(rm)
+
     async def shutdown(self) -> None:
         self._closing = True
         for room in list(self.rooms):
-            await self._close_room(room)
+            await self.close_room(room)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -162,7 +173,7 @@ class MediaHub:
                 state = await self.service.load(rm.room)
             except CommandError as e:
                 if e.code == "not_found":
-                    await self._close_room(rm.room)
+                    await self.close_room(rm.room)
                     return
                 log.warning("cannot tell who may be heard; keeping the current voices", extra={"room": rm.room})
                 rm.dirty = True
@@ -182,7 +193,7 @@ class MediaHub:
         if rm is not None and rm.peers.get(participant) is peer:
             self._spawn(self.close(room, participant))
 
-    async def _close_room(self, room: str) -> None:
+    async def close_room(self, room: str) -> None:
         rm = self.rooms.get(room)
         if rm is None:
             return

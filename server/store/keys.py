@@ -93,9 +93,25 @@ def sweep_lock(worker_id: str) -> str:
 # every private notice to every worker. Messages:
 #   ``E|<origin>|<room>|[event, ...]``  published by the commit script itself, so a
 #                                       committed batch is always published, exactly once;
-#   ``N|<origin>|[notice, ...]``        published after the commit by the publisher.
+#   ``N|<origin>|[notice, ...]``        published after the commit by the publisher;
+#   ``M|<origin>|<worker>|{...}``       audio signalling forwarded to (or answered by)
+#                                       the worker holding a room's media lease; only
+#                                       <worker> reads it (``server/media/router.py``).
 # One channel rather than one per room: with SO_REUSEPORT spreading people at random,
 # nearly every worker has someone in every sizeable room, so per-room channels would
 # save little and cost a SUBSCRIBE race on every first join; and notices (on-duty
 # responders, staff, a person waiting in a lobby) may be anywhere.
 BUS: Final = f"{PREFIX}bus"
+
+
+# A room's media lives on one worker at a time (``server/media/router.py``).
+# Renewed every second by the worker that holds it while it serves anyone of the room;
+# a dead worker's lease expires after this long, and the next offer takes it over.
+MEDIA_LEASE_MS: Final = 3000
+
+
+def media_lease(room_id: str) -> str:
+    """string (id of the worker serving the room's audio), SET NX. TTL: MEDIA_LEASE_MS,
+    renewed by its holder; deleted when the holder lets go (its last peer there closed,
+    or it shuts down)."""
+    return f"{PREFIX}media:{room_id}"

@@ -32,6 +32,9 @@ CONFIG = """
 id = "oncall"
 kind = "oncall"
 title = "On-call room"
+
+[media]
+host_candidates = ["127.0.0.1"]
 """
 
 

@@ -26,7 +26,7 @@ import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
 from server.app import create_app
-from server.config import Config, RoomSpec
+from server.config import Config, MediaConfig, RoomSpec
 from tests.support import ADMIN_KEY, SECRET, token
 
 CHROMIUM = os.environ.get("CIRCLES_CHROMIUM", "/usr/bin/chromium")
@@ -34,6 +34,21 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-background-networking",
     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
 ]
+# WebRTC in these pages must send nothing beyond loopback, and Chromium cannot be limited
+# to 127.0.0.1: it offers the machine's other addresses (behind mDNS names, which it
+# announces on the network). So every page's RTCPeerConnection is made relay-only, and
+# with no TURN server that gathers no candidate at all: the pages still signal
+# (rtc.offer, its answer, rtc.restart) and nothing is sent. The audio itself is tested
+# with real aiortc peers on 127.0.0.1 (tests/media, tests/cluster).
+NO_ICE_CANDIDATES = """(() => {
+  const Native = window.RTCPeerConnection;
+  if (!Native) return;
+  const RelayOnly = function (config) { return new Native({ ...(config || {}), iceTransportPolicy: "relay" }); };
+  RelayOnly.prototype = Native.prototype;
+  window.RTCPeerConnection = RelayOnly;
+})();"""
+# The server offers loopback candidates only (it would offer every interface otherwise).
+LOOPBACK_MEDIA = MediaConfig(host_candidates=("127.0.0.1",))
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 DOC_SHOTS = ROOT / "docs" / "screenshots"
@@ -68,6 +83,7 @@ class Session:
         ctx = await self.browser.new_context(viewport=PHONE if phone else DESKTOP, locale=locale,
                                              device_scale_factor=1, reduced_motion="reduce")
         ctx.set_default_timeout(WAIT_MS)
+        await ctx.add_init_script(NO_ICE_CANDIDATES)
         page = await ctx.new_page()
         page.on("pageerror", lambda e: self.errors.append(f"{name}: {e}"))
         tok = tok or token(room, role, name=name, sub=sub or name.lower())
@@ -93,7 +109,7 @@ async def session() -> AsyncIterator[Session]:
 @pytest.fixture
 async def server(aiohttp_server: Any) -> str:
     """A Circles server in this process: default moderation, and an on-call room."""
-    app = create_app(Config(secret=SECRET, admin_key=ADMIN_KEY,
+    app = create_app(Config(secret=SECRET, admin_key=ADMIN_KEY, media=LOOPBACK_MEDIA,
                             rooms=(RoomSpec(id="oncall", kind="oncall", title="On-call room"),)))
     srv = await aiohttp_server(app, host="127.0.0.1")
     return f"http://127.0.0.1:{srv.port}"
@@ -142,10 +158,12 @@ class ServerProcess:
 
     async def start(self) -> None:
         env = {**os.environ, "CIRCLES_SECRET": SECRET}
+        config = self.log.with_name("circles.toml")
+        config.write_text('[media]\nhost_candidates = ["127.0.0.1"]\n')
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                cwd=ROOT, env=env, stdout=log, stderr=log)
+                "--config", str(config), cwd=ROOT, env=env, stdout=log, stderr=log)
         async with aiohttp.ClientSession() as http:
             for _ in range(150):
                 if self.proc.returncode is not None:

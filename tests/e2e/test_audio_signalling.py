@@ -1,0 +1,48 @@
+"""The page's audio signalling (issue 8): it offers on joining, and offers again when the
+server says the room's audio moved to another worker (``rtc.restart``).
+
+The pages gather no ICE candidates (see conftest), so no media flows here; what flows
+between aiortc peers and the server is tested in tests/media and tests/cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from playwright.async_api import expect
+
+from server.app import create_app
+from server.config import Config
+from server.core.model import Notice, Target
+from server.gateway import keys
+from tests.support import ADMIN_KEY, SECRET
+
+from .conftest import LOOPBACK_MEDIA, Session
+
+
+async def test_the_page_offers_again_when_its_audio_moves(aiohttp_server: Any, session: Session) -> None:
+    app = create_app(Config(secret=SECRET, admin_key=ADMIN_KEY, media=LOOPBACK_MEDIA))
+    gateway = app[keys.GATEWAY]
+    offers: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+    answer = gateway.media.offer
+
+    async def offer(room: str, participant: str, sdp: str, type_: str) -> dict[str, Any]:
+        offers.put_nowait((room, participant))
+        return await answer(room, participant, sdp, type_)
+
+    gateway.media.offer = offer  # type: ignore[method-assign]
+    srv = await aiohttp_server(app, host="127.0.0.1")
+    page = await session.open(f"http://127.0.0.1:{srv.port}", "circle", "facilitator", "Fac")
+
+    # Joining starts audio without asking for the microphone.
+    assert await asyncio.wait_for(offers.get(), 10) == ("circle", "fac")
+    await expect(page.locator("#audio-status")).to_have_text("Audio is on. You can listen; turn on your microphone "
+                                                            "to speak when it's your turn.")
+
+    gateway.deliver_notice(Notice(event="rtc.restart", to=Target(kind="participant", room="circle",
+                                                                   participant="fac"),
+                                  data={"room": "circle", "reason": "moved"}))
+    assert await asyncio.wait_for(offers.get(), 10) == ("circle", "fac")
+    await expect(page.locator("#audio-status")).to_contain_text("Audio is on")
+    assert offers.empty()
