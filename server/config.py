@@ -163,6 +163,18 @@ def _media(raw: Any) -> MediaConfig:
     ice = raw.get("ice_servers", [])
     if not isinstance(ice, list):
         raise ConfigError("[media] ice_servers must be a list")
+    for i, entry in enumerate(ice):
+        urls = entry.get("urls") if isinstance(entry, dict) else None
+        if not (isinstance(urls, str) or (isinstance(urls, list) and urls and all(isinstance(u, str) for u in urls))):
+            raise ConfigError(f"[media] ice_servers[{i}] needs urls: a string or a list of strings")
+        if not all(u.startswith(("stun:", "turn:", "turns:")) for u in ([urls] if isinstance(urls, str) else urls)):
+            raise ConfigError(f"[media] ice_servers[{i}] urls must start with stun:, turn: or turns:")
+        for k in ("username", "credential"):
+            if k in entry and not isinstance(entry[k], str):
+                raise ConfigError(f"[media] ice_servers[{i}].{k} must be a string")
+        unknown = set(entry) - {"urls", "username", "credential"}
+        if unknown:
+            raise ConfigError(f"[media] ice_servers[{i}]: unknown keys {sorted(unknown)}")
     bitrate = raw.get("opus_bitrate", 28000)
     if not isinstance(bitrate, int) or not 6000 <= bitrate <= 128000:
         raise ConfigError("[media] opus_bitrate must be 6000-128000")
