@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/fanout_bench.py            # full run, about 4-5 minutes
     .venv/bin/python bench/fanout_bench.py --quick    # about 1-1.5 minutes, rougher numbers
-    .venv/bin/python bench/fanout_bench.py --servers circles,circles-both   # a proposed change
+    .venv/bin/python bench/fanout_bench.py --servers circles,circles-queued   # a variant
 
 For each server, in one run, on 127.0.0.1 only:
 
@@ -488,8 +488,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a rougher run in about a minute")
     ap.add_argument("--servers", default="node,stock,circles",
-                    help="comma list of node, stock, circles, and the what-ifs circles-nodeflate, circles-direct, "
-                         "circles-both, circles-batched, circles-uvloop (bench/fanout/circles_whatif.py)")
+                    help="comma list of node, stock, circles, and the variants circles-queued, "
+                         "circles-gcfreeze, circles-uvloop (bench/fanout/circles_whatif.py)")
     ap.add_argument("--client", choices=("raw", "sio"), default="raw",
                     help="load generator client: raw (ws + the Socket.IO framing, cheap) or sio (socket.io-client)")
     ap.add_argument("--no-deflate", action="store_true",
@@ -509,9 +509,8 @@ def main() -> int:
     if args.turns_rate:
         plan = dataclasses.replace(plan, turns_rates=(args.turns_rate,))
     labels = {"node": "Node socket.io 4.8", "stock": "stock python-socketio", "circles": "Circles",
-              "circles-nodeflate": "Circles if: no deflate", "circles-direct": "Circles if: direct write",
-              "circles-both": "Circles if: both", "circles-batched": "Circles if: both+batched",
-              "circles-uvloop": "Circles if: both+uvloop"}
+              "circles-queued": "Circles, queued writes", "circles-gcfreeze": "Circles if: gc.freeze",
+              "circles-uvloop": "Circles if: uvloop"}
     names = [s.strip() for s in args.servers.split(",") if s.strip()]
     for s in names:
         if s not in labels:

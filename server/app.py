@@ -84,7 +84,7 @@ def _pipelines(config: Config) -> Any:
 
 def create_app(config: Config, *, clock: Clock | None = None, store: Store | None = None,
                worker_id: str | None = None, scheduler_poll_ms: int = 1000,
-               transports: Sequence[str] | None = None) -> web.Application:
+               transports: Sequence[str] | None = None, direct_write: bool = True) -> web.Application:
     clock = clock or SystemClock()
     store = store or make_store(config)
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -103,7 +103,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
         # ["websocket"].
         transports=list(transports) if transports else None,
     )
-    wsdriver.install(sio)
+    wsdriver.install(sio, direct=direct_write)
     publisher = LocalPublisher(metrics)
     # Cluster mode: Redis carries committed events and notices between workers.
     redis_store = store if isinstance(store, RedisStore) else None

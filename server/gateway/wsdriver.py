@@ -1,32 +1,148 @@
-"""Engine.IO's aiohttp websocket without per-message compression.
+"""Engine.IO's aiohttp websocket, made cheaper for fan-out: no per-message compression,
+and packets written straight to the socket when nothing is waiting before them.
 
-python-engineio's aiohttp driver accepts permessage-deflate, which compresses every
-frame separately for every recipient and keeps a zlib context per connection. For
-short chat events to many listeners that was about a third of the server's CPU under
-fan-out and most of its memory per idle connection (157 KB → about 38 KB without it,
-measured by bench/fanout_bench.py). Room events are small JSON; the link is cheaper
-than the compression.
+**No compression.** python-engineio's aiohttp driver accepts permessage-deflate, which
+compresses every frame separately for every recipient and keeps a zlib context per
+connection. For short chat events to many listeners that was about a third of the
+server's CPU under fan-out and most of its memory per idle connection (157 KB → about
+38 KB without it, measured by bench/fanout_bench.py). Room events are small JSON; the
+link is cheaper than the compression.
+
+**Direct writes.** Engine.IO gives every socket a queue and a writer task: each packet
+wakes the task (an ``asyncio.wait_for`` with a task of its own per wake-up), which
+then writes one frame. For one chat message to a 30-member room that is 30 task
+wake-ups. ``DirectQueue`` is that queue, with one change: a packet put on it while the
+writer task is waiting on an empty queue (so everything put before it has been written)
+is framed once and written to the connection's transport at once, synchronously; any
+other time it is queued as before and the writer sends it, in order. Order is kept
+because a packet only skips the queue when there is nothing in it and nothing taken
+from it still being sent. A frame shared by many sockets (a fan-out) is built once.
+
+Only public surfaces are used: ``request.transport`` and ``WebSocketResponse.closed``
+from aiohttp, the socket's ``upgraded``/``upgrading``/``closed`` flags and its queue's
+``get`` from python-engineio (whose writer loop, ``poll`` then ``ws.send`` for each
+packet, is what the ordering argument rests on; the versions are bounded in
+pyproject.toml and tests/integration run both paths).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import struct
+from typing import Any, Final
 
 import socketio
 from aiohttp.web import WebSocketResponse
+from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket
 
+# A connection whose kernel buffer is this full is slow: its packets go through the
+# queue, whose writer waits for the buffer to drain (aiohttp's flow control).
+SLOW_BUFFER_BYTES: Final = 64 * 1024
 
-class UncompressedWebSocket(WebSocket):
+
+def ws_frame(payload: bytes, binary: bool = False) -> bytes:
+    """One final, unmasked, uncompressed frame from server to client (RFC 6455 §5.2)."""
+    head = 0x82 if binary else 0x81
+    n = len(payload)
+    if n < 126:
+        return struct.pack("!BB", head, n) + payload
+    if n < 65536:
+        return struct.pack("!BBH", head, 126, n) + payload
+    return struct.pack("!BBQ", head, 127, n) + payload
+
+
+class FramedPacket(eio_packet.Packet):
+    """An Engine.IO packet that remembers its websocket frame: one frame for every
+    socket of a fan-out."""
+
+    _frame: bytes | None = None
+
+    def frame(self) -> bytes:
+        if self._frame is None:
+            encoded = self.encode()
+            binary = isinstance(encoded, bytes | bytearray)
+            self._frame = ws_frame(bytes(encoded) if binary else encoded.encode(), binary)
+        return self._frame
+
+
+def frame_of(pkt: Any) -> bytes:
+    if isinstance(pkt, FramedPacket):
+        return pkt.frame()
+    encoded = pkt.encode()
+    if isinstance(encoded, bytes | bytearray):
+        return ws_frame(bytes(encoded), binary=True)
+    return ws_frame(encoded.encode())
+
+
+class DirectQueue(asyncio.Queue[Any]):
+    """An Engine.IO socket's send queue that writes through when the writer is idle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._idle_getters = 0
+        # Set once the socket's websocket is open (``attach``).
+        self.transport: asyncio.Transport | None = None
+        self.ws: WebSocketResponse | None = None
+        self.sock: Any = None
+        self.direct_writes = 0
+
+    @property
+    def writer_idle(self) -> bool:
+        """The writer is waiting for packets: it has sent everything it took."""
+        return self._idle_getters > 0
+
+    def attach(self, sock: Any, ws: WebSocketResponse, transport: asyncio.Transport | None) -> None:
+        self.sock, self.ws, self.transport = sock, ws, transport
+
+    async def get(self) -> Any:
+        # The writer asks for more only after sending everything it took before.
+        self._idle_getters += 1
+        try:
+            return await super().get()
+        finally:
+            self._idle_getters -= 1
+
+    def put_nowait(self, item: Any) -> None:
+        tr = self.transport
+        if (item is not None and tr is not None and self._idle_getters and self.empty()
+                and self._writable(tr)):
+            tr.write(frame_of(item))
+            self.direct_writes += 1
+            return
+        super().put_nowait(item)
+
+    def _writable(self, tr: asyncio.Transport) -> bool:
+        sock, ws = self.sock, self.ws
+        return (sock is not None and ws is not None and sock.upgraded and not sock.upgrading
+                and not sock.closed and not ws.closed and not tr.is_closing()
+                and tr.get_write_buffer_size() < SLOW_BUFFER_BYTES)
+
+
+class CirclesWebSocket(WebSocket):
+    """The websocket transport: uncompressed; direct writes when the server allows them."""
+
+    direct = False
+
     async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
         request = environ["aiohttp.request"]
         self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
         await self._sock.prepare(request)
         self.environ = environ
+        if self.direct:
+            # The handler is the Engine.IO socket's bound _websocket_handler.
+            eio_socket = getattr(self.handler, "__self__", None)
+            queue = getattr(eio_socket, "queue", None)
+            if isinstance(queue, DirectQueue):
+                queue.attach(eio_socket, self._sock, request.transport)
         await self.handler(self)
         return self._sock
 
 
-def install(sio: socketio.AsyncServer) -> None:
-    """Make ``sio`` serve websockets without permessage-deflate."""
-    sio.eio._async = {**sio.eio._async, "websocket": UncompressedWebSocket}
+def install(sio: socketio.AsyncServer, direct: bool = True) -> None:
+    """Make ``sio`` serve websockets without permessage-deflate, and (``direct``) write
+    packets straight to the socket when nothing waits before them."""
+    driver = type("Driver", (CirclesWebSocket,), {"direct": direct})
+    sio.eio._async = {**sio.eio._async, "websocket": driver}
+    if direct:
+        sio.eio.create_queue = lambda *args, **kwargs: DirectQueue()

@@ -55,8 +55,9 @@ async def make_server(request: pytest.FixtureRequest, aiohttp_server: Any) -> As
         if redis_url is not None and "store" not in overrides:
             overrides["store"] = RedisStore.from_url(f"{redis_url.rsplit('/', 1)[0]}/{len(running)}")
         store = overrides.pop("store", None)
+        direct_write = overrides.pop("direct_write", True)
         config = Config(secret=SECRET, admin_key=ADMIN_KEY, **overrides)
-        app = create_app(config, clock=clock, store=store)
+        app = create_app(config, clock=clock, store=store, direct_write=direct_write)
         srv = await aiohttp_server(app, host="127.0.0.1")
         r = Running(url=f"http://127.0.0.1:{srv.port}", app=app, clock=clock)
         running.append(r)

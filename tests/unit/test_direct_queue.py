@@ -1,0 +1,123 @@
+"""``DirectQueue``: a packet skips Engine.IO's writer task only when nothing put before it
+can still be unwritten, so a socket's frames always leave in the order they were put.
+
+The writer here is Engine.IO's own loop (``AsyncSocket.poll``, then one ``ws.send`` per
+packet) with a send that can be held, as aiohttp's is while a slow client's buffer
+drains; the frames go over a real socket pair and are read back from the other end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from types import SimpleNamespace
+from typing import Any
+
+from engineio import packet as eio_packet
+from engineio.async_socket import AsyncSocket
+
+from server.gateway.wsdriver import DirectQueue, FramedPacket, frame_of
+
+
+class Writer:
+    """Engine.IO's websocket writer loop over ``transport``, with a send we can hold."""
+
+    def __init__(self, queue: DirectQueue, transport: asyncio.Transport) -> None:
+        self.sock = SimpleNamespace(queue=queue, server=SimpleNamespace(ping_interval=20, ping_timeout=20),
+                                    upgraded=True, upgrading=False, closed=False)
+        self.transport = transport
+        self.held = asyncio.Event()
+        self.held.set()
+        self.sending = asyncio.Event()
+
+    async def run(self) -> None:
+        while True:
+            packets = await AsyncSocket.poll(self.sock)  # type: ignore[arg-type]
+            if not packets:
+                return
+            for pkt in packets:
+                self.sending.set()
+                await self.held.wait()  # a slow client: aiohttp waits for the buffer to drain
+                self.transport.write(frame_of(pkt))
+
+
+async def test_frames_leave_in_the_order_they_were_put_while_the_writer_is_held() -> None:
+    await with_writer(check_order)
+
+
+async def test_a_packet_queued_for_an_idle_writer_is_not_overtaken() -> None:
+    await with_writer(check_queued_while_idle)
+
+
+async def with_writer(check: Any) -> None:
+    loop = asyncio.get_running_loop()
+    a, b = socket.socketpair()
+    transport, _ = await loop.create_connection(asyncio.Protocol, sock=a)
+    reader, peer = await asyncio.open_connection(sock=b)
+    queue = DirectQueue()
+    writer = Writer(queue, transport)
+    queue.attach(writer.sock, SimpleNamespace(closed=False), transport)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(writer.run())
+    try:
+        await check(queue, writer, task, reader)
+    finally:
+        task.cancel()
+        transport.close()
+        peer.close()
+
+
+async def until_idle(queue: DirectQueue) -> None:
+    async def idle() -> None:
+        # Nothing announces it: a few loop turns until the writer's poll reaches get().
+        while not queue.writer_idle:  # noqa: ASYNC110
+            await asyncio.sleep(0)
+    await asyncio.wait_for(idle(), 5)
+
+
+async def check_order(queue: DirectQueue, writer: Writer, task: asyncio.Future[None],
+                      reader: asyncio.StreamReader) -> None:
+    def put(n: int) -> None:
+        queue.put_nowait(FramedPacket(eio_packet.MESSAGE, f"2[\"e\",{n}]"))
+
+    writer.held.clear()  # the client is slow: the writer's sends are held
+    put(0)  # the writer has not reached the queue yet: queued
+    await asyncio.wait_for(writer.sending.wait(), 5)  # it took 0 and is held sending it
+    put(1)
+    put(2)  # written directly here, 1 and 2 would overtake 0
+    assert queue.direct_writes == 0
+    writer.held.set()  # the client reads again: 0, then 1 and 2 go
+    await until_idle(queue)
+    put(3)  # nothing is waiting before it: straight to the socket
+    assert queue.direct_writes == 1 and queue.empty()
+    queue.put_nowait(None)
+    await asyncio.wait_for(task, 5)
+
+    expected = b"".join(frame_of(FramedPacket(eio_packet.MESSAGE, f"2[\"e\",{n}]")) for n in range(4))
+    got = await asyncio.wait_for(reader.readexactly(len(expected)), 5)
+    assert got == expected
+
+
+async def check_queued_while_idle(queue: DirectQueue, writer: Writer, task: asyncio.Future[None],
+                                  reader: asyncio.StreamReader) -> None:
+    await until_idle(queue)
+    writer.sock.upgrading = True  # not writable now (as when the client's buffer is full)
+    queue.put_nowait(FramedPacket(eio_packet.MESSAGE, "a"))
+    writer.sock.upgrading = False
+    # The writer was woken for "a" but has not run yet: "b" must wait behind it.
+    queue.put_nowait(FramedPacket(eio_packet.MESSAGE, "b"))
+    assert queue.direct_writes == 0
+    queue.put_nowait(None)
+    await asyncio.wait_for(task, 5)
+    expected = frame_of(FramedPacket(eio_packet.MESSAGE, "a")) + frame_of(FramedPacket(eio_packet.MESSAGE, "b"))
+    assert await asyncio.wait_for(reader.readexactly(len(expected)), 5) == expected
+
+
+def test_frames_are_rfc6455_server_frames() -> None:
+    short = frame_of(FramedPacket(eio_packet.MESSAGE, "x" * 10))
+    assert short[:2] == bytes([0x81, 11]) and short[2:] == b"4" + b"x" * 10
+    medium = frame_of(FramedPacket(eio_packet.MESSAGE, "x" * 300))
+    assert medium[:4] == bytes([0x81, 126, 1, 45])
+    long: Any = frame_of(FramedPacket(eio_packet.MESSAGE, "x" * 70_000))
+    assert long[:2] == bytes([0x81, 127]) and int.from_bytes(long[2:10], "big") == 70_001
+    binary = frame_of(FramedPacket(eio_packet.MESSAGE, b"\x01\x02"))
+    assert binary == bytes([0x82, 2, 1, 2])
