@@ -510,7 +510,7 @@ def main() -> int:
         plan = dataclasses.replace(plan, turns_rates=(args.turns_rate,))
     labels = {"node": "Node socket.io 4.8", "stock": "stock python-socketio", "circles": "Circles",
               "circles-queued": "Circles, queued writes", "circles-gcfreeze": "Circles if: gc.freeze",
-              "circles-uvloop": "Circles if: uvloop"}
+              "circles-uvloop": "Circles if: uvloop", "circles-profile": "Circles under cProfile"}
     names = [s.strip() for s in args.servers.split(",") if s.strip()]
     for s in names:
         if s not in labels:

@@ -13,6 +13,9 @@ server and the variant side by side. Variants:
 ``gcfreeze``
     after start-up, ``gc.freeze()`` (the start-up objects leave the collector's view)
     and a gen-0 threshold of 50,000 instead of 700: fewer, shorter collections.
+``profile``
+    the shipped server under cProfile; the stats go to ``$CIRCLES_PROFILE`` (default
+    ``/tmp/circles.prof``) when it stops (``python -m pstats`` reads them).
 ``uvloop``
     uvloop's event loop (needs ``uvloop`` importable; it is not a Circles dependency:
     e.g. ``python -m venv /tmp/uv && /tmp/uv/bin/pip install uvloop`` and
@@ -33,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from server import app as circles_app  # noqa: E402
 from server import cli  # noqa: E402
 
-VARIANTS = ("queued", "gcfreeze", "uvloop")
+VARIANTS = ("queued", "gcfreeze", "uvloop", "profile")
 
 
 def wrap_create_app(**forced: Any) -> None:
@@ -62,6 +65,15 @@ def main() -> int:
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    if variant == "profile":
+        import cProfile
+        import os
+
+        profiler = cProfile.Profile()
+        try:
+            return int(profiler.runcall(cli.main, argv))
+        finally:
+            profiler.dump_stats(os.environ.get("CIRCLES_PROFILE", "/tmp/circles.prof"))
     return cli.main(argv)
 
 

@@ -18,7 +18,6 @@ from typing import Any, Final
 import engineio
 import socketio
 from pydantic import BaseModel
-from socketio import packet as sio_packet
 
 from ..core import commands as c
 from ..core.errors import CommandError
@@ -74,6 +73,8 @@ class Conn:
     # Rooms where this connection has facilitator powers (responders: on-call rooms).
     staff_in: set[str] = field(default_factory=set)
     bucket: TokenBucket = field(default_factory=TokenBucket)
+    # The Engine.IO socket under this connection (its send queue).
+    eio: Any = None
 
     def actor(self) -> c.Actor:
         return c.Actor(id=self.who.sub, name=self.who.name, role=self.who.role, conn=self.conn_id)
@@ -158,7 +159,9 @@ class SocketGateway:
             who = verify(self.secret, token)
         except TokenError as e:
             raise RefusedConnection(e.code, e.message) from None
-        self.conns[sid] = Conn(sid=sid, who=who, conn_id=f"{self.worker_id}:{sid}")
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        self.conns[sid] = Conn(sid=sid, who=who, conn_id=f"{self.worker_id}:{sid}",
+                               eio=self.sio.eio.sockets.get(eio_sid) if eio_sid is not None else None)
         self.metrics.connections.inc()
 
     async def _disconnect(self, sid: str, *args: Any) -> None:
@@ -339,16 +342,17 @@ class SocketGateway:
         reorder) and several times cheaper; and the queue writes the frame to the
         socket at once when nothing waits before it.
         """
-        pkt = self.sio.packet_class(sio_packet.EVENT, namespace="/", data=[event, data])
-        # One packet for every recipient; its websocket frame is built once, the first
-        # time a socket writes it straight through (``wsdriver.DirectQueue``).
-        eio_pkt = FramedPacket(engineio.packet.MESSAGE, pkt.encode())
-        manager = self.sio.manager
-        sockets = self.sio.eio.sockets
+        # A Socket.IO EVENT on the default namespace is "2" and the JSON of [event, data]
+        # (what socketio's Packet encodes, without its walk of the data for bytes: ours
+        # is JSON only). One Engine.IO packet for every recipient; its websocket frame is
+        # built once, the first time a socket writes it through (``wsdriver.DirectQueue``).
+        encoded = "2" + json.dumps([event, data], separators=(",", ":"), ensure_ascii=False)
+        eio_pkt = FramedPacket(engineio.packet.MESSAGE, encoded)
+        conns = self.conns
         n = 0
         for sid in sids:
-            eio_sid = manager.eio_sid_from_sid(sid, "/")
-            sock = sockets.get(eio_sid) if eio_sid is not None else None
+            conn = conns.get(sid)
+            sock = conn.eio if conn is not None else None
             if sock is None or sock.closed:
                 continue
             sock.queue.put_nowait(eio_pkt)

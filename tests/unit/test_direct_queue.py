@@ -121,3 +121,18 @@ def test_frames_are_rfc6455_server_frames() -> None:
     assert long[:2] == bytes([0x81, 127]) and int.from_bytes(long[2:10], "big") == 70_001
     binary = frame_of(FramedPacket(eio_packet.MESSAGE, b"\x01\x02"))
     assert binary == bytes([0x82, 2, 1, 2])
+
+
+def test_the_gateways_event_encoding_is_what_socketio_decodes() -> None:
+    from socketio import packet as sio_packet
+
+    from server.gateway.socket import SocketGateway
+
+    frames: list[Any] = []
+    sock = SimpleNamespace(closed=False, queue=SimpleNamespace(put_nowait=frames.append))
+    gateway = SimpleNamespace(conns={"s1": SimpleNamespace(eio=sock)})
+    data = {"room": "r", "seq": 7, "data": {"text": "नमस्ते, ਸਤ ਸ੍ਰੀ ਅਕਾਲ \"quoted\" \\ ok", "n": None}}
+    assert SocketGateway.send(gateway, ["s1", "gone"], "room.event", data) == 1  # type: ignore[arg-type]
+    decoded = sio_packet.Packet(encoded_packet=frames[0].data)
+    assert decoded.packet_type == sio_packet.EVENT and decoded.namespace in (None, "/")
+    assert decoded.data == ["room.event", data]
