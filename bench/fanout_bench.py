@@ -501,6 +501,7 @@ def main() -> int:
                     help="hand.raise/lower per second [200 then 2000 in a full run, 2000 in a quick one]")
     ap.add_argument("--pin", action="store_true",
                     help="pin each server to CPU 0 and the load generator to CPU 1 (taskset)")
+    ap.add_argument("--keep", default=None, help="keep the servers' config and stderr in this directory")
     ap.add_argument("--json", default=None, help="write every measured step to this file")
     args = ap.parse_args()
     plan = QUICK if args.quick else FULL
@@ -523,7 +524,8 @@ def main() -> int:
         f"{', pinned' if args.pin else ''}")
     results = []
     with tempfile.TemporaryDirectory(prefix="fanout-bench-") as d:
-        tmp = Path(d)
+        tmp = Path(args.keep or d)
+        tmp.mkdir(parents=True, exist_ok=True)
         for s in names:
             say(f"\n== {labels[s]}")
             results.append(run_server(s, labels[s], plan, tmp, "0" if args.pin else None,

@@ -12,6 +12,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.connections = Gauge("circles_connections", "Open Socket.IO connections on this worker", registry=r)
+        self.disconnects = Counter("circles_disconnects_total", "Connections ended, by Engine.IO's reason",
+                                   ["reason"], registry=r)
         self.rooms = Gauge("circles_rooms", "Rooms in the store", registry=r)
         self.events = Counter("circles_events_total", "Room events committed by this worker", ["type"], registry=r)
         self.deliveries = Counter("circles_deliveries_total", "room.event packets sent to clients", registry=r)

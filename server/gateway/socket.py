@@ -169,6 +169,8 @@ class SocketGateway:
         if conn is None:
             return
         self.metrics.connections.dec()
+        reason = args[0] if args and isinstance(args[0], str) and len(args[0]) < 40 else "unknown"
+        self.metrics.disconnects.labels(reason).inc()
         actor = conn.actor()
         if conn.who.sub in self.on_duty and not any(o.who.sub == conn.who.sub for o in self.conns.values()):
             self.on_duty.discard(conn.who.sub)

@@ -14,7 +14,9 @@ then writes one frame. For one chat message to a 30-member room that is 30 task
 wake-ups. ``DirectQueue`` is that queue, with one change: a packet put on it while the
 writer task is waiting on an empty queue (so everything put before it has been written)
 is framed once and written to the connection's transport at once, synchronously; any
-other time it is queued as before and the writer sends it, in order. Order is kept
+other time it is queued as before and the writer sends it, in order. Engine.IO's own
+packets (ping, close, noop) always go through the writer: it closes a connection whose
+queue stayed empty for ping_interval + ping_timeout, and the pings keep it awake. Order is kept
 because a packet only skips the queue when there is nothing in it and nothing taken
 from it still being sent. A frame shared by many sockets (a fan-out) is built once.
 
@@ -104,9 +106,13 @@ class DirectQueue(asyncio.Queue[Any]):
             self._idle_getters -= 1
 
     def put_nowait(self, item: Any) -> None:
+        # Only messages go straight through. Pings (every ping_interval) go through the
+        # writer, which must be woken at least that often: it gives the connection up,
+        # and closes the websocket, when its queue stays empty for ping_interval +
+        # ping_timeout.
         tr = self.transport
-        if (item is not None and tr is not None and self._idle_getters and self.empty()
-                and self._writable(tr)):
+        if (tr is not None and self._idle_getters and getattr(item, "packet_type", None) == eio_packet.MESSAGE
+                and self.empty() and self._writable(tr)):
             tr.write(frame_of(item))
             self.direct_writes += 1
             return

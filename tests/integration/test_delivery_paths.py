@@ -59,3 +59,22 @@ async def test_bursts_from_everyone_arrive_in_one_order_and_a_late_joiner_misses
         assert direct_writes(server) > 0
     else:
         assert not any(isinstance(s.queue, DirectQueue) for s in server.app[keys.SIO].eio.sockets.values())
+
+
+async def test_a_listener_whose_packets_all_go_straight_through_stays_connected(make_server: MakeServer) -> None:
+    # Engine.IO's writer gives a connection up when its queue stays empty for
+    # ping_interval + ping_timeout (40 s in production; 1.2 s here): the pings must
+    # still go through it while every message is written directly.
+    server = await make_server(moderation={"pipeline": []})
+    eio = server.app[keys.SIO].eio
+    eio.ping_interval, eio.ping_timeout = 0.4, 0.8
+    talker = await server.client(ROOM, "facilitator", "Fac")
+    listener = await server.client(ROOM, "member", "Lis")
+    for n in range(12):  # ~3 s, well past 1.2 s, and past several pings
+        assert (await talker.call("chat.send", {"room": ROOM, "text": f"m{n}", "client_id": f"c{n}"}))["ok"]
+        await listener.wait_event("chat.message", lambda e, n=n: e["data"]["text"] == f"m{n}")
+        await asyncio.sleep(0.25)  # a slow conversation: time passing is the point here
+    assert listener.sio.connected
+    assert direct_writes(server) >= 12
+    registry = server.app[keys.METRICS].registry
+    assert not registry.get_sample_value("circles_disconnects_total", {"reason": "transport close"})
