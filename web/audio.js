@@ -30,6 +30,7 @@ export class Audio {
     this.needsTap = false;
     this.retries = 0;
     this.retryTimer = null;
+    this.wasOn = false; // audio worked here before: "unavailable" now is for a moment
   }
 
   set(status) {
@@ -70,11 +71,13 @@ export class Audio {
       if (!ack.ok) {
         this.stopPeer();
         const code = ack.error && ack.error.code;
-        this.set(code === "unavailable" ? "unavailable" : "failed");
-        if (code !== "unavailable" && code !== "not_joined") this.retryLater();
+        const gone = code === "unavailable" && !this.wasOn; // a text-only server
+        this.set(gone ? "unavailable" : "failed");
+        if (!gone && code !== "not_joined") this.retryLater();
         return;
       }
       await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
+      this.wasOn = true;
       this.set("on");
       this.apply();
     } catch {

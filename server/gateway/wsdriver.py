@@ -11,20 +11,25 @@ link is cheaper than the compression.
 **Direct writes.** Engine.IO gives every socket a queue and a writer task: each packet
 wakes the task (an ``asyncio.wait_for`` with a task of its own per wake-up), which
 then writes one frame. For one chat message to a 30-member room that is 30 task
-wake-ups. ``DirectQueue`` is that queue, with one change: a packet put on it while the
+wake-ups. ``DirectQueue`` is that queue, with one change: a message put on it while the
 writer task is waiting on an empty queue (so everything put before it has been written)
 is framed once and written to the connection's transport at once, synchronously; any
-other time it is queued as before and the writer sends it, in order. Engine.IO's own
-packets (ping, close, noop) always go through the writer: it closes a connection whose
-queue stayed empty for ping_interval + ping_timeout, and the pings keep it awake. Order is kept
+other time it is queued as before and the writer sends it, in order. Order is kept
 because a packet only skips the queue when there is nothing in it and nothing taken
 from it still being sent. A frame shared by many sockets (a fan-out) is built once.
+Engine.IO's own packets (ping, close, noop) always go through the writer: it closes a
+connection whose queue stayed empty for ping_interval + ping_timeout, and the pings
+keep it awake.
 
-Only public surfaces are used: ``request.transport`` and ``WebSocketResponse.closed``
-from aiohttp, the socket's ``upgraded``/``upgrading``/``closed`` flags and its queue's
-``get`` from python-engineio (whose writer loop, ``poll`` then ``ws.send`` for each
-packet, is what the ordering argument rests on; the versions are bounded in
-pyproject.toml and tests/integration run both paths).
+What this leans on: aiohttp's public ``request.transport`` and
+``WebSocketResponse.closed``; python-engineio's socket flags (``upgraded``,
+``upgrading``, ``closed``), its ``create_queue`` hook, its driver table (``_async``,
+private, as the uncompressed driver already used) and its writer loop (``poll``, which
+calls ``queue.get``, then ``ws.send`` per packet), on which the ordering argument rests.
+tests/unit/test_direct_queue.py drives a copy of that loop (with Engine.IO's own
+``poll``) against a held send; tests/integration/test_delivery_paths.py runs the real
+server on both paths, for order and for the writer's idle timeout. Read the writer loop
+again when upgrading python-engineio.
 """
 
 from __future__ import annotations
