@@ -102,6 +102,9 @@ class MediaRouter:
         # (room, participant) -> the worker whose socket asked for each peer served here:
         # a close from a socket the person has since left must not end their new audio.
         self.via: dict[tuple[str, str], str] = {}
+        # Offers being answered here, per room: the room's lease is kept meanwhile, though
+        # the hub has no peer there yet.
+        self._answering: dict[str, int] = {}
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._acquire = store.redis.register_script(_ACQUIRE)
@@ -246,19 +249,28 @@ class MediaRouter:
 
     async def _serve_offer(self, room: str, participant: str, sdp: str, type_: str, via: str) -> dict[str, Any]:
         self.via[(room, participant)] = via
+        self._answering[room] = self._answering.get(room, 0) + 1
         try:
             return await self.hub.offer(room, participant, sdp, type_)
         except BaseException:
             if self.via.get((room, participant)) == via and not self.hub.has_peer(room, participant):
                 del self.via[(room, participant)]
             raise
+        finally:
+            self._answering[room] -= 1
+            if not self._answering[room]:
+                del self._answering[room]
+
+    def _idle(self, room: str) -> bool:
+        """Nobody's audio is served here in this room, nor being set up."""
+        return not self.hub.serves(room) and room not in self._answering
 
     async def _close_here(self, room: str, participant: str, via: str | None = None) -> None:
         if self.via.get((room, participant), self.worker_id) != (via or self.worker_id):
             return  # their audio here now belongs to a newer socket elsewhere
         self.via.pop((room, participant), None)
         await self.hub.close(room, participant)
-        if room in self.leased and not self.hub.serves(room):
+        if room in self.leased and self._idle(room):
             await self._let_go(room)
 
     async def _let_go(self, room: str) -> None:
@@ -290,7 +302,7 @@ class MediaRouter:
                 kept = await self._renew(keys=[keys.media_lease(r) for r in rooms],
                                          args=[self.worker_id, keys.MEDIA_LEASE_MS])
             for room, ours in zip(rooms, cast(list[int], kept), strict=True):
-                if not self.hub.serves(room):
+                if self._idle(room):
                     await self._let_go(room)
                 elif not ours:
                     await self._lost(room)

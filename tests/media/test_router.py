@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -127,3 +128,36 @@ async def test_a_close_from_a_socket_the_person_has_left_does_not_end_their_new_
     await asyncio.gather(*router._tasks)
     assert router.hub.has_peer(ROOM, "Ana")
     assert router.via == {(ROOM, "Ana"): router.worker_id}
+
+
+async def test_the_lease_is_kept_while_the_first_offer_of_a_room_is_being_answered(
+        make_server: MakeServer, redis_url: str, raw: aioredis.Redis) -> None:
+    from tests.media.peers import AudioPeer
+
+    server = await make_server(media=LOOPBACK, store=RedisStore.from_url(redis_url))
+    await server.client(ROOM, "facilitator", "Fac")
+    await server.client(ROOM, "member", "Ana")
+    router = router_of(server)
+    # The hub's answer is held at its start (loading the room, making the peer take
+    # that long on a busy worker), while the watch runs.
+    release = asyncio.Event()
+    answer = router.hub.offer
+
+    async def held(*args: Any) -> dict[str, Any]:
+        await release.wait()
+        return await answer(*args)
+
+    router.hub.offer = held  # type: ignore[method-assign]
+    peer = AudioPeer()
+    try:
+        offer = asyncio.ensure_future(router.offer(ROOM, "Ana", await peer.make_offer(), "offer"))
+        while ROOM not in router._answering:  # noqa: ASYNC110 - the offer's first steps
+            await asyncio.sleep(0)
+        assert not router.hub.serves(ROOM)  # no peer yet: the watch must not let go
+        await router.check()
+        release.set()
+        await offer
+        assert await raw.get(keys.media_lease(ROOM)) == router.worker_id
+        assert router.hub.has_peer(ROOM, "Ana")
+    finally:
+        await peer.close()
