@@ -111,7 +111,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
         scheduler_poll_ms = min(scheduler_poll_ms, cluster.SCHEDULER_POLL_MS)
     pipeline_for, pipelines = _pipelines(config)
     scheduler_ref: list[Scheduler] = []
-    pager = WebhookPager(config.oncall.webhook_url, config.oncall.webhook_secret)
+    pager = WebhookPager(store, config.oncall.webhook_url, config.oncall.webhook_secret)
 
     def oncall_token(sub: str, name: str, room: str, role: str) -> str:
         return mint(config.secret, sub=sub, name=name, role=role, room=room, ttl=ONCALL_TOKEN_TTL)[0]
@@ -119,7 +119,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     service = RoomService(store, clock, cluster.RedisPublisher(publisher, redis_store) if redis_store else publisher,
                           pipeline_for, config.crisis_support(),
                           on_deadline=lambda at: scheduler_ref[0].poke() if at is not None and scheduler_ref else None,
-                          observe=metrics.observe, page_webhook=pager.page, mint_token=oncall_token)
+                          observe=metrics.observe, page_webhook=pager.poke, mint_token=oncall_token)
     hub = MediaHub(service, config.media)
     # Several workers: each room's audio on one of them, whichever worker a socket is on.
     router = MediaRouter(hub, redis_store, worker_id) if redis_store is not None else None
@@ -158,7 +158,6 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
         yield
         for p in pipelines:
             await p.close()
-        await pager.close()
         await store.close()
 
     async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -189,12 +188,19 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
         with contextlib.suppress(Exception):
             await sio.shutdown()
 
+    async def pager_ctx(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(pager.run(), name="circles-pager")
+        yield
+        await cluster.stop([task])
+        await pager.close()
+
     async def media_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         await media.shutdown()
 
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
+    app.cleanup_ctx.append(pager_ctx)
     app.cleanup_ctx.append(media_ctx)
     app.on_shutdown.append(on_shutdown)
     if redis_store is not None:

@@ -1,9 +1,16 @@
 """Calls the deployment's on-call webhook when an escalation commits (contract §8).
 
 The body carries ids and times only: no names, no text. It is signed with HMAC-SHA256
-over the exact body bytes (header ``X-Circles-Signature: sha256=<hex>``), and retried
-with backoff when the receiver fails, so that a flaky receiver still hears of a person
-waiting. The call is made by the worker whose commit escalated, once.
+over the exact body bytes (header ``X-Circles-Signature: sha256=<hex>``).
+
+The call is not made by the committing worker from memory: the escalation's commit
+writes it to the store's outbox, in the same atomic step as the escalation itself, and
+every worker's pager claims due calls from there (a claim hides a call from the other
+workers for ``LEASE_MS``). So a worker that dies between the commit and the call, or
+during it, does not lose the page: another worker's pager claims it when the lease runs
+out. A receiver that fails is asked again every ``LEASE_MS`` until ``MAX_TRIES``. The
+committing worker's pager is poked at once, so the usual delay is one HTTP request.
+Delivery is at least once: the body's ``id`` lets a receiver drop a repeat.
 """
 
 from __future__ import annotations
@@ -14,16 +21,21 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping
 from typing import Any, Final
 
 import aiohttp
 
+from .store import OutboxItem, Store, StoreUnavailable
+
 log = logging.getLogger("circles.pager")
 
-ATTEMPTS: Final = 4
 TIMEOUT_S: Final = 5.0
-BACKOFF_S: Final = (0.5, 2.0, 5.0)
+# A claimed call is hidden from other pagers this long: more than one attempt takes.
+LEASE_MS: Final = 8_000
+# Attempts before a call is given up (about ten minutes of a receiver failing).
+MAX_TRIES: Final = 75
+# With nothing poked, the outbox is looked at this often (calls of dead workers).
+POLL_S: Final = 1.0
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -31,45 +43,77 @@ def sign(secret: str, body: bytes) -> str:
 
 
 class WebhookPager:
-    def __init__(self, url: str | None, secret: str | None) -> None:
+    def __init__(self, store: Store, url: str | None, secret: str | None) -> None:
+        self.store = store
         self.url = url
         self.secret = secret or ""
         self._session: aiohttp.ClientSession | None = None
+        self._poke = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def page(self, data: Mapping[str, Any]) -> None:
-        """Start the call in the background; the commit that escalated does not wait."""
-        if not self.url:
-            return
-        task = asyncio.create_task(self._call(dict(data)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def poke(self) -> None:
+        """A commit wrote a call to the outbox: look now rather than at the next poll."""
+        self._poke.set()
 
-    async def _call(self, data: dict[str, Any]) -> None:
+    async def run(self) -> None:
+        """Forever: claim due calls and make them, each in its own task."""
+        while True:
+            self._poke.clear()
+            try:
+                for item in await self.store.claim_outbox(LEASE_MS):
+                    task = asyncio.create_task(self._deliver(item))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+            except StoreUnavailable:
+                pass  # the store's own warning says so; the calls wait in the outbox
+            except Exception:
+                log.exception("outbox claim failed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(POLL_S):
+                    await self._poke.wait()
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        room = item.data.get("room")
+        if not self.url:
+            await self._forget(item)  # no webhook configured: nothing to call
+            return
+        if await self._call(item):
+            log.info("escalation webhook delivered", extra={"room": room, "count": item.tries})
+            await self._forget(item)
+        elif item.tries >= MAX_TRIES:
+            log.error("escalation webhook failed; given up", extra={"room": room, "count": item.tries})
+            await self._forget(item)
+        # else: it stays in the outbox and is claimed again when its lease runs out
+
+    async def _call(self, item: OutboxItem) -> bool:
         assert self.url is not None
-        body = json.dumps({"event": "oncall.escalated", **data}, separators=(",", ":")).encode()
+        body = json.dumps(body_of(item), separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "X-Circles-Signature": sign(self.secret, body)}
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
-        for attempt in range(ATTEMPTS):
-            try:
-                async with self._session.post(self.url, data=body, headers=headers) as resp:
-                    if resp.status < 300:
-                        log.info("escalation webhook delivered", extra={"room": data.get("room"),
-                                                                        "status": resp.status})
-                        return
-                    log.warning("escalation webhook refused", extra={"room": data.get("room"),
-                                                                     "status": resp.status})
-            except (aiohttp.ClientError, TimeoutError):
-                log.warning("escalation webhook unreachable", extra={"room": data.get("room")})
-            if attempt < len(BACKOFF_S):
-                await asyncio.sleep(BACKOFF_S[attempt])
-        log.error("escalation webhook failed after retries", extra={"room": data.get("room"), "count": ATTEMPTS})
+        room = item.data.get("room")
+        try:
+            async with self._session.post(self.url, data=body, headers=headers) as resp:
+                if resp.status < 300:
+                    return True
+                log.warning("escalation webhook refused", extra={"room": room, "status": resp.status})
+        except (aiohttp.ClientError, TimeoutError):
+            log.warning("escalation webhook unreachable", extra={"room": room})
+        return False
+
+    async def _forget(self, item: OutboxItem) -> None:
+        with contextlib.suppress(StoreUnavailable):
+            await self.store.ack_outbox(item.key)
 
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
+
+
+def body_of(item: OutboxItem) -> dict[str, Any]:
+    """What the receiver gets for ``item`` (for tests and tools)."""
+    return {"event": "oncall.escalated", **item.data, "id": json.loads(item.key).get("id")}

@@ -90,7 +90,7 @@ class RoomService:
         new_id: Callable[[], str] = lambda: secrets.token_hex(8),
         on_deadline: Callable[[int | None], None] = lambda at: None,
         observe: Callable[[Outcome], None] = lambda o: None,
-        page_webhook: Callable[[Mapping[str, Any]], None] = lambda data: None,
+        page_webhook: Callable[[], None] = lambda: None,
         mint_token: Callable[[str, str, str, str], str] | None = None,
     ) -> None:
         self.store = store
@@ -151,12 +151,11 @@ class RoomService:
                 break
         else:
             raise CommandError("conflict", "the room is very busy; try again")
-        notices = []
-        for n in (*outcome.notices, *extra_notices(outcome)):
-            if n.to.kind == "webhook":
-                self.page_webhook(n.data)
-            else:
-                notices.append(n)
+        # Webhook calls were written to the store's outbox by the commit; the pager
+        # makes them (``pager.py``). Everything else is delivered now.
+        notices = [n for n in (*outcome.notices, *extra_notices(outcome)) if n.to.kind != "webhook"]
+        if any(n.to.kind == "webhook" for n in outcome.notices):
+            self.page_webhook()
         await self.publisher.publish(room_id, outcome.events, notices)
         self.observe(outcome)
         self.on_deadline(deadline)

@@ -1,5 +1,5 @@
 """Where room state, the room logs, timers and the audit log live: memory or Redis."""
 
-from .base import Store, StoreUnavailable
+from .base import OutboxItem, Store, StoreUnavailable
 
-__all__ = ["Store", "StoreUnavailable"]
+__all__ = ["OutboxItem", "Store", "StoreUnavailable"]

@@ -1,14 +1,15 @@
 """The store protocol: one small interface, two implementations (memory, Redis).
 
 A commit is atomic: the new state, the events it appended to the room log, its audit
-entries and the room's next timer deadline are written together, and only if the
-stored state still has the version the transition started from. That is what makes
+entries, its calls to the on-call webhook (the outbox) and the room's next timer
+deadline are written together, and only if the stored state still has the version the
+transition started from. That is what makes
 ``seq`` unique and timers fire once when many workers share one store.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ..core.model import AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
@@ -16,6 +17,14 @@ from ..core.outcome import Outcome
 
 class StoreUnavailable(Exception):
     """The store cannot be reached now; callers answer ``unavailable`` and retry later."""
+
+
+class OutboxItem(NamedTuple):
+    """A committed webhook call not yet delivered: ``key`` acknowledges it."""
+
+    key: str
+    data: dict[str, Any]
+    tries: int
 
 
 class Store(Protocol):
@@ -53,6 +62,15 @@ class Store(Protocol):
         ...
 
     async def audit(self, room: str | None, since: int | None, limit: int = 1000) -> list[AuditEntry]: ...
+
+    async def claim_outbox(self, lease_ms: int, limit: int = 20) -> list[OutboxItem]:
+        """Webhook calls due now (committed, not acknowledged), each hidden from other
+        claimers for ``lease_ms``: a claimer that dies leaves it to the next one."""
+        ...
+
+    async def ack_outbox(self, key: str) -> None:
+        """The call was delivered (or given up): forget it."""
+        ...
 
     async def ping(self) -> None:
         """Raise ``StoreUnavailable`` if the store cannot be reached."""

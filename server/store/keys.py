@@ -69,6 +69,16 @@ TIMERS: Final = f"{PREFIX}timers"
 # audited for that long, every entry is past retention anyway). Never message text.
 AUDIT: Final = f"{PREFIX}audit"
 
+# zset of webhook calls committed and not yet delivered: member = JSON {id, data} (ids
+# and times only, never names or text), score = when it may next be claimed (ms, Redis
+# time; 0 = now). Written by the commit script; a claim moves the score a lease ahead;
+# delivery removes it. TTL: OUTBOX_TTL_MS, refreshed on every write.
+OUTBOX: Final = f"{PREFIX}outbox"
+# hash member -> how many times it was claimed; a call that failed this often is given
+# up. Same TTL, refreshed on every claim; a member's field goes with it.
+OUTBOX_TRIES: Final = f"{PREFIX}outbox:tries"
+OUTBOX_TTL_MS: Final = 86_400_000
+
 # zset worker id -> last heartbeat (ms, Redis server time, so clocks of different
 # machines do not matter). TTL: PRESENCE_TTL_MS, refreshed by every heartbeat; a dead
 # worker is removed by the survivor that sweeps it.

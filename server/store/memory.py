@@ -7,11 +7,15 @@ the Redis store (the shared contract tests run against both).
 from __future__ import annotations
 
 import heapq
+import json
+import secrets
+import time
 from collections import deque
-from typing import Final
+from typing import Any, Final
 
 from ..core.model import LOG_RETAIN, AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
+from .base import OutboxItem
 
 # Keep twice the contract's minimum so that a reconnect just past 1000 events still
 # recovers without a reset; an event is a few hundred bytes.
@@ -28,6 +32,8 @@ class MemoryStore:
         self._heap: list[tuple[int, str]] = []
         self._audit: deque[AuditEntry] = deque(maxlen=AUDIT_MAX)
         self._audit_retention_ms = audit_retention_ms
+        # key -> [due (ms, wall clock), tries, data]: webhook calls not yet delivered.
+        self._outbox: dict[str, list[Any]] = {}
 
     async def create_room(self, state: RoomState, deadline: int | None = None) -> bool:
         if state.id in self._rooms:
@@ -49,8 +55,26 @@ class MemoryStore:
         self._logs[state.id].extend(outcome.events)
         for entry in outcome.audit:
             self._append_audit(entry)
+        for n in outcome.notices:
+            if n.to.kind == "webhook":
+                self._outbox[json.dumps({"id": secrets.token_hex(8), "data": dict(n.data)})] = [0, 0, dict(n.data)]
         self._set_deadline(state.id, deadline)
         return True
+
+    async def claim_outbox(self, lease_ms: int, limit: int = 20) -> list[OutboxItem]:
+        now = int(time.time() * 1000)
+        out: list[OutboxItem] = []
+        for key, item in list(self._outbox.items()):
+            if len(out) >= limit:
+                break
+            if item[0] <= now:
+                item[0] = now + lease_ms
+                item[1] += 1
+                out.append(OutboxItem(key, dict(item[2]), item[1]))
+        return out
+
+    async def ack_outbox(self, key: str) -> None:
+        self._outbox.pop(key, None)
 
     async def events_after(self, room_id: str, seq: int) -> list[Event] | None:
         log = self._logs.get(room_id)

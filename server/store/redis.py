@@ -37,7 +37,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from ..core.model import AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
 from . import keys
-from .base import StoreUnavailable
+from .base import OutboxItem, StoreUnavailable
 
 log = logging.getLogger("circles.store.redis")
 
@@ -80,11 +80,12 @@ return 1
 """
 
 _COMMIT: Final = """
--- KEYS: room, log, rooms, timers, audit
+-- KEYS: room, log, rooms, timers, audit, outbox
 -- ARGV: 1 expected version, 2 new version, 3 commit token, 4 state JSON, 5 seq,
 --       6 deadline|'', 7 ttl ms, 8 log maxlen, 9 audit retention ms, 10 audit max,
 --       11 room id, 12 bus channel|'', 13 bus message prefix,
---       14 n events, then (seq, type, JSON) per event, then n audit, then (at, member)
+--       14 n events, then (seq, type, JSON) per event, then n audit, then (at, member),
+--       then n webhook calls, then their members, then the outbox ttl (if any)
 local room, logk, ttl = KEYS[1], KEYS[2], ARGV[7]
 local v = redis.call('HGET', room, 'version')
 if not v then return 0 end
@@ -135,7 +136,30 @@ if na > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[10]) + 1))
   redis.call('PEXPIRE', KEYS[5], ARGV[9])
 end
+local nw = tonumber(ARGV[i])
+i = i + 1
+if nw > 0 then
+  for k = 1, nw do
+    redis.call('ZADD', KEYS[6], 0, ARGV[i])
+    i = i + 1
+  end
+  redis.call('PEXPIRE', KEYS[6], ARGV[i])
+end
 return 1
+"""
+
+_CLAIM: Final = """
+-- KEYS: outbox, tries. ARGV: lease ms, limit, ttl ms. Returns key, tries, key, tries...
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local out = {}
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, ARGV[2])) do
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), m)
+  out[#out + 1] = m
+  out[#out + 1] = redis.call('HINCRBY', KEYS[2], m, 1)
+end
+if #out > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+return out
 """
 
 _RECENT_CHAT: Final = """
@@ -295,6 +319,7 @@ class RedisStore:
         self._commit = self.redis.register_script(_COMMIT)
         self._recent = self.redis.register_script(_RECENT_CHAT)
         self._due = self.redis.register_script(_DUE)
+        self._claim = self.redis.register_script(_CLAIM)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisStore:
@@ -335,13 +360,18 @@ class RedisStore:
         for i, a in enumerate(outcome.audit):
             # The uniquifier keeps two identical entries of one commit apart in the zset.
             args += [a.at, _json({**a.to_wire(), "u": f"{state.version}.{i}"})]
+        calls = [_json({"id": secrets.token_hex(8), "data": dict(n.data)})
+                 for n in outcome.notices if n.to.kind == "webhook"]
+        args.append(len(calls))
+        if calls:
+            args += [*calls, keys.OUTBOX_TTL_MS]
         return args
 
     async def commit(self, expected_version: int, outcome: Outcome, deadline: int | None) -> bool:
         room_id = outcome.state.id
         try:
             done = await self._run("commit", self._commit(
-                keys=[keys.room(room_id), keys.log(room_id), keys.ROOMS, keys.TIMERS, keys.AUDIT],
+                keys=[keys.room(room_id), keys.log(room_id), keys.ROOMS, keys.TIMERS, keys.AUDIT, keys.OUTBOX],
                 args=self._commit_args(expected_version, outcome, deadline)))
         except StoreUnavailable:
             self.on_uncertain(room_id)
@@ -403,6 +433,23 @@ class RedisStore:
     async def next_due(self) -> int | None:
         first = await self._run("next_due", self.redis.zrange(keys.TIMERS, 0, 0, withscores=True))
         return int(first[0][1]) if first else None
+
+    async def claim_outbox(self, lease_ms: int, limit: int = 20) -> list[OutboxItem]:
+        raw = await self._run("outbox", self._claim(keys=[keys.OUTBOX, keys.OUTBOX_TRIES],
+                                                    args=[lease_ms, limit, keys.OUTBOX_TTL_MS]))
+        out = []
+        for i in range(0, len(raw), 2):
+            key = raw[i].decode() if isinstance(raw[i], bytes) else str(raw[i])
+            out.append(OutboxItem(key, json.loads(key)["data"], int(raw[i + 1])))
+        return out
+
+    async def ack_outbox(self, key: str) -> None:
+        async def ack() -> None:
+            async with self.redis.pipeline(transaction=True) as p:
+                p.zrem(keys.OUTBOX, key)
+                p.hdel(keys.OUTBOX_TRIES, key)
+                await p.execute()
+        await self._run("outbox", ack())
 
     async def audit(self, room: str | None, since: int | None, limit: int = 1000) -> list[AuditEntry]:
         async def read() -> list[AuditEntry]:

@@ -177,3 +177,41 @@ async def test_private_one_to_one_room_and_back(oncall_server: Running) -> None:
     back = await member.wait_private("oncall.returned")
     assert back == {"room": ONCALL}
     await m2.wait_event("room.ended")
+
+
+async def test_a_page_claimed_by_a_worker_that_died_is_made_by_another(oncall_server: Running,
+                                                                       receiver: Receiver) -> None:
+    # An escalation committed and claimed by a worker that died before its call went
+    # out: the outbox holds it, hidden for the dead claimer's lease (1.5 s here); this
+    # server's pager makes the call once that lease has run out, and only once.
+    from server.gateway import keys as app_keys
+    from server.store import keys
+    from server.store.memory import MemoryStore
+    from server.store.redis import RedisStore
+
+    store = oncall_server.app[app_keys.STORE]
+    call = {"room": ONCALL, "participant_id": "Mina", "waiting_since": 1, "tier": 2, "at": 2}
+    member = json.dumps({"id": "dead-workers-call", "data": call})
+    until = int(time.time() * 1000) + 1500
+    if isinstance(store, RedisStore):
+        await store.redis.zadd(keys.OUTBOX, {member: until})
+        await store.redis.hset(keys.OUTBOX_TRIES, member, 1)
+    else:
+        assert isinstance(store, MemoryStore)
+        store._outbox[member] = [until, 1, call]
+    started = time.monotonic()
+    await asyncio.wait_for(receiver.arrived.wait(), 8)
+    took = time.monotonic() - started
+    assert 1.0 < took < 4.0, took
+    body, _ = receiver.calls[0]
+    assert body == {"event": "oncall.escalated", **call, "id": "dead-workers-call"}
+    # Delivered: acknowledged (the outbox is empty), never made again.
+    async def outbox_size() -> int:
+        if isinstance(store, RedisStore):
+            return int(await store.redis.zcard(keys.OUTBOX))
+        return len(store._outbox)  # type: ignore[union-attr]
+    deadline = time.monotonic() + 5
+    while await outbox_size():  # nothing announces the acknowledgement: poll it
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    assert len(receiver.calls) == 1

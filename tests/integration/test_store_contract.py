@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 
 from server.core import commands as c
 from server.core import rules
-from server.core.model import LOG_RETAIN, AuditEntry, Event, RoomState, Settings
+from server.core.model import LOG_RETAIN, AuditEntry, Event, Notice, RoomState, Settings, Target
 from server.core.outcome import Outcome
 from server.store import Store, StoreUnavailable
 from server.store import keys as k
@@ -396,3 +396,31 @@ async def test_sentinel_url_finds_the_primary(sentinel: int, redis_url: str) -> 
         assert await plain.room_ids() == ["circle"]  # it wrote to the primary
     finally:
         await plain.close()
+
+
+async def test_webhook_calls_wait_in_the_outbox_until_acknowledged(store: Store) -> None:
+    state = await make(store)
+    call = {"room": "circle", "participant_id": "ana", "waiting_since": T0, "tier": 2, "at": T0}
+    out = bulk(state, 1)
+    out = Outcome(state=out.state, events=out.events, notices=(
+        Notice("oncall.escalated", Target("webhook"), call),
+        Notice("oncall.page", Target("staff"), {"tier": 2}),  # not a webhook: not stored
+    ))
+    state = await commit(store, out, state.version)
+    # A stale commit writes nothing to the outbox either.
+    assert not await store.commit(0, out, None)
+
+    [item] = await store.claim_outbox(lease_ms=60_000)
+    assert item.data == call and item.tries == 1
+    assert await store.claim_outbox(lease_ms=60_000) == []  # claimed: hidden from others
+    await store.ack_outbox(item.key)
+    assert await store.claim_outbox(lease_ms=0) == []
+
+    # A claimer that dies leaves the call to the next one once its lease runs out.
+    await commit(store, Outcome(state=bulk(state, 1).state, notices=(
+        Notice("oncall.escalated", Target("webhook"), call),)), state.version)
+    [first] = await store.claim_outbox(lease_ms=0)  # a lease that has already run out
+    [again] = await store.claim_outbox(lease_ms=60_000)
+    assert again.key == first.key and again.tries == 2
+    await store.ack_outbox(again.key)
+    assert await store.claim_outbox(lease_ms=0) == []
