@@ -28,8 +28,9 @@ def grant(tx: Tx, pid: str) -> None:
     tx.emit("floor.granted", {"participant_id": pid, "started_at": tx.now, "deadline": deadline}, actor=None)
 
 
-def release(tx: Tx, reason: str, advance_after: bool = True) -> None:
-    """Take the floor from its holder; then pass it on (rule 3 / rule 5)."""
+def release(tx: Tx, reason: str, advance_after: bool = True, skip: str | None = None) -> None:
+    """Take the floor from its holder; then pass it on (rule 3 / rule 5), never to
+    ``skip`` (someone on their way out)."""
     s = tx.state
     if s.floor is None:
         return
@@ -37,7 +38,7 @@ def release(tx: Tx, reason: str, advance_after: bool = True) -> None:
     s.floor = None
     tx.emit("floor.released", {"participant_id": pid, "reason": reason}, actor=None)
     if advance_after:
-        advance(tx)
+        advance(tx, skip)
 
 
 def _can_hold(tx: Tx, pid: str) -> bool:
@@ -45,14 +46,14 @@ def _can_hold(tx: Tx, pid: str) -> bool:
     return p is not None and not p.muted
 
 
-def advance(tx: Tx) -> None:
+def advance(tx: Tx, skip: str | None = None) -> None:
     """When the floor is free: the next in the round, or the head of the queue."""
     s = tx.state
     if s.floor is not None:
         return
     if s.round is not None:
         i = s.round.index + 1
-        while i < len(s.round.order) and not _can_hold(tx, s.round.order[i]):
+        while i < len(s.round.order) and (s.round.order[i] == skip or not _can_hold(tx, s.round.order[i])):
             i += 1
         if i < len(s.round.order):
             s.round = dataclasses.replace(s.round, index=i)
@@ -80,7 +81,8 @@ def drop_from_turns(tx: Tx, pid: str, floor_reason: str) -> None:
         s.queue.remove(pid)
         tx.emit("hand.lowered", {"participant_id": pid, "queue": list(s.queue)}, actor=None)
     if s.floor is not None and s.floor.participant_id == pid:
-        release(tx, floor_reason)
+        # Granted out of turn in a round, they may also be the round's next: not them.
+        release(tx, floor_reason, skip=pid)
 
 
 def start_round(tx: Tx, order: tuple[str, ...] | None) -> None:

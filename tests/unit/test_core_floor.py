@@ -219,3 +219,17 @@ def test_random_command_sequences_keep_invariants(seq: list[tuple[c.Actor, c.Com
         check_invariants(s)
         d = next_deadline(s)
         assert d is None or d > now or apply(s, c.SYSTEM, c.Tick(), now).changed
+
+
+def test_a_holder_granted_out_of_turn_who_leaves_is_not_given_the_floor_again() -> None:
+    # Found by the property test above: in a round, the facilitator gives the floor to
+    # Ben out of turn; Ben is also the round's next, and leaves. The floor passes on to
+    # the one after him, not back to Ben on his way out.
+    s = joined(FAC, ANA, BEN, CAI, share_seconds=10, warn_seconds=3)
+    for actor, cmd in [(FAC, c.RoundStart()), (ANA, c.FloorPass()), (FAC, c.FloorGrant("ben"))]:
+        s = apply(s, actor, cmd, T0).state
+    assert s.floor is not None and s.floor.participant_id == "ben"
+    o = apply(s, BEN, c.Leave(), T0)
+    assert "ben" not in o.state.participants
+    assert o.state.floor is not None and o.state.floor.participant_id == "cai"
+    assert [e.data["participant_id"] for e in o.events if e.type == "floor.granted"] == ["cai"]
