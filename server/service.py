@@ -7,9 +7,10 @@ number of workers can run it side by side.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -22,7 +23,7 @@ from .core import rules
 from .core.errors import CommandError
 from .core.model import RECENT_CHAT, Event, Notice, RoomState, Settings, Target, valid_room_id
 from .core.outcome import Outcome
-from .core.room import is_staff
+from .core.room import client_key, is_staff
 from .store import Store, StoreUnavailable
 
 log = logging.getLogger("circles.service")
@@ -30,6 +31,9 @@ log = logging.getLogger("circles.service")
 # Optimistic commits retry on a version clash; a room busy enough to lose this many
 # races in a row answers `conflict` rather than spin.
 COMMIT_ATTEMPTS: Final = 20
+
+# Reads the room again for a retry, with whatever else the command depends on.
+Reload = Callable[[c.Command], Awaitable[tuple[RoomState, c.Command]]]
 
 
 class Publisher(Protocol):
@@ -127,6 +131,15 @@ class RoomService:
             raise CommandError("not_found", "no such room")
         return state
 
+    async def _load_chat(self, room_id: str, key: str | None) -> tuple[RoomState, int | None]:
+        """The room and, in the same read, what it remembers of a sender's client_id."""
+        if key is None:
+            return await self.load(room_id), None
+        state, seen = await self._guard(self.store.load_with_client_id(room_id, key))
+        if state is None or state.ended:
+            raise CommandError("not_found", "no such room")
+        return state, seen
+
     async def _guard(self, aw: Any) -> Any:
         try:
             return await aw
@@ -137,11 +150,17 @@ class RoomService:
 
     async def execute(self, room_id: str, actor: c.Actor, command: c.Command,
                       extra_notices: Callable[[Outcome], Sequence[Notice]] = lambda o: (),
-                      loaded: RoomState | None = None) -> Outcome:
+                      loaded: RoomState | None = None, reload: Reload | None = None) -> Outcome:
         """Apply ``command`` and commit it; ``loaded`` saves the first read when the
-        caller has just loaded the room (a stale copy only costs a retry)."""
+        caller has just loaded the room (a stale copy only costs a retry); ``reload``
+        reads the room again for a retry when the command depends on more than it."""
         for _ in range(COMMIT_ATTEMPTS):
-            state = loaded if loaded is not None else await self.load(room_id)
+            if loaded is not None:
+                state = loaded
+            elif reload is not None:
+                state, command = await reload(command)
+            else:
+                state = await self.load(room_id)
             loaded = None
             outcome = rules.apply(state, actor, command, self.clock.now_ms())
             if not outcome.changed:
@@ -278,11 +297,10 @@ class RoomService:
                    reply_to: int | None) -> dict[str, Any]:
         """Moderate, then commit a message. Returns the event as clients see it."""
         assert actor.id is not None
-        state = await self.load(room_id)
-        if client_id is not None:
-            first = await self._first_try(state, actor.id, client_id)
-            if first is not None:
-                return first
+        key = client_key(actor.id, client_id) if client_id is not None else None
+        state, seen = await self._load_chat(room_id, key)
+        if seen is not None:
+            return await self._first_try(state, actor.id, client_id or "", seen)
         if actor.id not in state.participants:
             raise CommandError("not_joined", "you have not joined this room")
         verdict = await self.pipeline_for(room_id).run(MessageContext(
@@ -294,23 +312,25 @@ class RoomService:
             action=verdict.action.value, reason=verdict.reason,
             alerts=tuple(c.ModerationAlert(a.kind, a.detail) for a in verdict.alerts),
         )
+
+        async def reload(command: c.Command) -> tuple[RoomState, c.Command]:
+            # A retry (another commit came first) reads the client_id again with the
+            # state: that commit may have been this very message, sent twice at once.
+            fresh, seen = await self._load_chat(room_id, key)
+            return fresh, dataclasses.replace(cmd, seen=seen)
+
         crisis = verdict.crisis
         outcome = await self.execute(room_id, actor, cmd,
-                                     lambda o: self._crisis_notices(o, actor) if crisis else (), state)
+                                     lambda o: self._crisis_notices(o, actor) if crisis else (), state, reload)
         if outcome.refusal is not None:
             held = {"id": outcome.reply["id"]} if "id" in outcome.reply else None
             raise CommandError(outcome.refusal.code, outcome.refusal.message, held)
         if "duplicate_of" in outcome.reply:
-            first = await self._first_try(outcome.state, actor.id, client_id or "")
-            if first is not None:
-                return first
+            return await self._first_try(outcome.state, actor.id, client_id or "", outcome.reply["duplicate_of"])
         return outcome.events[0].to_wire()
 
-    async def _first_try(self, state: RoomState, pid: str, client_id: str) -> dict[str, Any] | None:
-        """The event a retried ``client_id`` made the first time, or a refusal."""
-        seq = state.client_ids.get(f"{pid}\x00{client_id}")
-        if seq is None:
-            return None
+    async def _first_try(self, state: RoomState, pid: str, client_id: str, seq: int) -> dict[str, Any]:
+        """The event a retried ``client_id`` made the first time (``seq``), or a refusal."""
         if seq <= 0:
             # Held or blocked the first time: say so again, do not run moderation twice.
             held = next((h.id for h in state.held.values() if h.sender == pid and h.client_id == client_id), None)

@@ -84,6 +84,9 @@ class Chat(Command):
     action: str = "allow"
     reason: str = ""
     alerts: tuple[ModerationAlert, ...] = ()
+    # What the store remembers of this sender's ``client_id`` (read with the state the
+    # command is applied to): the seq its first try got, HELD_SEQ, BLOCKED_SEQ, or None.
+    seen: int | None = None
 
 
 @dataclass(frozen=True)

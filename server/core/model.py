@@ -27,8 +27,9 @@ TITLE_MAX: Final = 120
 LOG_RETAIN: Final = 1000
 # The snapshot's `recent` holds at most this many chat messages (contract §4.2).
 RECENT_CHAT: Final = 50
-# How many `client_id`s a room remembers for idempotent retries. A retry comes within
-# seconds of the first try; this many covers far more than one reconnect's worth.
+# How many `client_id`s a room remembers for idempotent retries (kept by the store
+# beside the room's state). A retry comes within seconds or minutes of the first try;
+# this many covers far more than one reconnect's worth.
 CLIENT_IDS_KEPT: Final = 2000
 # Held messages awaiting review; past this the oldest is dropped (the sender was told
 # `held`, and a facilitator who has not looked at 200 messages will not look at 201).
@@ -272,7 +273,8 @@ class RoomState:
     kicked: set[str] = field(default_factory=set)
     held: dict[str, HeldMessage] = field(default_factory=dict)
     deleted: set[int] = field(default_factory=set)
-    client_ids: dict[str, int] = field(default_factory=dict)
+    # (Which client_ids a room has seen lives beside the state in the store, not in it:
+    # up to CLIENT_IDS_KEPT entries would be copied and encoded on every commit.)
     # On-call rooms: members waiting for a responder (participant id -> since when).
     waiting: dict[str, Waiting] = field(default_factory=dict)
     # A private 1:1 room remembers the on-call room it was opened from.
@@ -295,7 +297,7 @@ class RoomState:
             participants=dict(self.participants), queue=list(self.queue), lobby=dict(self.lobby),
             admitted=set(self.admitted), banned=set(self.banned), kicked=set(self.kicked),
             held=dict(self.held),
-            deleted=set(self.deleted), client_ids=dict(self.client_ids), waiting=dict(self.waiting),
+            deleted=set(self.deleted), waiting=dict(self.waiting),
         )
 
     def connected_count(self) -> int:
@@ -316,7 +318,6 @@ class RoomState:
             "kicked": sorted(self.kicked),
             "held": [dataclasses.asdict(h) for h in self.held.values()],
             "deleted": sorted(self.deleted),
-            "client_ids": [[k, v] for k, v in self.client_ids.items()],
             "waiting": {k: dataclasses.asdict(w) for k, w in self.waiting.items()},
             "parent": self.parent,
             "ended": self.ended,
@@ -336,7 +337,6 @@ class RoomState:
             admitted=set(d["admitted"]), banned=set(d["banned"]), kicked=set(d["kicked"]),
             held={h["id"]: HeldMessage(**h) for h in d["held"]},
             deleted=set(d["deleted"]),
-            client_ids={k: v for k, v in d["client_ids"]},
             waiting={k: Waiting(**w) for k, w in d.get("waiting", {}).items()},
             parent=d.get("parent"),
             ended=d["ended"],

@@ -23,6 +23,9 @@ class Outcome:
     events: tuple[Event, ...] = ()
     notices: tuple[Notice, ...] = ()
     audit: tuple[AuditEntry, ...] = ()
+    # (sender \0 client_id, seq | HELD_SEQ | BLOCKED_SEQ) for the store to remember
+    # beside the state, for idempotent retries.
+    client_ids: tuple[tuple[str, int], ...] = ()
     reply: Mapping[str, Any] = field(default_factory=dict)
     refusal: CommandError | None = None
     # False when nothing needs committing (a no-op such as raising a raised hand).
@@ -39,6 +42,7 @@ class Tx:
         self.events: list[Event] = []
         self.notices: list[Notice] = []
         self.audits: list[AuditEntry] = []
+        self.client_ids: list[tuple[str, int]] = []
         self.reply: dict[str, Any] = {}
         self.refusal: CommandError | None = None
         self.dirty = False
@@ -77,5 +81,5 @@ class Tx:
         if self.dirty:
             self.state.version += 1
         return Outcome(state=self.state, events=tuple(self.events), notices=tuple(self.notices),
-                       audit=tuple(self.audits), reply=self.reply, refusal=self.refusal,
-                       changed=self.dirty)
+                       audit=tuple(self.audits), client_ids=tuple(self.client_ids), reply=self.reply,
+                       refusal=self.refusal, changed=self.dirty)

@@ -8,7 +8,6 @@ from . import commands as c
 from . import floor, oncall
 from .errors import CommandError
 from .model import (
-    CLIENT_IDS_KEPT,
     HELD_MAX,
     LOG_RETAIN,
     HeldMessage,
@@ -145,15 +144,13 @@ def next_grace_deadline(tx_state_participants: dict[str, Participant], grace_sec
 
 # -- text -------------------------------------------------------------------------------
 
-def _client_key(pid: str, client_id: str) -> str:
+def client_key(pid: str, client_id: str) -> str:
     return f"{pid}\x00{client_id}"
 
 
 def _remember_client_id(tx: Tx, key: str, seq: int) -> None:
-    ids = tx.state.client_ids
-    ids[key] = seq
-    while len(ids) > CLIENT_IDS_KEPT:
-        del ids[next(iter(ids))]
+    tx.client_ids.append((key, seq))
+    tx.touch()
 
 
 # Verdict reasons that mean "too fast", answered `rate_limited` rather than `blocked`.
@@ -166,9 +163,9 @@ def chat(tx: Tx, cmd: c.Chat) -> None:
     s, a = tx.state, tx.actor
     pid = a.id
     assert pid is not None
-    key = _client_key(pid, cmd.client_id) if cmd.client_id else None
-    if key is not None and key in s.client_ids:
-        first = s.client_ids[key]
+    key = client_key(pid, cmd.client_id) if cmd.client_id else None
+    if key is not None and cmd.seen is not None:
+        first = cmd.seen
         if first == HELD_SEQ:
             raise CommandError("held", "your message is waiting for a facilitator's review")
         if first == BLOCKED_SEQ:
@@ -369,9 +366,9 @@ def chat_review(tx: Tx, cmd: c.ChatReview) -> None:
                                       "redacted": held.redacted, "reply_to": held.reply_to}, actor=held.sender)
         seq = ev.seq
         if held.client_id:
-            _remember_client_id(tx, _client_key(held.sender, held.client_id), ev.seq)
+            _remember_client_id(tx, client_key(held.sender, held.client_id), ev.seq)
     elif held.client_id:
-        _remember_client_id(tx, _client_key(held.sender, held.client_id), BLOCKED_SEQ)
+        _remember_client_id(tx, client_key(held.sender, held.client_id), BLOCKED_SEQ)
     tx.to_participant(held.sender, "chat.reviewed", {"room": s.id, "id": held.id, "client_id": held.client_id,
                                                      "approved": cmd.approve, "seq": seq})
     tx.audit("message.approve" if cmd.approve else "message.reject", held.sender, held.reason)

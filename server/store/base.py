@@ -1,8 +1,8 @@
 """The store protocol: one small interface, two implementations (memory, Redis).
 
 A commit is atomic: the new state, the events it appended to the room log, its audit
-entries, its calls to the on-call webhook (the outbox) and the room's next timer
-deadline are written together, and only if the stored state still has the version the
+entries, the client_ids it saw, its calls to the on-call webhook (the outbox) and the
+room's next timer deadline are written together, and only if the stored state still has the version the
 transition started from. That is what makes
 ``seq`` unique and timers fire once when many workers share one store.
 """
@@ -33,6 +33,11 @@ class Store(Protocol):
         ...
 
     async def load(self, room_id: str) -> RoomState | None: ...
+
+    async def load_with_client_id(self, room_id: str, client_key: str) -> tuple[RoomState | None, int | None]:
+        """The room, and what was remembered of ``client_key`` (``room.client_key``) as of
+        that state or later: the seq its first try got (or HELD_SEQ / BLOCKED_SEQ)."""
+        ...
 
     async def commit(self, expected_version: int, outcome: Outcome, deadline: int | None) -> bool:
         """Write ``outcome`` if the stored version is still ``expected_version``."""

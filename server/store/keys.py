@@ -54,6 +54,20 @@ def log(room_id: str) -> str:
     return f"{PREFIX}log:{room_id}"
 
 
+def client_ids(room_id: str) -> str:
+    """hash ``<participant>\\0<client_id>`` -> the seq its first try got (0 held, -1
+    blocked): idempotent chat retries. At most CLIENT_IDS_KEPT fields, the oldest go
+    first (``client_order``). TTL: ROOM_IDLE_TTL_MS, refreshed when written; deleted
+    when the room ends."""
+    return f"{PREFIX}cids:{room_id}"
+
+
+def client_order(room_id: str) -> str:
+    """list of the fields of ``client_ids`` in the order they were first written.
+    TTL and deletion as ``client_ids``."""
+    return f"{PREFIX}cidorder:{room_id}"
+
+
 # set of room ids. TTL: ROOM_IDLE_TTL_MS, refreshed on every commit; a room is removed
 # from it when it ends, and readers drop ids whose room key has expired.
 ROOMS: Final = f"{PREFIX}rooms"

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from typing import Any, Final
 
-from ..core.model import LOG_RETAIN, AuditEntry, Event, RoomState
+from ..core.model import CLIENT_IDS_KEPT, LOG_RETAIN, AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
 from .base import OutboxItem
 
@@ -32,6 +32,8 @@ class MemoryStore:
         self._heap: list[tuple[int, str]] = []
         self._audit: deque[AuditEntry] = deque(maxlen=AUDIT_MAX)
         self._audit_retention_ms = audit_retention_ms
+        # room -> client key -> seq (insertion ordered, at most CLIENT_IDS_KEPT)
+        self._client_ids: dict[str, dict[str, int]] = {}
         # key -> [due (ms, wall clock), tries, data]: webhook calls not yet delivered.
         self._outbox: dict[str, list[Any]] = {}
 
@@ -46,6 +48,9 @@ class MemoryStore:
     async def load(self, room_id: str) -> RoomState | None:
         return self._rooms.get(room_id)
 
+    async def load_with_client_id(self, room_id: str, client_key: str) -> tuple[RoomState | None, int | None]:
+        return self._rooms.get(room_id), self._client_ids.get(room_id, {}).get(client_key)
+
     async def commit(self, expected_version: int, outcome: Outcome, deadline: int | None) -> bool:
         state = outcome.state
         current = self._rooms.get(state.id)
@@ -55,6 +60,11 @@ class MemoryStore:
         self._logs[state.id].extend(outcome.events)
         for entry in outcome.audit:
             self._append_audit(entry)
+        if outcome.client_ids:
+            ids = self._client_ids.setdefault(state.id, {})
+            ids.update(outcome.client_ids)
+            while len(ids) > CLIENT_IDS_KEPT:
+                del ids[next(iter(ids))]
         for n in outcome.notices:
             if n.to.kind == "webhook":
                 self._outbox[json.dumps({"id": secrets.token_hex(8), "data": dict(n.data)})] = [0, 0, dict(n.data)]
@@ -101,6 +111,7 @@ class MemoryStore:
         self._rooms.pop(room_id, None)
         self._logs.pop(room_id, None)
         self._deadlines.pop(room_id, None)
+        self._client_ids.pop(room_id, None)
 
     async def room_ids(self) -> list[str]:
         return list(self._rooms)

@@ -34,7 +34,7 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff, NoBackoff
 
-from ..core.model import AuditEntry, Event, RoomState
+from ..core.model import CLIENT_IDS_KEPT, AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
 from . import keys
 from .base import OutboxItem, StoreUnavailable
@@ -80,12 +80,13 @@ return 1
 """
 
 _COMMIT: Final = """
--- KEYS: room, log, rooms, timers, audit, outbox
+-- KEYS: room, log, rooms, timers, audit, outbox, client ids, client id order
 -- ARGV: 1 expected version, 2 new version, 3 commit token, 4 state JSON, 5 seq,
 --       6 deadline|'', 7 ttl ms, 8 log maxlen, 9 audit retention ms, 10 audit max,
 --       11 room id, 12 bus channel|'', 13 bus message prefix,
 --       14 n events, then (seq, type, JSON) per event, then n audit, then (at, member),
---       then n webhook calls, then their members, then the outbox ttl (if any)
+--       then n webhook calls, then their members, then the outbox ttl (if any),
+--       then n client ids, then (key, seq) per id, then how many to keep (if any)
 local room, logk, ttl = KEYS[1], KEYS[2], ARGV[7]
 local v = redis.call('HGET', room, 'version')
 if not v then return 0 end
@@ -144,6 +145,23 @@ if nw > 0 then
     i = i + 1
   end
   redis.call('PEXPIRE', KEYS[6], ARGV[i])
+  i = i + 1
+end
+local nc = tonumber(ARGV[i])
+i = i + 1
+if nc > 0 then
+  for k = 1, nc do
+    if redis.call('HSET', KEYS[7], ARGV[i], ARGV[i + 1]) == 1 then
+      redis.call('RPUSH', KEYS[8], ARGV[i])
+    end
+    i = i + 2
+  end
+  local kept = tonumber(ARGV[i])
+  while redis.call('LLEN', KEYS[8]) > kept do
+    redis.call('HDEL', KEYS[7], redis.call('LPOP', KEYS[8]))
+  end
+  redis.call('PEXPIRE', KEYS[7], ttl)
+  redis.call('PEXPIRE', KEYS[8], ttl)
 end
 return 1
 """
@@ -341,6 +359,17 @@ class RedisStore:
         raw = await self._run("load", self.redis.hget(keys.room(room_id), "state"))
         return None if raw is None else RoomState.from_dict(json.loads(raw))
 
+    async def load_with_client_id(self, room_id: str, client_key: str) -> tuple[RoomState | None, int | None]:
+        async def read() -> tuple[Any, Any]:
+            async with self.redis.pipeline(transaction=True) as p:
+                p.hget(keys.room(room_id), "state")
+                p.hget(keys.client_ids(room_id), client_key)
+                raw, seen = await p.execute()
+            return raw, seen
+        raw, seen = await self._run("load", read())
+        state = None if raw is None else RoomState.from_dict(json.loads(raw))
+        return state, None if seen is None else int(seen)
+
     async def seq(self, room_id: str) -> int | None:
         """The room's last seq, without loading its state; None if there is no such room."""
         raw = await self._run("seq", self.redis.hget(keys.room(room_id), "seq"))
@@ -365,13 +394,19 @@ class RedisStore:
         args.append(len(calls))
         if calls:
             args += [*calls, keys.OUTBOX_TTL_MS]
+        args.append(len(outcome.client_ids))
+        if outcome.client_ids:
+            for key, seq in outcome.client_ids:
+                args += [key, seq]
+            args.append(CLIENT_IDS_KEPT)
         return args
 
     async def commit(self, expected_version: int, outcome: Outcome, deadline: int | None) -> bool:
         room_id = outcome.state.id
         try:
             done = await self._run("commit", self._commit(
-                keys=[keys.room(room_id), keys.log(room_id), keys.ROOMS, keys.TIMERS, keys.AUDIT, keys.OUTBOX],
+                keys=[keys.room(room_id), keys.log(room_id), keys.ROOMS, keys.TIMERS, keys.AUDIT, keys.OUTBOX,
+                      keys.client_ids(room_id), keys.client_order(room_id)],
                 args=self._commit_args(expected_version, outcome, deadline)))
         except StoreUnavailable:
             self.on_uncertain(room_id)
@@ -403,7 +438,7 @@ class RedisStore:
     async def delete_room(self, room_id: str) -> None:
         async def delete() -> None:
             async with self.redis.pipeline(transaction=True) as p:
-                p.delete(keys.room(room_id), keys.log(room_id))
+                p.delete(keys.room(room_id), keys.log(room_id), keys.client_ids(room_id), keys.client_order(room_id))
                 p.srem(keys.ROOMS, room_id)
                 p.zrem(keys.TIMERS, room_id)
                 await p.execute()

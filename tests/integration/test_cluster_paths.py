@@ -146,13 +146,15 @@ async def test_every_key_a_worker_writes_has_a_ttl(pair: Pair, redis_url: str) -
     await pair.client(1, "member", "Ana")
     assert (await fac.call("room.settings", {"room": ROOM, "share_seconds": 60}))["ok"]
     assert (await fac.call("hand.raise", {"room": ROOM}))["ok"]  # a deadline: the timers key
+    assert (await fac.call("chat.send", {"room": ROOM, "text": "hello", "client_id": "c1"}))["ok"]
     for w in pair.workers:
         await w.cluster.beat()
     raw = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
         found = sorted([k async for k in raw.scan_iter("*")])
         assert {keys.room(ROOM), keys.log(ROOM), keys.ROOMS, keys.TIMERS, keys.WORKERS,
-                keys.conns("worker-0"), keys.conns("worker-1")} <= set(found)
+                keys.conns("worker-0"), keys.conns("worker-1"), keys.client_ids(ROOM),
+                keys.client_order(ROOM)} <= set(found)
         for key in found:
             assert key.startswith(keys.PREFIX), key
             assert await raw.pttl(key) > 0, key

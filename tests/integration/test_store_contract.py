@@ -424,3 +424,30 @@ async def test_webhook_calls_wait_in_the_outbox_until_acknowledged(store: Store)
     assert again.key == first.key and again.tries == 2
     await store.ack_outbox(again.key)
     assert await store.claim_outbox(lease_ms=0) == []
+
+
+async def test_client_ids_are_kept_beside_the_state_newest_first_and_go_with_the_room(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.store.memory as memory_store
+    import server.store.redis as redis_store
+    monkeypatch.setattr(memory_store, "CLIENT_IDS_KEPT", 3)
+    monkeypatch.setattr(redis_store, "CLIENT_IDS_KEPT", 3)
+    state = await make(store)
+    assert await store.load_with_client_id("circle", "ana\x00k0") == (state, None)
+    for i in range(4):
+        out = bulk(state, 1)
+        state = await commit(store, Outcome(state=out.state, events=out.events,
+                                            client_ids=((f"ana\x00k{i}", out.state.seq),)), state.version)
+    loaded, seen = await store.load_with_client_id("circle", "ana\x00k3")
+    assert loaded is not None and loaded.seq == state.seq and seen == state.seq
+    assert (await store.load_with_client_id("circle", "ana\x00k0"))[1] is None  # the oldest went
+    assert (await store.load_with_client_id("circle", "ana\x00k1"))[1] == state.seq - 2
+    # A held message's id, later approved, gets its seq in place (it stays as old as it was).
+    out = bulk(state, 1)
+    state = await commit(store, Outcome(state=out.state, events=out.events,
+                                        client_ids=(("ana\x00k1", out.state.seq),)), state.version)
+    assert (await store.load_with_client_id("circle", "ana\x00k1"))[1] == state.seq
+    # The state itself carries none of it.
+    assert "client_ids" not in state.to_dict()
+    await store.delete_room("circle")
+    assert await store.load_with_client_id("circle", "ana\x00k3") == (None, None)

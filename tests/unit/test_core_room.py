@@ -9,6 +9,7 @@ import pytest
 from server.core import commands as c
 from server.core.errors import CommandError
 from server.core.model import RoomState, Settings
+from server.core.room import client_key
 from server.core.rules import apply, snapshot
 
 T0 = 1_700_000_000_000
@@ -62,10 +63,14 @@ def test_chat_message_and_idempotent_client_id() -> None:
     o = run(s, ANA, c.Chat(text="hello", msg_id="m1", client_id="k1"))
     assert o.events[0].type == "chat.message"
     assert o.events[0].data == {"id": "m1", "from": "ana", "text": "hello", "redacted": False, "reply_to": None}
-    again = run(o.state, ANA, c.Chat(text="hello", msg_id="m2", client_id="k1"))
-    assert again.events == ()
+    # The store is told to remember the sender's client_id with the message's seq...
+    assert o.client_ids == ((client_key("ana", "k1"), o.events[0].seq),)
+    # ...and a retry, read with what the store remembers, is the same message.
+    again = run(o.state, ANA, c.Chat(text="hello", msg_id="m2", client_id="k1", seen=o.events[0].seq))
+    assert again.events == () and again.client_ids == ()
     assert again.reply["duplicate_of"] == o.events[0].seq
-    # The same client_id from another person is another message.
+    # The same client_id from another person is another message (the store has nothing
+    # for Ben's key).
     other = run(o.state, BEN, c.Chat(text="hi", msg_id="m3", client_id="k1"))
     assert len(other.events) == 1
 
