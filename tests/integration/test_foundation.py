@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -9,7 +10,7 @@ import time
 import aiohttp
 import jwt
 
-from tests.integration.conftest import Running
+from tests.integration.conftest import MakeServer, Running
 from tests.support import ADMIN_KEY, SECRET, Client, assert_contiguous, token
 
 ROOM = "tuesday-circle"
@@ -92,6 +93,25 @@ async def test_retried_client_id_is_not_duplicated(server: Running) -> None:
     await fac.call("chat.send", {"room": ROOM, "text": "marker"})
     await fac.wait_event("chat.message", lambda e: e["data"]["text"] == "marker")
     assert [e["data"]["text"] for e in fac.events if e["type"] == "chat.message"] == ["only once", "marker"]
+
+
+async def test_one_client_id_sent_twice_at_once_is_one_message(make_server: MakeServer) -> None:
+    # A client that gives up waiting for an ack sends again while the first try is
+    # still on its way: the two race to commit; the loser's retry reads the client_id
+    # the winner wrote, and both get the same event. (No rate limit: 20 sends at once.)
+    server = await make_server(moderation={"pipeline": []})
+    fac = await server.client(ROOM, "facilitator", "Asha")
+    ana = await server.client(ROOM, "member", "Ana")
+    acks = await asyncio.gather(*(
+        ana.call("chat.send", {"room": ROOM, "text": f"once {n}", "client_id": f"race-{n}"})
+        for n in range(10) for _ in range(2)))
+    assert all(a["ok"] for a in acks), [a for a in acks if not a["ok"]]
+    for n in range(10):
+        assert acks[2 * n]["event"] == acks[2 * n + 1]["event"]
+    await fac.call("chat.send", {"room": ROOM, "text": "marker"})
+    await fac.wait_event("chat.message", lambda e: e["data"]["text"] == "marker")
+    texts = [e["data"]["text"] for e in fac.events if e["type"] == "chat.message"]
+    assert sorted(texts[:-1]) == sorted(f"once {n}" for n in range(10)) and texts[-1] == "marker"
 
 
 async def test_bad_tokens_are_refused(server: Running) -> None:
