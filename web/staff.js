@@ -92,6 +92,8 @@ export function waitedText(ms) {
 export function renderResponder(ctx) {
   const { ui } = ctx;
   const btn = $("btn-duty");
+  // Duty is for responders only; a facilitator sees the panel just for tier-2 pages.
+  show(btn.parentElement, ctx.me.role === "responder");
   const on = ui.duty === "on";
   btn.setAttribute("aria-pressed", String(on));
   setText(btn, t(on ? "duty_off" : "duty_on"));

@@ -48,11 +48,14 @@ export function render(ctx) {
   renderAudio(ctx);
   renderChat(ctx);
   renderPeople(ctx);
-  $("room").classList.toggle("with-tools", isStaff(ctx) || ctx.me.role === "responder");
+  // Responders always have the on-call panel; anyone else (a facilitator, paged at
+  // tier 2 when nobody has answered) sees it while a page is waiting.
+  const onCall = ctx.me.role === "responder" || ui.pages.size > 0;
+  $("room").classList.toggle("with-tools", isStaff(ctx) || onCall);
   show($("staff"), isStaff(ctx));
   if (isStaff(ctx)) renderStaff(ctx);
-  show($("responder"), ctx.me.role === "responder");
-  if (ctx.me.role === "responder") renderResponder(ctx);
+  show($("responder"), onCall);
+  if (onCall) renderResponder(ctx);
 }
 
 function renderHeader(ctx) {

@@ -1,0 +1,257 @@
+"""Staff at work: a responder on duty is paged and answers, a private 1:1 room opens and
+closes, a facilitator bans and removes people, and ends the circle for everyone."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import aiohttp
+from playwright.async_api import Locator, Page, expect
+
+from tests.support import ADMIN_KEY, token
+
+from .conftest import Session, create_room
+
+PAGES = "People waiting for a responder"
+ANSWERED = "A responder is here with you now."
+ENDED = "The circle has ended"
+
+
+def people(page: Page, name: str) -> Locator:
+    """The participant list item for ``name``."""
+    return page.get_by_role("list", name="Participants").get_by_role("listitem").filter(has_text=name)
+
+
+def chat(page: Page) -> Locator:
+    return page.get_by_role("region", name="Chat")
+
+
+async def patch_room(base: str, room: str, **settings: Any) -> None:
+    """Change a room's settings through the admin API."""
+    async with aiohttp.ClientSession() as http, http.patch(
+            f"{base}/api/rooms/{room}", json={"settings": settings},
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as r:
+        assert r.status == 200, await r.text()
+
+
+async def send(page: Page, text: str) -> None:
+    await page.get_by_label("Message").fill(text)
+    await page.get_by_role("button", name="Send", exact=True).click()
+
+
+async def follow(session: Session, page: Page, link: Locator, who: str) -> Page:
+    """Click a link that opens a new tab; the tab's uncaught errors fail the test too."""
+    async with page.context.expect_page() as opened:
+        await link.click()
+    tab = await opened.value
+    tab.on("pageerror", lambda e: session.errors.append(f"{who}: {e}"))
+    await expect(chat(tab)).to_be_visible()
+    return tab
+
+
+async def test_a_responder_on_duty_is_paged_and_answers(server: str, session: Session) -> None:
+    # The responder sits in a circle of their own (as a member there), with a link that
+    # admits them anywhere ("*"), so the page can take them to the on-call room.
+    await create_room(server, "staff-room")
+    dev = await session.open(server, "staff-room", "responder", "Dev",
+                             tok=token("*", "responder", name="Dev", sub="dev"))
+    oncall_panel = dev.get_by_role("region", name="On-call", exact=True)
+    await expect(oncall_panel.get_by_text("Nobody is waiting right now.")).to_be_visible()
+    await oncall_panel.get_by_role("button", name="Go on duty").click()
+    duty = oncall_panel.get_by_role("button", name="Go off duty")
+    await expect(duty).to_have_attribute("aria-pressed", "true")
+    await expect(oncall_panel.get_by_role("status")).to_have_text(
+        "You're on duty. You'll be told when someone needs you.")
+
+    # A member comes into the on-call room: helplines at once, and the responder is paged.
+    asha = await session.open(server, "oncall", "member", "Asha", phone=True)
+    crisis = asha.get_by_role("region", name="You don't have to carry this alone")
+    await expect(crisis.get_by_role("link", name=re.compile("Tele-MANAS"))).to_have_attribute("href", "tel:14416")
+    pages = dev.get_by_role("list", name=PAGES).get_by_role("listitem")
+    await expect(pages).to_have_count(1)
+    page_item = pages.first
+    await expect(page_item).to_contain_text("Someone in oncall — joined the on-call room")
+    await expect(page_item).to_contain_text("waiting less than a minute")
+    await expect(page_item).not_to_contain_text("urgent")  # tier 1: nobody has waited too long yet
+    await expect(oncall_panel.get_by_text("Nobody is waiting right now.")).to_be_hidden()
+    # The page names no one: the member is "someone" until the responder is with them.
+    await expect(page_item).not_to_contain_text("Asha")
+
+    # The responder answers: "Open room" takes them into the on-call room, and the member
+    # is told someone is here.
+    open_room = page_item.get_by_role("link", name="Open room")
+    await expect(open_room).to_have_attribute("href", re.compile(r"^/#room=oncall&token="))
+    room = await follow(session, dev, open_room, "Dev (on-call)")
+    await expect(room.get_by_role("heading", level=1)).to_have_text("On-call room")
+    await expect(chat(asha)).to_contain_text(ANSWERED)
+    await expect(people(asha, "Dev")).to_contain_text("responder")
+    await expect(people(room, "Asha")).to_be_visible()
+    # In the on-call room the responder has the facilitator's tools.
+    await expect(room.get_by_role("region", name="Facilitator tools")).to_be_visible()
+    await send(asha, "I don't know who else to talk to")
+    await expect(chat(room)).to_contain_text("I don't know who else to talk to")
+    await send(room, "I'm here with you. Take your time.")
+    await expect(chat(asha)).to_contain_text("I'm here with you")
+
+    # Handled: the first tab's page can be put away, and duty ended.
+    await page_item.get_by_role("button", name="Dismiss").click()
+    await expect(pages).to_have_count(0)
+    await expect(oncall_panel.get_by_text("Nobody is waiting right now.")).to_be_visible()
+    await duty.click()
+    await expect(oncall_panel.get_by_role("button", name="Go on duty")).to_have_attribute("aria-pressed", "false")
+    await expect(oncall_panel.get_by_role("status")).to_have_text("You're off duty.")
+
+
+async def test_nobody_answers_so_every_responder_and_facilitator_is_paged(server: str, session: Session) -> None:
+    # Escalation after one second rather than a minute.
+    await patch_room(server, "oncall", escalate_after_seconds=1)
+    await create_room(server, "staff-room")
+    dev = await session.open(server, "staff-room", "responder", "Dev",
+                             tok=token("*", "responder", name="Dev", sub="dev"))
+    fac = await session.open(server, "thursday-circle", "facilitator", "Meera")
+    # Nobody is on duty: the facilitator has no on-call panel at all yet.
+    await expect(fac.get_by_role("region", name="On-call", exact=True)).to_be_hidden()
+
+    await session.open(server, "oncall", "member", "Asha", phone=True)
+    # Tier 2: every connected responder (on duty or not) and every facilitator.
+    for page in (dev, fac):
+        panel = page.get_by_role("region", name="On-call", exact=True)
+        item = panel.get_by_role("list", name=PAGES).get_by_role("listitem")
+        await expect(item).to_have_count(1)
+        await expect(item).to_contain_text("Someone in oncall — joined the on-call room")
+        await expect(item).to_contain_text("urgent — nobody has answered yet")
+    fac_panel = fac.get_by_role("region", name="On-call", exact=True)
+    # Duty is a responder's; a facilitator is only shown the page.
+    await expect(fac_panel.get_by_role("button", name="Go on duty")).to_be_hidden()
+    await expect(dev.get_by_role("button", name="Go on duty")).to_be_visible()
+    await fac_panel.get_by_role("button", name="Dismiss").click()
+    await expect(fac_panel).to_be_hidden()
+
+
+async def test_a_private_room_opens_for_two_and_closes(server: str, session: Session) -> None:
+    asha = await session.open(server, "oncall", "member", "Asha", phone=True)
+    dev = await session.open(server, "oncall", "responder", "Dev")
+    await expect(chat(asha)).to_contain_text(ANSWERED)
+    # The private room is for members: none is offered for the responder themself.
+    await expect(people(dev, "Dev").get_by_role("button", name="Talk privately")).to_have_count(0)
+
+    await people(dev, "Asha").get_by_role("button", name="Talk privately").click()
+    member_moved = asha.get_by_role("region", name="A private conversation is ready")
+    staff_moved = dev.get_by_role("region", name="A private conversation is ready")
+    await expect(member_moved).to_contain_text("A responder has opened a private space for just the two of you.")
+    await expect(staff_moved).to_contain_text("The private room is open. The member has been invited to it too.")
+    for moved in (member_moved, staff_moved):
+        await expect(moved.get_by_role("link", name="Open the private conversation")).to_have_attribute(
+            "href", re.compile(r"^/#room=private-[a-z0-9-]+&token="))
+
+    # Both follow their own link (each carries its own token) into the same private room.
+    asha_private = await follow(session, asha, member_moved.get_by_role("link", name="Open the private conversation"),
+                                "Asha (private)")
+    dev_private = await follow(session, dev, staff_moved.get_by_role("link", name="Open the private conversation"),
+                               "Dev (private)")
+    for tab in (asha_private, dev_private):
+        await expect(tab.get_by_role("heading", level=1)).to_have_text("Private conversation")
+        await expect(tab).to_have_url(re.compile(r"#room=private-"))
+        await expect(tab.get_by_role("list", name="Participants").get_by_role("listitem")).to_have_count(2)
+    assert asha_private.url.split("#room=")[1].split("&")[0] == dev_private.url.split("#room=")[1].split("&")[0]
+    await expect(people(dev_private, "Asha")).to_be_visible()
+    await expect(people(asha_private, "Dev")).to_contain_text("responder")
+    await send(asha_private, "Can we talk just the two of us?")
+    await expect(chat(dev_private)).to_contain_text("Can we talk just the two of us?")
+    # The responder runs the private room; it offers no further private room, and the
+    # member has no staff tools there.
+    end = dev_private.get_by_role("button", name="End the private conversation")
+    await expect(end).to_be_visible()
+    await expect(dev_private.get_by_role("button", name="Talk privately")).to_have_count(0)
+    await expect(asha_private.get_by_role("region", name="Facilitator tools")).to_be_hidden()
+    await expect(dev.get_by_role("button", name="End the private conversation")).to_be_hidden()
+
+    # The responder ends it: the private tabs close the conversation, and the member's
+    # on-call tab says they are back, where the responder still is.
+    await end.click()
+    for tab in (asha_private, dev_private):
+        await expect(tab.get_by_role("heading", name=ENDED)).to_be_visible()
+        await expect(chat(tab)).to_be_hidden()
+    await expect(asha.get_by_role("status").filter(
+        has_text="The private conversation has ended. You're back in the on-call room.")).to_be_visible()
+    await expect(member_moved).to_be_hidden()
+    await send(asha, "Thank you for that")
+    await expect(chat(dev)).to_contain_text("Thank you for that")
+
+
+async def test_a_ban_keeps_someone_out_and_a_removal_sends_them_to_the_lobby(server: str, session: Session) -> None:
+    room = "banning-circle"
+    fac = await session.open(server, room, "facilitator", "Meera")
+    asha = await session.open(server, room, "member", "Asha", phone=True)
+    ravi = await session.open(server, room, "member", "Ravi", phone=True)
+
+    # Banning asks first; "Cancel" changes nothing.
+    await people(fac, "Asha").get_by_role("button", name="Ban", exact=True).click()
+    dialog = fac.get_by_role("dialog", name="Ban Asha?")
+    await expect(dialog).to_contain_text("Asha will be removed and won't be able to come back to this circle.")
+    await dialog.get_by_role("button", name="Cancel").click()
+    await expect(dialog).to_be_hidden()
+    await expect(chat(asha)).to_be_visible()
+    await people(fac, "Asha").get_by_role("button", name="Ban", exact=True).click()
+    await dialog.get_by_role("button", name="Ban", exact=True).click()
+    banned = asha.get_by_role("heading", name="You can't join this circle")
+    await expect(banned).to_be_visible()
+    await expect(asha.get_by_text("A facilitator has closed this circle to you.")).to_be_visible()
+    await expect(chat(asha)).to_be_hidden()
+    await expect(people(fac, "Asha")).to_have_count(0)
+    await expect(people(ravi, "Asha")).to_have_count(0)
+
+    # The ban holds: reloading the page, or a fresh link for the same person.
+    await asha.reload()
+    await expect(banned).to_be_visible()
+    await expect(chat(asha)).to_be_hidden()
+    again = await session.open(server, room, "member", "Asha", phone=True, wait_for_room=False)
+    await expect(again.get_by_role("heading", name="You can't join this circle")).to_be_visible()
+    await expect(people(fac, "Asha")).to_have_count(0)
+
+    # A removal without a ban: told so; coming back means waiting in the lobby (it is
+    # off for everyone else) until a facilitator lets them in.
+    await people(fac, "Ravi").get_by_role("button", name="Remove", exact=True).click()
+    await expect(ravi.get_by_role("heading", name="You have been removed from the circle")).to_be_visible()
+    await expect(chat(ravi)).to_be_hidden()
+    await expect(people(fac, "Ravi")).to_have_count(0)
+    await ravi.reload()
+    await expect(ravi.get_by_role("heading", name="Waiting for a facilitator to let you in")).to_be_visible()
+    await expect(chat(ravi)).to_be_hidden()
+    lobby = fac.get_by_role("list", name="Waiting to join")
+    await lobby.get_by_role("listitem").filter(has_text="Ravi").get_by_role("button", name="Admit").click()
+    await expect(chat(ravi)).to_be_visible()
+    await expect(people(fac, "Ravi")).to_be_visible()
+    await expect(lobby.get_by_role("listitem")).to_have_count(0)
+
+
+async def test_ending_the_circle_ends_it_for_everyone(server: str, session: Session) -> None:
+    room = "ending-circle"
+    fac = await session.open(server, room, "facilitator", "Meera")
+    asha = await session.open(server, room, "member", "Asha", phone=True)
+    ravi = await session.open(server, room, "member", "Ravi", phone=True)
+    await send(asha, "Thank you all for tonight")
+    await expect(chat(ravi)).to_contain_text("Thank you all for tonight")
+
+    # Ending asks first; "Cancel" leaves the circle going.
+    await fac.get_by_role("button", name="End the circle for everyone").click()
+    dialog = fac.get_by_role("dialog", name="End the circle for everyone?")
+    await expect(dialog).to_contain_text("Everyone will be disconnected and the chat will be cleared.")
+    await dialog.get_by_role("button", name="Cancel").click()
+    await expect(dialog).to_be_hidden()
+    await send(ravi, "Still here")
+    await expect(chat(fac)).to_contain_text("Still here")
+
+    await fac.get_by_role("button", name="End the circle for everyone").click()
+    await dialog.get_by_role("button", name="End the circle", exact=True).click()
+    for page in (fac, asha, ravi):
+        await expect(page.get_by_role("heading", name=ENDED)).to_be_visible()
+        await expect(page.get_by_text("Thank you for being here today. Take care of yourself.")).to_be_visible()
+        await expect(chat(page)).to_be_hidden()
+        await expect(page.get_by_role("button", name="Leave")).to_be_hidden()
+
+    # It is over on the server too: the circle is gone, not just hidden in the pages.
+    await asha.reload()
+    await expect(asha.get_by_role("heading", name="This circle hasn't started yet")).to_be_visible()
+    await expect(chat(asha)).to_be_hidden()
