@@ -510,7 +510,8 @@ def main() -> int:
     if args.turns_rate:
         plan = dataclasses.replace(plan, turns_rates=(args.turns_rate,))
     labels = {"node": "Node socket.io 4.8", "stock": "stock python-socketio", "circles": "Circles",
-              "circles-queued": "Circles, queued writes", "circles-gcfreeze": "Circles if: gc.freeze",
+              "circles-queued": "Circles, queued writes",
+              "circles-unbatched": "Circles, unbatched", "circles-gcfreeze": "Circles if: gc.freeze",
               "circles-uvloop": "Circles if: uvloop", "circles-profile": "Circles under cProfile"}
     names = [s.strip() for s in args.servers.split(",") if s.strip()]
     for s in names:

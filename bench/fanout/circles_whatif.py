@@ -10,6 +10,9 @@ server and the variant side by side. Variants:
     the path before direct writes shipped: every packet goes through Engine.IO's
     per-socket queue and writer task (``create_app(direct_write=False)``; the same
     fallback the direct path takes whenever something is queued).
+``unbatched``
+    every direct frame written at once, not held to the end of the event-loop turn to be
+    written with the socket's others (``DirectQueue.batch = False``).
 ``gcfreeze``
     after start-up, ``gc.freeze()`` (the start-up objects leave the collector's view)
     and a gen-0 threshold of 50,000 instead of 700: fewer, shorter collections.
@@ -36,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from server import app as circles_app  # noqa: E402
 from server import cli  # noqa: E402
 
-VARIANTS = ("queued", "gcfreeze", "uvloop", "profile")
+VARIANTS = ("queued", "unbatched", "gcfreeze", "uvloop", "profile")
 
 
 def wrap_create_app(**forced: Any) -> None:
@@ -61,6 +64,10 @@ def main() -> int:
     if variant not in VARIANTS:
         raise SystemExit(f"unknown variant {variant!r}: {', '.join(VARIANTS)}")
     wrap_create_app(**({"direct_write": False} if variant == "queued" else {}))
+    if variant == "unbatched":
+        from server.gateway.wsdriver import DirectQueue
+
+        DirectQueue.batch = False
     if variant == "uvloop":
         import uvloop
 

@@ -13,6 +13,7 @@ import socket
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 
@@ -41,12 +42,24 @@ class Writer:
                 self.transport.write(frame_of(pkt))
 
 
-async def test_frames_leave_in_the_order_they_were_put_while_the_writer_is_held() -> None:
+@pytest.fixture(params=[False, True], ids=["write-now", "batched"])
+def batch(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Both ways a direct frame is written: at once, or held to the end of the loop turn."""
+    monkeypatch.setattr(DirectQueue, "batch", request.param)
+    return bool(request.param)
+
+
+async def test_frames_leave_in_the_order_they_were_put_while_the_writer_is_held(batch: bool) -> None:
     await with_writer(check_order)
 
 
-async def test_a_packet_queued_for_an_idle_writer_is_not_overtaken() -> None:
+async def test_a_packet_queued_for_an_idle_writer_is_not_overtaken(batch: bool) -> None:
     await with_writer(check_queued_while_idle)
+
+
+async def test_held_frames_go_before_a_packet_queued_after_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DirectQueue, "batch", True)
+    await with_writer(check_held_then_queued)
 
 
 async def with_writer(check: Any) -> None:
@@ -109,6 +122,20 @@ async def check_queued_while_idle(queue: DirectQueue, writer: Writer, task: asyn
     queue.put_nowait(None)
     await asyncio.wait_for(task, 5)
     expected = frame_of(FramedPacket(eio_packet.MESSAGE, "a")) + frame_of(FramedPacket(eio_packet.MESSAGE, "b"))
+    assert await asyncio.wait_for(reader.readexactly(len(expected)), 5) == expected
+
+
+async def check_held_then_queued(queue: DirectQueue, writer: Writer, task: asyncio.Future[None],
+                                 reader: asyncio.StreamReader) -> None:
+    await until_idle(queue)
+    a, b = FramedPacket(eio_packet.MESSAGE, "a"), FramedPacket(eio_packet.MESSAGE, "b")
+    queue.put_nowait(a)
+    queue.put_nowait(b)  # both held for the end of this loop turn
+    ping = eio_packet.Packet(eio_packet.PING)
+    queue.put_nowait(ping)  # through the writer: the held frames must be written first
+    queue.put_nowait(None)
+    await asyncio.wait_for(task, 5)
+    expected = frame_of(a) + frame_of(b) + frame_of(ping)
     assert await asyncio.wait_for(reader.readexactly(len(expected)), 5) == expected
 
 
