@@ -156,7 +156,8 @@ async def measure(cases: list[Case], messages: int, rate: float) -> None:
             fut = arrived[text] = loop.create_future()
             sender, room = case.senders[i % pairs]
             sent = time.perf_counter()
-            await sender.emit("chat.send", {"room": room, "text": text})
+            # With a client_id, as the web client always sends one (its outbox retries by it).
+            await sender.emit("chat.send", {"room": room, "text": text, "client_id": f"c{i}"})
             got = await asyncio.wait_for(fut, 10)
             del arrived[text]
             if i >= WARMUP:

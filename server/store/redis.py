@@ -361,7 +361,10 @@ class RedisStore:
 
     async def load_with_client_id(self, room_id: str, client_key: str) -> tuple[RoomState | None, int | None]:
         async def read() -> tuple[Any, Any]:
-            async with self.redis.pipeline(transaction=True) as p:
+            # One round trip; no MULTI needed: the client_id is read after the state, so
+            # it is as new as the state or newer, and a newer one (written by a commit in
+            # between) can only be this very message's first try: a duplicate, rightly.
+            async with self.redis.pipeline(transaction=False) as p:
                 p.hget(keys.room(room_id), "state")
                 p.hget(keys.client_ids(room_id), client_key)
                 raw, seen = await p.execute()
