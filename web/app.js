@@ -254,7 +254,7 @@ function announceFloor() {
 function onNotice(event, data) {
   // Notices about this room only; pages (any room) and moves (named by from_room) aside.
   const about = event === "oncall.moved" ? data.from_room : data.room;
-  if (about && about !== link.room && event !== "oncall.page") return;
+  if (about && about !== link.room && event !== "oncall.page" && event !== "oncall.resolved") return;
   switch (event) {
     case "lobby.waiting":
       state.lobby.set(data.participant.id, data.participant);
@@ -290,6 +290,10 @@ function onNotice(event, data) {
       announce(t("page_item", { room: data.room }));
       break;
     }
+    case "oncall.resolved":
+      // Answered by a responder, or the person left: the page is no longer waiting.
+      ui.pages.delete(data.room + "/" + data.participant_id);
+      break;
     case "oncall.moved":
       ui.moved = { room: data.room, token: data.token };
       announce(t("moved_title"));

@@ -31,6 +31,12 @@ def _answer(tx: Tx, responder: str, pid: str, since: int) -> None:
     tx.audit("oncall.answered", pid, f"waited {waited} ms")
 
 
+def _resolved(tx: Tx, pid: str, w: Waiting, reason: str) -> None:
+    """Whoever was paged about ``pid`` can stop: answered, or gone. (An addition.)"""
+    tx.notify("oncall.resolved", Target("staff" if w.escalated else "on_duty"),
+              {"room": tx.state.id, "participant_id": pid, "reason": reason})
+
+
 def on_join(tx: Tx, pid: str) -> None:
     """Someone came into (or back to) the on-call room."""
     s = tx.state
@@ -40,6 +46,7 @@ def on_join(tx: Tx, pid: str) -> None:
     if p.role == "responder":
         for member, w in list(s.waiting.items()):
             _answer(tx, pid, member, w.since)
+            _resolved(tx, member, w, "answered")
             del s.waiting[member]
         return
     if p.role != "member" or pid in s.waiting:
@@ -54,7 +61,9 @@ def on_join(tx: Tx, pid: str) -> None:
 
 
 def on_leave(tx: Tx, pid: str) -> None:
-    tx.state.waiting.pop(pid, None)
+    w = tx.state.waiting.pop(pid, None)
+    if w is not None:
+        _resolved(tx, pid, w, "left")
 
 
 def escalate(tx: Tx) -> None:

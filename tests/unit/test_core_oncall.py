@@ -50,3 +50,19 @@ def test_circle_rooms_have_no_waiting() -> None:
     s = RoomState(id="circle", kind="circle", settings=Settings(), created_at=T0)
     o = apply(s, MINA, c.Join(), T0)
     assert o.state.waiting == {} and o.notices == ()
+
+
+def test_whoever_was_paged_is_told_when_the_wait_is_over() -> None:
+    # Answered before escalation: the on-duty responders who were paged can stop.
+    s = apply(oncall_room(), MINA, c.Join(), T0).state
+    o = apply(s, RAVI, c.Join(), T0 + 7_000)
+    [done] = [n for n in o.notices if n.event == "oncall.resolved"]
+    assert done.to.kind == "on_duty"
+    assert done.data == {"room": "oncall", "participant_id": "mina", "reason": "answered"}
+    # Escalated, then gone: everyone paged at tier 2 (staff) is told.
+    s = apply(apply(oncall_room(), MINA, c.Join(), T0).state, c.SYSTEM, c.Tick(), T0 + 60_000).state
+    o = apply(s, MINA, c.Leave(), T0 + 61_000)
+    [done] = [n for n in o.notices if n.event == "oncall.resolved"]
+    assert done.to.kind == "staff" and done.data["reason"] == "left"
+    # Nobody was waiting: nothing to tell.
+    assert not [n for n in apply(o.state, RAVI, c.Join(), T0 + 62_000).notices if n.event == "oncall.resolved"]
