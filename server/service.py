@@ -267,14 +267,16 @@ class RoomService:
         return {"room": private_id}
 
     async def close_private(self, room_id: str, actor: c.Actor) -> dict[str, Any]:
-        """End a private 1:1 room and send its member back where they came from."""
+        """End a private 1:1 room and send its member (and responder) back where they came from."""
         state = await self.load(room_id)
         if state.parent is None:
             raise CommandError("invalid", "this is not a private on-call room")
-        members = [p.id for p in state.participants.values() if p.role == "member"]
+        # Both go back: the member to their place, the responder's on-call tab drops the
+        # "private conversation is ready" panel.
+        both = list(state.participants)
         await self.execute(room_id, actor, c.EndRoom())
         notices = [Notice("oncall.returned", Target("participant", state.parent, pid), {"room": state.parent})
-                   for pid in members]
+                   for pid in both]
         await self.publisher.publish(state.parent, (), notices)
         return {"room": state.parent}
 

@@ -176,6 +176,7 @@ async def test_a_private_room_opens_for_two_and_closes(server: str, session: Ses
     await expect(asha.get_by_role("status").filter(
         has_text="The private conversation has ended. You're back in the on-call room.")).to_be_visible()
     await expect(member_moved).to_be_hidden()
+    await expect(staff_moved).to_be_hidden()  # the responder's on-call tab drops its panel too
     await send(asha, "Thank you for that")
     await expect(chat(dev)).to_contain_text("Thank you for that")
 

@@ -176,6 +176,8 @@ async def test_private_one_to_one_room_and_back(oncall_server: Running) -> None:
     assert ack == {"ok": True, "room": ONCALL}
     back = await member.wait_private("oncall.returned")
     assert back == {"room": ONCALL}
+    # The responder's on-call connection is told as well (its panel can go).
+    assert await responder.wait_private("oncall.returned") == {"room": ONCALL}
     await m2.wait_event("room.ended")
 
 
