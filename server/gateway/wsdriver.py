@@ -36,6 +36,7 @@ again when upgrading python-engineio.
 from __future__ import annotations
 
 import asyncio
+import collections
 import struct
 from typing import Any, Final
 
@@ -83,6 +84,8 @@ def frame_of(pkt: Any) -> bytes:
     return ws_frame(encoded.encode())
 
 
+# Always empty, shared by every DirectQueue (see its __init__).
+_NOTHING: Final[collections.deque[Any]] = collections.deque(maxlen=0)
 # Queues with frames held for the end of this event-loop turn (``DirectQueue.batch``).
 _held: list[DirectQueue] = []
 
@@ -106,6 +109,10 @@ class DirectQueue(asyncio.Queue[Any]):
 
     def __init__(self) -> None:
         super().__init__()
+        # Memory per idle connection: an unbounded queue never has a waiting putter, and
+        # an empty one needs no deque of its own (asyncio's Queue allocates both, ~0.7 KB
+        # each). Both shared deques have maxlen 0: nothing can ever be kept in them.
+        self._putters = _NOTHING
         self._frames: list[bytes] = []
         self._idle_getters = 0
         # Set once the socket's websocket is open (``attach``).
@@ -113,6 +120,21 @@ class DirectQueue(asyncio.Queue[Any]):
         self.ws: WebSocketResponse | None = None
         self.sock: Any = None
         self.direct_writes = 0
+
+    # asyncio.Queue's hooks for its storage (as PriorityQueue uses them).
+    def _init(self, maxsize: int) -> None:
+        self._queue = _NOTHING
+
+    def _put(self, item: Any) -> None:
+        if self._queue is _NOTHING:
+            self._queue = collections.deque()
+        self._queue.append(item)
+
+    def _get(self) -> Any:
+        item = self._queue.popleft()
+        if not self._queue:
+            self._queue = _NOTHING
+        return item
 
     @property
     def writer_idle(self) -> bool:

@@ -163,3 +163,19 @@ def test_the_gateways_event_encoding_is_what_socketio_decodes() -> None:
     decoded = sio_packet.Packet(encoded_packet=frames[0].data)
     assert decoded.packet_type == sio_packet.EVENT and decoded.namespace in (None, "/")
     assert decoded.data == ["room.event", data]
+
+
+async def test_the_queue_keeps_order_and_shares_nothing_between_sockets() -> None:
+    a, b = DirectQueue(), DirectQueue()
+    assert a.empty() and a.qsize() == 0
+    for n in range(3):
+        a.put_nowait(n)  # not attached: every item is queued
+    assert b.empty() and a.qsize() == 3
+    assert [await a.get(), a.get_nowait(), await a.get()] == [0, 1, 2]
+    assert a.empty() and b.empty()
+    a.put_nowait("again")
+    assert b.empty() and await a.get() == "again"
+    a.task_done()  # join() still works: engineio waits on it when a socket closes
+    for _ in range(3):
+        a.task_done()
+    await asyncio.wait_for(a.join(), 1)
