@@ -1,0 +1,154 @@
+"""No escalation (PRODUCT.md "Reliability"): a generated matrix of events × roles × rooms ×
+token states, where nothing outside its rights ever succeeds.
+
+Every facilitator control (contract §4.1, "(F)") and every staff-only event is tried by
+every kind of caller that may not use it, in a circle and in an on-call room: members,
+facilitators and responders whose token is for another room, responders in a circle,
+and callers with the right token who have not joined. Each must be refused, and the
+room's log must not move. Tokens in a bad state (expired, another key, ``alg: none``, a
+role the server does not know, no subject) do not even connect. A control group with the
+right to act shows that the same calls do succeed, so the refusals are not an accident
+of the payloads.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import jwt
+import pytest
+
+from tests.integration.conftest import Running
+from tests.support import SECRET, Client, token
+
+VICTIM = "victim"
+# Each facilitator control, with a payload that succeeds for someone allowed to use it.
+CONTROLS: dict[str, dict[str, Any]] = {
+    "participant.mute": {"participant": VICTIM, "muted": True},
+    "floor.grant": {"participant": VICTIM},
+    "floor.revoke": {},
+    "queue.move": {"participant": VICTIM, "index": 0},
+    "round.start": {},
+    "round.stop": {},
+    "room.settings": {"chat": "facilitators"},
+    "participant.remove": {"participant": VICTIM, "ban": True, "reason": "test"},
+    "lobby.admit": {"participant": VICTIM},
+    "lobby.deny": {"participant": VICTIM},
+    "chat.delete": {"seq": 1},
+    "chat.review": {"id": "nothing-held", "approve": True},
+    "oncall.private": {"participant": VICTIM},
+    "room.end": {},
+}
+REFUSALS = {"forbidden", "not_joined", "not_found", "unauthorized"}
+KINDS = {"circle": "matrix-circle", "oncall": "matrix-oncall"}
+
+
+async def room_with_victim(server: Running, kind: str) -> tuple[str, Client, Client]:
+    room = KINDS[kind]
+    if kind == "oncall":
+        from server.gateway import keys
+        await server.app[keys.SERVICE].create_room(room, "oncall", "On-call", {})
+    owner = await server.client(room, "facilitator", "Owner", sub="owner")
+    victim = await server.client(room, "member", "Victim", sub=VICTIM)
+    assert (await victim.call("chat.send", {"room": room, "text": "hello"}))["ok"]
+    return room, owner, victim
+
+
+async def log_top(observer: Client, room: str) -> int:
+    """The room's last seq, as a fresh join by the observer reports it."""
+    ack = await observer.call("join", {"room": room})
+    assert ack["ok"], ack
+    return int(ack["room"]["seq"])
+
+
+def scope_of(scope: str, room: str) -> str:
+    return {"own": room, "other": "some-other-room", "any": "*"}[scope]
+
+
+@pytest.mark.parametrize("kind", ["circle", "oncall"])
+async def test_no_caller_without_the_right_succeeds_at_any_control(server: Running, kind: str) -> None:
+    room, owner, _victim = await room_with_victim(server, kind)
+    before = await log_top(owner, room)
+    tried = 0
+    for role, scope, joins in itertools.product(("member", "facilitator", "responder"),
+                                                ("own", "other", "any"), (True, False)):
+        allowed = (role == "facilitator" or (role == "responder" and kind == "oncall")) \
+            and scope != "other" and joins
+        if allowed:
+            continue  # the control group below
+        sub = f"{role}-{scope}-{'in' if joins else 'out'}"
+        caller = Client(server.url, token(scope_of(scope, room), role, name=sub, sub=sub), name=sub)
+        server.clients.append(caller)
+        await caller.connect()
+        if joins:
+            ack = await caller.call("join", {"room": room})
+            assert ack["ok"] == (scope != "other"), (sub, ack)
+        for event, payload in CONTROLS.items():
+            ack = await caller.call(event, {"room": room, **payload})
+            tried += 1
+            assert not ack["ok"], (sub, event, ack)
+            assert ack["error"]["code"] in REFUSALS, (sub, event, ack)
+        if role != "responder":
+            ack = await caller.call("oncall.duty", {"on": True})
+            assert not ack["ok"] and ack["error"]["code"] == "forbidden", (sub, ack)
+        await caller.close()
+    assert tried == (16 if kind == "circle" else 14) * len(CONTROLS)
+    # Nothing any of them tried reached the log (joins and leaves of the callers aside).
+    after = await log_top(owner, room)
+    events = [e for e in owner.events if before < e["seq"] <= after]
+    assert {e["type"] for e in events} <= {"participant.joined", "participant.left", "participant.updated"}, events
+    assert all(e["actor"] != VICTIM and (e["data"].get("participant_id") != VICTIM) for e in events)
+
+
+@pytest.mark.parametrize("kind", ["circle", "oncall"])
+async def test_the_same_calls_succeed_for_those_with_the_right(server: Running, kind: str) -> None:
+    room, owner, victim = await room_with_victim(server, kind)
+    role = "responder" if kind == "oncall" else "facilitator"
+    for scope in ("own", "any"):
+        staff = await server.client(scope_of(scope, room), role, f"Staff {scope}", sub=f"staff-{scope}", join=False)
+        assert (await staff.call("join", {"room": room}))["ok"]
+        ack = await staff.call("participant.mute", {"room": room, **CONTROLS["participant.mute"]})
+        assert ack["ok"], (scope, ack)
+        ack = await staff.call("participant.mute", {"room": room, "participant": VICTIM, "muted": False})
+        assert ack["ok"], (scope, ack)
+        ack = await staff.call("floor.grant", {"room": room, "participant": VICTIM})
+        assert ack["ok"], (scope, ack)
+        assert (await staff.call("floor.revoke", {"room": room}))["ok"]
+    assert (await owner.call("room.settings", {"room": room, **CONTROLS["room.settings"]}))["ok"]
+    assert (await owner.call("chat.delete", {"room": room, "seq": await first_message(owner, room)}))["ok"]
+    assert (await owner.call("participant.remove", {"room": room, **CONTROLS["participant.remove"]}))["ok"]
+    removed = await victim.wait_private("removed")
+    assert removed["banned"] is True
+    assert (await owner.call("room.end", {"room": room}))["ok"]
+
+
+async def first_message(observer: Client, room: str) -> int:
+    ack = await observer.call("join", {"room": room})
+    return int(ack["room"]["recent"][0]["seq"])
+
+
+@pytest.mark.parametrize("state", ["expired", "other-key", "alg-none", "role-system", "role-admin", "no-subject"])
+async def test_tokens_in_a_bad_state_do_not_connect(server: Running, state: str) -> None:
+    now = int(time.time())
+    claims: dict[str, Any] = {"sub": "x", "name": "X", "role": "facilitator", "room": "*",
+                              "iat": now, "exp": now + 600}
+    secret = SECRET
+    if state == "expired":
+        claims.update(iat=now - 1200, exp=now - 600)
+    elif state == "other-key":
+        secret = "another-secret-0123456789abcdef-0123456789"
+    elif state == "role-system":
+        claims["role"] = "system"
+    elif state == "role-admin":
+        claims["role"] = "admin"
+    elif state == "no-subject":
+        del claims["sub"]
+    if state == "alg-none":
+        tok = jwt.encode(claims, key=None, algorithm="none")  # type: ignore[arg-type]
+    else:
+        tok = jwt.encode(claims, secret, algorithm="HS256")
+    caller = Client(server.url, tok, name=state)
+    server.clients.append(caller)
+    assert not await caller.try_connect()
