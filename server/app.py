@@ -121,6 +121,8 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
                           on_deadline=lambda at: scheduler_ref[0].poke() if at is not None and scheduler_ref else None,
                           observe=metrics.observe, page_webhook=pager.poke, mint_token=oncall_token)
     hub = MediaHub(service, config.media)
+    metrics.media_rooms.set_function(lambda: len(hub.rooms))
+    metrics.media_peers.set_function(lambda: sum(len(rm.peers) for rm in hub.rooms.values()))
     # Several workers: each room's audio on one of them, whichever worker a socket is on.
     router = MediaRouter(hub, redis_store, worker_id) if redis_store is not None else None
     media: Media = router or hub
@@ -128,6 +130,8 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     publisher.gateway = gateway
     if router is not None:
         def tell(room: str, participant: str, event: str, data: dict[str, Any]) -> None:
+            if event == "rtc.restart":
+                metrics.media_restarts.inc()
             gateway.deliver_notice(Notice(event=event, to=Target(kind="participant", room=room,
                                                                  participant=participant), data=data))
         router.notify = tell

@@ -14,6 +14,10 @@ class Metrics:
         self.connections = Gauge("circles_connections", "Open Socket.IO connections on this worker", registry=r)
         self.disconnects = Counter("circles_disconnects_total", "Connections ended, by Engine.IO's reason",
                                    ["reason"], registry=r)
+        self.media_rooms = Gauge("circles_media_rooms", "Rooms whose audio this worker mixes", registry=r)
+        self.media_peers = Gauge("circles_media_peers", "Audio connections this worker serves", registry=r)
+        self.media_restarts = Counter("circles_media_restarts_total",
+                                      "Clients told to offer again (rtc.restart): their room's audio moved", registry=r)
         self.rooms = Gauge("circles_rooms", "Rooms in the store", registry=r)
         self.events = Counter("circles_events_total", "Room events committed by this worker", ["type"], registry=r)
         self.deliveries = Counter("circles_deliveries_total", "room.event packets sent to clients", registry=r)

@@ -69,6 +69,8 @@ async def test_offers_on_any_worker_end_on_the_lease_holder_and_the_lease_goes_w
     assert set(holder.hub.rooms[ROOM].peers) == {"Ana", "Cai"}  # Cai's socket is on `two`
     assert not router_of(two).hub.serves(ROOM)
     assert router_of(two).remote == {(ROOM, "Cai"): holder.worker_id}
+    assert one.app[app_keys.METRICS].registry.get_sample_value("circles_media_peers") == 2
+    assert two.app[app_keys.METRICS].registry.get_sample_value("circles_media_peers") == 0
     await until_heard(c.recorder, A_HZ, timeout=10)
 
     # Cai's rtc.close on `two` ends her peer on `one`; Ana's last peer lets the lease go.
@@ -114,6 +116,9 @@ async def test_a_holder_that_loses_its_lease_closes_the_room_and_tells_its_peopl
     assert not router.hub.serves(ROOM)
     restart = await ana.wait_private("rtc.restart")
     assert restart == {"room": ROOM, "reason": "moved"}
+    registry = server.app[app_keys.METRICS].registry
+    assert registry.get_sample_value("circles_media_restarts_total") == 1
+    assert registry.get_sample_value("circles_media_rooms") == 0
 
 
 async def test_a_close_from_a_socket_the_person_has_left_does_not_end_their_new_audio(
