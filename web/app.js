@@ -237,8 +237,10 @@ function onRoomEvent(ev) {
     announce(t("warn_you", { time: roughly(ev.data.remaining_ms || 0) }));
   }
   if (ev.type === "room.ended") {
+    const wasPrivate = !!state.parent;
     finish();
-    notice("ended_title", "ended_text");
+    if (wasPrivate) notice("private_ended_title", "private_ended_text", [], true);
+    else notice("ended_title", "ended_text");
     return;
   }
   update();

@@ -17,6 +17,7 @@ export class RoomState {
     this.loaded = false;
     this.id = "";
     this.title = "";
+    this.parent = null;
     this.kind = "circle";
     this.settings = {};
     this.seq = 0;
@@ -65,6 +66,7 @@ export class RoomState {
    */
   adoptStructure(snap) {
     this.title = snap.title || snap.id;
+    this.parent = snap.parent || null; // a private 1:1 room: the on-call room it came from
     this.settings = { ...(snap.settings || {}) };
     this.seq = snap.seq;
     this.participants = new Map();

@@ -16,6 +16,7 @@ from .conftest import Session, create_room
 PAGES = "People waiting for a responder"
 ANSWERED = "A responder is here with you now."
 ENDED = "The circle has ended"
+PRIVATE_ENDED = "The private conversation has ended"
 
 
 def people(page: Page, name: str) -> Locator:
@@ -171,7 +172,9 @@ async def test_a_private_room_opens_for_two_and_closes(server: str, session: Ses
     # on-call tab says they are back, where the responder still is.
     await end.click()
     for tab in (asha_private, dev_private):
-        await expect(tab.get_by_role("heading", name=ENDED)).to_be_visible()
+        # Gentler words than a circle's end: the on-call room is still there for them.
+        await expect(tab.get_by_role("heading", name=PRIVATE_ENDED)).to_be_visible()
+        await expect(tab.get_by_text("The on-call room is still open whenever you need it.")).to_be_visible()
         await expect(chat(tab)).to_be_hidden()
     await expect(asha.get_by_role("status").filter(
         has_text="The private conversation has ended. You're back in the on-call room.")).to_be_visible()
