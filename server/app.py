@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import secrets
@@ -192,6 +193,14 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
         with contextlib.suppress(Exception):
             await sio.shutdown()
 
+    async def gc_ctx(app: web.Application) -> AsyncIterator[None]:
+        # gc.callbacks is the process's: added for as long as this app runs.
+        callback = metrics.gc_callback()
+        gc.callbacks.append(callback)
+        yield
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(callback)
+
     async def pager_ctx(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(pager.run(), name="circles-pager")
         yield
@@ -205,6 +214,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     app.cleanup_ctx.append(store_ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     app.cleanup_ctx.append(pager_ctx)
+    app.cleanup_ctx.append(gc_ctx)
     app.cleanup_ctx.append(media_ctx)
     app.on_shutdown.append(on_shutdown)
     if redis_store is not None:

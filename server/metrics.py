@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from .core.outcome import Outcome
@@ -18,6 +22,9 @@ class Metrics:
         self.media_peers = Gauge("circles_media_peers", "Audio connections this worker serves", registry=r)
         self.media_restarts = Counter("circles_media_restarts_total",
                                       "Clients told to offer again (rtc.restart): their room's audio moved", registry=r)
+        self.gc_pause = Histogram("circles_gc_pause_seconds", "Garbage collections of this worker, by generation",
+                                  ["generation"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5),
+                                  registry=r)
         self.rooms = Gauge("circles_rooms", "Rooms in the store", registry=r)
         self.events = Counter("circles_events_total", "Room events committed by this worker", ["type"], registry=r)
         self.deliveries = Counter("circles_deliveries_total", "room.event packets sent to clients", registry=r)
@@ -30,6 +37,18 @@ class Metrics:
         self.latency = Histogram("circles_command_seconds", "Time to answer a client command", ["event"],
                                  buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
                                  registry=r)
+
+    def gc_callback(self) -> Callable[[str, dict[str, Any]], None]:
+        """A ``gc.callbacks`` entry timing every collection: the full ones (generation
+        2) are the long pauses behind a latency spike after a burst of joins."""
+        started = [0.0]
+
+        def callback(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                self.gc_pause.labels(str(info.get("generation", "?"))).observe(time.perf_counter() - started[0])
+        return callback
 
     def observe(self, outcome: Outcome) -> None:
         """Count what one committed transition did."""

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import time
+from typing import Any
 
 import aiohttp
 import jwt
@@ -285,3 +286,21 @@ async def test_websocket_is_served_without_per_message_compression(server: Runni
             assert ws.compress == 0
             opening = await ws.receive_str()
             assert opening.startswith("0{")
+
+
+async def test_garbage_collection_pauses_are_measured_while_the_app_runs(aiohttp_server: Any) -> None:
+    import gc
+
+    from server.app import create_app
+    from server.config import Config
+    from server.gateway import keys
+
+    before = len(gc.callbacks)
+    app = create_app(Config(secret=SECRET))
+    srv = await aiohttp_server(app, host="127.0.0.1")
+    assert len(gc.callbacks) == before + 1
+    gc.collect(2)
+    registry = app[keys.METRICS].registry
+    assert (registry.get_sample_value("circles_gc_pause_seconds_count", {"generation": "2"}) or 0) >= 1
+    await srv.close()
+    assert len(gc.callbacks) == before  # not left behind for the next app in this process
