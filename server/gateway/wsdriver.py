@@ -61,6 +61,13 @@ def ws_frame(payload: bytes, binary: bool = False) -> bytes:
     return struct.pack("!BBQ", head, 127, n) + payload
 
 
+def _encode_frame(pkt: Any) -> bytes:
+    encoded = pkt.encode()
+    if isinstance(encoded, bytes | bytearray):
+        return ws_frame(bytes(encoded), binary=True)
+    return ws_frame(encoded.encode())
+
+
 class FramedPacket(eio_packet.Packet):
     """An Engine.IO packet that remembers its websocket frame: one frame for every
     socket of a fan-out."""
@@ -69,19 +76,12 @@ class FramedPacket(eio_packet.Packet):
 
     def frame(self) -> bytes:
         if self._frame is None:
-            encoded = self.encode()
-            binary = isinstance(encoded, bytes | bytearray)
-            self._frame = ws_frame(bytes(encoded) if binary else encoded.encode(), binary)
+            self._frame = _encode_frame(self)
         return self._frame
 
 
 def frame_of(pkt: Any) -> bytes:
-    if isinstance(pkt, FramedPacket):
-        return pkt.frame()
-    encoded = pkt.encode()
-    if isinstance(encoded, bytes | bytearray):
-        return ws_frame(bytes(encoded), binary=True)
-    return ws_frame(encoded.encode())
+    return pkt.frame() if isinstance(pkt, FramedPacket) else _encode_frame(pkt)
 
 
 # Always empty, shared by every DirectQueue (see its __init__).
@@ -188,21 +188,19 @@ class DirectQueue(asyncio.Queue[Any]):
 
 
 class CirclesWebSocket(WebSocket):
-    """The websocket transport: uncompressed; direct writes when the server allows them."""
-
-    direct = False
+    """The websocket transport: uncompressed; a socket whose queue is a ``DirectQueue``
+    (``install(direct=True)``) gets the connection to write through."""
 
     async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
         request = environ["aiohttp.request"]
         self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
         await self._sock.prepare(request)
         self.environ = environ
-        if self.direct:
-            # The handler is the Engine.IO socket's bound _websocket_handler.
-            eio_socket = getattr(self.handler, "__self__", None)
-            queue = getattr(eio_socket, "queue", None)
-            if isinstance(queue, DirectQueue):
-                queue.attach(eio_socket, self._sock, request.transport)
+        # The handler is the Engine.IO socket's bound _websocket_handler.
+        eio_socket = getattr(self.handler, "__self__", None)
+        queue = getattr(eio_socket, "queue", None)
+        if isinstance(queue, DirectQueue):
+            queue.attach(eio_socket, self._sock, request.transport)
         await self.handler(self)
         return self._sock
 
@@ -210,7 +208,6 @@ class CirclesWebSocket(WebSocket):
 def install(sio: socketio.AsyncServer, direct: bool = True) -> None:
     """Make ``sio`` serve websockets without permessage-deflate, and (``direct``) write
     packets straight to the socket when nothing waits before them."""
-    driver = type("Driver", (CirclesWebSocket,), {"direct": direct})
-    sio.eio._async = {**sio.eio._async, "websocket": driver}
+    sio.eio._async = {**sio.eio._async, "websocket": CirclesWebSocket}
     if direct:
         sio.eio.create_queue = lambda *args, **kwargs: DirectQueue()
