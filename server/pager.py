@@ -116,4 +116,4 @@ class WebhookPager:
 
 def body_of(item: OutboxItem) -> dict[str, Any]:
     """What the receiver gets for ``item`` (for tests and tools)."""
-    return {"event": "oncall.escalated", **item.data, "id": json.loads(item.key).get("id")}
+    return {"event": "oncall.escalated", **item.data, "id": item.id}

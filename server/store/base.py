@@ -9,6 +9,8 @@ transition started from. That is what makes
 
 from __future__ import annotations
 
+import json
+import secrets
 from typing import Any, NamedTuple, Protocol
 
 from ..core.model import AuditEntry, Event, RoomState
@@ -25,6 +27,22 @@ class OutboxItem(NamedTuple):
     key: str
     data: dict[str, Any]
     tries: int
+
+    @classmethod
+    def from_key(cls, key: str, tries: int) -> OutboxItem:
+        return cls(key, json.loads(key)["data"], tries)
+
+    @property
+    def id(self) -> str:
+        """The same on every attempt: a receiver can drop a repeat by it."""
+        return str(json.loads(self.key)["id"])
+
+
+def outbox_keys(outcome: Outcome) -> list[str]:
+    """The webhook calls a commit writes to the outbox, each under a key of its own
+    (``{id, data}`` as JSON: ids and times only, never names or text)."""
+    return [json.dumps({"id": secrets.token_hex(8), "data": dict(n.data)}, separators=(",", ":"))
+            for n in outcome.notices if n.to.kind == "webhook"]
 
 
 class Store(Protocol):

@@ -7,15 +7,13 @@ the Redis store (the shared contract tests run against both).
 from __future__ import annotations
 
 import heapq
-import json
-import secrets
 import time
 from collections import deque
-from typing import Any, Final
+from typing import Final
 
 from ..core.model import CLIENT_IDS_KEPT, LOG_RETAIN, AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
-from .base import OutboxItem
+from .base import OutboxItem, outbox_keys
 
 # Keep twice the contract's minimum so that a reconnect just past 1000 events still
 # recovers without a reset; an event is a few hundred bytes.
@@ -34,8 +32,8 @@ class MemoryStore:
         self._audit_retention_ms = audit_retention_ms
         # room -> client key -> seq (insertion ordered, at most CLIENT_IDS_KEPT)
         self._client_ids: dict[str, dict[str, int]] = {}
-        # key -> [due (ms, wall clock), tries, data]: webhook calls not yet delivered.
-        self._outbox: dict[str, list[Any]] = {}
+        # key -> [due (ms, wall clock), tries]: webhook calls not yet delivered.
+        self._outbox: dict[str, list[int]] = {}
 
     async def create_room(self, state: RoomState, deadline: int | None = None) -> bool:
         if state.id in self._rooms:
@@ -65,9 +63,8 @@ class MemoryStore:
             ids.update(outcome.client_ids)
             while len(ids) > CLIENT_IDS_KEPT:
                 del ids[next(iter(ids))]
-        for n in outcome.notices:
-            if n.to.kind == "webhook":
-                self._outbox[json.dumps({"id": secrets.token_hex(8), "data": dict(n.data)})] = [0, 0, dict(n.data)]
+        for key in outbox_keys(outcome):
+            self._outbox[key] = [0, 0]
         self._set_deadline(state.id, deadline)
         return True
 
@@ -80,7 +77,7 @@ class MemoryStore:
             if item[0] <= now:
                 item[0] = now + lease_ms
                 item[1] += 1
-                out.append(OutboxItem(key, dict(item[2]), item[1]))
+                out.append(OutboxItem.from_key(key, item[1]))
         return out
 
     async def ack_outbox(self, key: str) -> None:

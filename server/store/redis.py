@@ -37,7 +37,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from ..core.model import CLIENT_IDS_KEPT, AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
 from . import keys
-from .base import OutboxItem, StoreUnavailable
+from .base import OutboxItem, StoreUnavailable, outbox_keys
 
 log = logging.getLogger("circles.store.redis")
 
@@ -392,8 +392,7 @@ class RedisStore:
         for i, a in enumerate(outcome.audit):
             # The uniquifier keeps two identical entries of one commit apart in the zset.
             args += [a.at, _json({**a.to_wire(), "u": f"{state.version}.{i}"})]
-        calls = [_json({"id": secrets.token_hex(8), "data": dict(n.data)})
-                 for n in outcome.notices if n.to.kind == "webhook"]
+        calls = outbox_keys(outcome)
         args.append(len(calls))
         if calls:
             args += [*calls, keys.OUTBOX_TTL_MS]
@@ -478,7 +477,7 @@ class RedisStore:
         out = []
         for i in range(0, len(raw), 2):
             key = raw[i].decode() if isinstance(raw[i], bytes) else str(raw[i])
-            out.append(OutboxItem(key, json.loads(key)["data"], int(raw[i + 1])))
+            out.append(OutboxItem.from_key(key, int(raw[i + 1])))
         return out
 
     async def ack_outbox(self, key: str) -> None:
