@@ -9,16 +9,20 @@ function nameOf(ctx, id) {
   return ctx.state.nameOf(id) || t("someone");
 }
 
+/** The two buttons of a decision on a list item: `yes` (primary) and `no`. */
+function yesNo(yes, no) {
+  return h("span", { class: "row small" },
+    h("button", { type: "button", class: "btn btn-small btn-primary", dataset: { action: yes, focus: yes } }, t(yes)),
+    h("button", { type: "button", class: "btn btn-small", dataset: { action: no, focus: no } }, t(no)));
+}
+
 export function renderStaff(ctx) {
   const { state, ui } = ctx;
   const lobby = [...state.lobby.values()];
   reconcile($("lobby"), lobby, (p) => p.id, (p) =>
     h("li", { class: "item" },
       h("span", { class: "name" }, p.name),
-      h("span", { class: "row small" },
-        h("button", { type: "button", class: "btn btn-small btn-primary", dataset: { action: "admit", focus: "admit" } },
-          t("admit")),
-        h("button", { type: "button", class: "btn btn-small", dataset: { action: "deny", focus: "deny" } }, t("deny")))));
+      yesNo("admit", "deny")));
   show($("lobby-empty"), lobby.length === 0);
 
   reconcile($("alerts"), ui.alerts, (a) => a.key, (a) => {
@@ -39,10 +43,7 @@ export function renderStaff(ctx) {
     h("li", { class: "item" },
       h("p", {}, h("strong", {}, nameOf(ctx, m.from)), " ", h("span", { class: "quiet" }, t("held_reason", { reason: m.reason }))),
       h("p", { class: "text" }, m.text),
-      h("span", { class: "row small" },
-        h("button", { type: "button", class: "btn btn-small btn-primary", dataset: { action: "approve", focus: "approve" } },
-          t("approve")),
-        h("button", { type: "button", class: "btn btn-small", dataset: { action: "reject", focus: "reject" } }, t("reject")))));
+      yesNo("approve", "reject")));
   show($("held-empty"), held.length === 0);
 
   $("btn-revoke").disabled = !state.floor;
