@@ -21,7 +21,17 @@ from .clock import Clock
 from .core import commands as c
 from .core import rules
 from .core.errors import CommandError
-from .core.model import RECENT_CHAT, Event, Notice, RoomState, Settings, Target, valid_room_id
+from .core.model import (
+    LOG_KEPT,
+    RECENT_CHAT,
+    Event,
+    Notice,
+    RoomState,
+    Settings,
+    Target,
+    clean_text,
+    valid_room_id,
+)
 from .core.outcome import Outcome
 from .core.room import client_key, is_staff
 from .store import Store, StoreUnavailable
@@ -212,12 +222,15 @@ class RoomService:
             return result
         st = outcome.state
         upto = st.seq
+        # Nothing older than LOG_KEPT is served, whatever a store still holds: that is as
+        # far back as the room remembers which messages were deleted.
+        oldest = upto - LOG_KEPT
         recent = [e for e in await self._guard(self.store.recent_chat(room_id, RECENT_CHAT))
-                  if e.seq <= upto and e.seq not in st.deleted]
+                  if oldest < e.seq <= upto and e.seq not in st.deleted]
         result.snapshot = rules.snapshot(st, actor.role, _wire(recent, st.deleted))
         if since is not None:
             missed = await self._guard(self.store.events_after(room_id, since)) if since < upto else []
-            if missed is None or since > upto:
+            if missed is None or since > upto or since < oldest:
                 result.snapshot["reset"] = True
             else:
                 result.missed = _wire([e for e in missed if e.seq <= upto], st.deleted)
@@ -254,7 +267,7 @@ class RoomService:
         private_id = f"private-{self.new_id()}"
         settings = Settings(title="Private conversation", locked=True, audio="open", share_seconds=None)
         private = RoomState(id=private_id, kind="oncall", settings=settings, created_at=self.clock.now_ms(),
-                            admitted={participant}, parent=room_id)
+                            admitted={participant}, allowed={participant, actor.id}, parent=room_id)
         await self._guard(self.store.create_room(private))
         notices = []
         for who, role in ((participant, member.role), (actor.id, actor.role)):
@@ -299,6 +312,7 @@ class RoomService:
                    reply_to: int | None) -> dict[str, Any]:
         """Moderate, then commit a message. Returns the event as clients see it."""
         assert actor.id is not None
+        text = clean_text(text)  # moderation sees what would be shown
         key = client_key(actor.id, client_id) if client_id is not None else None
         state, seen = await self._load_chat(room_id, key)
         if seen is not None:
@@ -338,6 +352,8 @@ class RoomService:
             held = next((h.id for h in state.held.values() if h.sender == pid and h.client_id == client_id), None)
             raise CommandError("held" if seq == 0 else "blocked", "your message was not posted",
                                {"id": held} if held else None)
+        if seq <= state.seq - LOG_KEPT:
+            raise CommandError("conflict", "that message is too old to look up")
         events = await self._guard(self.store.events_after(state.id, seq - 1)) or []
         for e in events:
             if e.seq == seq:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -25,6 +26,11 @@ TITLE_MAX: Final = 120
 
 # The contract promises recovery for at least the last 1000 events of a live room.
 LOG_RETAIN: Final = 1000
+# The stores keep twice that, so that a reconnect just past 1000 events still recovers
+# without a reset. This is also how far back the room remembers deleted messages, and
+# the service never serves an event older than this (so a deleted message's text cannot
+# come back from a store that happens to keep more).
+LOG_KEPT: Final = 2 * LOG_RETAIN
 # The snapshot's `recent` holds at most this many chat messages (contract §4.2).
 RECENT_CHAT: Final = 50
 # How many `client_id`s a room remembers for idempotent retries (kept by the store
@@ -40,16 +46,44 @@ def valid_room_id(room_id: object) -> bool:
     return isinstance(room_id, str) and ROOM_ID_RE.match(room_id) is not None
 
 
+# Characters that change how text is shown without being seen: bidi embeddings,
+# overrides and isolates (a name or a message that reads backwards). Dropped from chat.
+BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_DROP_BIDI: Final = {ord(ch): None for ch in BIDI_CONTROLS}
+
+
+def _control(ch: str) -> bool:
+    return ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0
+
+
 def clean_name(name: object) -> str:
-    """A display name: 1–40 characters after trimming, no control characters."""
+    """A display name: NFKC, no invisible (format) characters, 1–40 characters after
+    trimming, no control characters.
+
+    A name is how people recognise each other, and the facilitator "Fay" must not have
+    a twin made of "Fay" and a zero-width space, a soft hyphen, full-width letters or a
+    right-to-left override: all of those fold to the plain name, which is then visible
+    as a duplicate (and the client shows who is staff).
+    """
     if not isinstance(name, str):
         raise CommandError("invalid", "name must be a string")
-    name = name.strip()
+    name = unicodedata.normalize("NFKC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
+    name = " ".join(name.split())
     if not 1 <= len(name) <= NAME_MAX:
         raise CommandError("invalid", f"name must be 1-{NAME_MAX} characters")
-    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in name):
+    if any(_control(ch) for ch in name):
         raise CommandError("invalid", "name must not contain control characters")
     return name
+
+
+def clean_text(text: str) -> str:
+    """Chat text as it may be shown: control characters other than newline and tab are
+    refused (NUL, ESC and friends have no place in a message), bidi overrides dropped.
+    Zero-width joiners stay: emoji sequences and Indic scripts need them."""
+    if any(_control(ch) and ch not in "\n\t" for ch in text):
+        raise CommandError("invalid", "text must not contain control characters")
+    return text.translate(_DROP_BIDI)
 
 
 def _choice(name: str, value: object, options: tuple[str, ...]) -> None:
@@ -277,8 +311,10 @@ class RoomState:
     # up to CLIENT_IDS_KEPT entries would be copied and encoded on every commit.)
     # On-call rooms: members waiting for a responder (participant id -> since when).
     waiting: dict[str, Waiting] = field(default_factory=dict)
-    # A private 1:1 room remembers the on-call room it was opened from.
+    # A private 1:1 room remembers the on-call room it was opened from...
     parent: str | None = None
+    # ...and its two-person list: nobody else may join it, staff included.
+    allowed: set[str] = field(default_factory=set)
     ended: bool = False
 
     def __post_init__(self) -> None:
@@ -297,7 +333,7 @@ class RoomState:
             participants=dict(self.participants), queue=list(self.queue), lobby=dict(self.lobby),
             admitted=set(self.admitted), banned=set(self.banned), kicked=set(self.kicked),
             held=dict(self.held),
-            deleted=set(self.deleted), waiting=dict(self.waiting),
+            deleted=set(self.deleted), waiting=dict(self.waiting), allowed=set(self.allowed),
         )
 
     def connected_count(self) -> int:
@@ -320,6 +356,7 @@ class RoomState:
             "deleted": sorted(self.deleted),
             "waiting": {k: dataclasses.asdict(w) for k, w in self.waiting.items()},
             "parent": self.parent,
+            "allowed": sorted(self.allowed),
             "ended": self.ended,
         }
 
@@ -339,5 +376,6 @@ class RoomState:
             deleted=set(d["deleted"]),
             waiting={k: Waiting(**w) for k, w in d.get("waiting", {}).items()},
             parent=d.get("parent"),
+            allowed=set(d.get("allowed", ())),
             ended=d["ended"],
         )

@@ -40,8 +40,8 @@ def _resolved(tx: Tx, pid: str, w: Waiting, reason: str) -> None:
 def on_join(tx: Tx, pid: str) -> None:
     """Someone came into (or back to) the on-call room."""
     s = tx.state
-    if s.kind != "oncall":
-        return
+    if s.kind != "oncall" or s.parent is not None:
+        return  # a private 1:1 room: its responder is on the way; nobody else is paged
     p = s.participants[pid]
     if p.role == "responder":
         for member, w in list(s.waiting.items()):

@@ -9,11 +9,12 @@ from . import floor, oncall
 from .errors import CommandError
 from .model import (
     HELD_MAX,
-    LOG_RETAIN,
+    LOG_KEPT,
     HeldMessage,
     Participant,
     Target,
     clean_name,
+    clean_text,
 )
 from .outcome import Tx
 
@@ -32,16 +33,22 @@ def join(tx: Tx, cmd: c.Join) -> None:
     staff = is_staff(a.role, s.kind)
     if pid in s.banned:
         raise CommandError("banned", "you cannot join this room")
+    if s.parent is not None and pid not in s.allowed:
+        # A private 1:1 room is for its member and the responder who opened it: no
+        # facilitator or other responder walks in on a disclosure.
+        raise CommandError("forbidden", "this conversation is private")
     existing = s.participants.get(pid)
     if existing is not None:
         _rejoin(tx, existing)
         return
     if not staff:
-        if s.settings.locked and pid not in s.admitted:
+        # A private room's two-person list admits for good (a dropped connection comes back).
+        admitted = pid in s.admitted or pid in s.allowed
+        if s.settings.locked and not admitted:
             raise CommandError("locked", "the room is locked")
         if len(s.participants) >= s.settings.max_participants:
             raise CommandError("full", "the room is full")
-        if (s.settings.lobby or pid in s.kicked) and pid not in s.admitted:
+        if (s.settings.lobby or pid in s.kicked) and not admitted:
             _wait_in_lobby(tx)
             return
     s.admitted.discard(pid)
@@ -174,6 +181,7 @@ def chat(tx: Tx, cmd: c.Chat) -> None:
         return
     me = s.participants[pid]
     staff = is_staff(a.role, s.kind)
+    text = clean_text(cmd.text)
     if me.muted:
         raise CommandError("muted", "you are muted")
     if s.settings.chat == "off" or (s.settings.chat == "facilitators" and not staff):
@@ -194,7 +202,7 @@ def chat(tx: Tx, cmd: c.Chat) -> None:
         tx.refusal = CommandError("blocked", "your message was not sent: " + (cmd.reason or "blocked"))
         return
     if cmd.action == "hold":
-        held = HeldMessage(id=cmd.msg_id, sender=pid, text=cmd.text, reason=cmd.reason or "review",
+        held = HeldMessage(id=cmd.msg_id, sender=pid, text=text, reason=cmd.reason or "review",
                            at=tx.now, redacted=False, reply_to=cmd.reply_to, client_id=cmd.client_id)
         s.held[held.id] = held
         while len(s.held) > HELD_MAX:
@@ -207,7 +215,7 @@ def chat(tx: Tx, cmd: c.Chat) -> None:
         tx.refusal = CommandError("held", "your message is waiting for a facilitator's review")
         tx.reply["id"] = held.id
         return
-    ev = tx.emit("chat.message", {"id": cmd.msg_id, "from": pid, "text": cmd.text,
+    ev = tx.emit("chat.message", {"id": cmd.msg_id, "from": pid, "text": text,
                                   "redacted": cmd.action == "redact", "reply_to": cmd.reply_to})
     if key is not None:
         _remember_client_id(tx, key, ev.seq)
@@ -262,12 +270,14 @@ def change_settings(tx: Tx, cmd: c.ChangeSettings) -> None:
     changes = dict(cmd.changes)
     mode = changes.pop("mode", None)
     new = s.settings.updated(changes)
+    opened = s.settings.lobby and not new.lobby
     if new != s.settings:
         s.settings = new
         tx.emit("settings.changed", {"settings": new.to_wire()})
-    if s.settings.lobby is False and s.lobby:
-        # Opening the door lets in everyone who was waiting at it.
-        for pid in list(s.lobby):
+    if opened:
+        # Opening the door lets in everyone who was waiting at it, but not someone who
+        # was removed: a kick is undone only by admitting that person.
+        for pid in [pid for pid in s.lobby if pid not in s.kicked]:
             _admit(tx, pid)
     if mode is not None:
         if mode not in ("queue", "round"):
@@ -348,7 +358,8 @@ def chat_delete(tx: Tx, cmd: c.ChatDelete) -> None:
     if not 1 <= cmd.seq <= s.seq or cmd.seq in s.deleted:
         raise CommandError("not_found", "no such message")
     s.deleted.add(cmd.seq)
-    floor_seq = s.seq - LOG_RETAIN
+    # Remembered as far back as the service ever serves events (``LOG_KEPT``).
+    floor_seq = s.seq - LOG_KEPT
     s.deleted = {x for x in s.deleted if x > floor_seq}
     tx.emit("chat.deleted", {"seq": cmd.seq})
     tx.audit("message.delete", None, f"seq {cmd.seq}")

@@ -66,3 +66,35 @@ def test_whoever_was_paged_is_told_when_the_wait_is_over() -> None:
     assert done.to.kind == "staff" and done.data["reason"] == "left"
     # Nobody was waiting: nothing to tell.
     assert not [n for n in apply(o.state, RAVI, c.Join(), T0 + 62_000).notices if n.event == "oncall.resolved"]
+
+
+def private_room() -> RoomState:
+    return RoomState(id="private-1", kind="oncall", settings=Settings(locked=True, audio="open",
+                                                                         share_seconds=None),
+                     created_at=T0, admitted={"mina"}, allowed={"mina", "ravi"}, parent="oncall")
+
+
+def test_a_private_room_pages_nobody() -> None:
+    # Issue 12, item 6: the member got there before the responder; no page, no
+    # escalation (to all facilitators and the webhook) with the private room's id.
+    o = apply(private_room(), MINA, c.Join(), T0)
+    assert "mina" in o.state.participants and not o.state.waiting
+    assert not [n for n in o.notices if n.event == "oncall.page"]
+    assert next_deadline(o.state) is None
+
+
+def test_only_the_two_people_of_a_private_room_may_join_it_staff_included() -> None:
+    import pytest
+
+    from server.core.errors import CommandError
+    s = apply(private_room(), MINA, c.Join(), T0).state
+    s = apply(s, RAVI, c.Join(), T0).state
+    assert set(s.participants) == {"mina", "ravi"}
+    for intruder in (c.Actor("fay", "Fay", "facilitator", "w:f"), c.Actor("rhea", "Rhea", "responder", "w:x"),
+                     c.Actor("ben", "Ben", "member", "w:b")):
+        with pytest.raises(CommandError) as e:
+            apply(s, intruder, c.Join(), T0)
+        assert e.value.code == "forbidden"
+    # The member comes back after a dropped connection: still allowed.
+    s = apply(s, MINA, c.Leave(), T0).state
+    assert "mina" in apply(s, MINA, c.Join(), T0).state.participants

@@ -246,3 +246,73 @@ def test_rate_limited_message_may_be_retried_later() -> None:
     assert [n.data["kind"] for n in o.notices] == ["flood"]
     later = run(o.state, ANA, c.Chat(text="x", msg_id="m2", client_id="k"))
     assert [e.type for e in later.events] == ["chat.message"]
+
+
+# -- issue 12: what one bad link holder could do ---------------------------------------------
+
+def test_a_settings_change_does_not_admit_a_removed_person() -> None:
+    # Issue 12, item 3: remove (no ban), they knock again, the facilitator changes only
+    # the share length: they must still be waiting, and no audit says they were admitted.
+    s = run(joined(FAC, ANA), FAC, c.Remove("ana")).state
+    s = run(s, ANA, c.Join()).state
+    assert "ana" in s.lobby
+    o = run(s, FAC, c.ChangeSettings({"share_seconds": 120}))
+    assert "ana" in o.state.lobby and "ana" not in o.state.admitted
+    assert not [a for a in o.audit if a.action == "lobby.admit"]
+    assert "lobby.admitted" not in [n.event for n in o.notices]
+    # Nor does opening the lobby door: a kick is only undone by an explicit admit.
+    o = run(s, FAC, c.ChangeSettings({"lobby": False}))
+    assert "ana" in o.state.lobby
+
+
+def test_turning_the_lobby_off_still_lets_in_who_was_waiting() -> None:
+    s = joined(FAC, lobby=True)
+    s = run(s, ANA, c.Join()).state
+    o = run(s, FAC, c.ChangeSettings({"lobby": False}))
+    assert "ana" not in o.state.lobby and "ana" in o.state.admitted
+    # ...but a later, unrelated change never admits anyone.
+    s = run(o.state, BEN, c.Join()).state
+    s = run(s, FAC, c.Remove("ben")).state
+    s = run(s, BEN, c.Join()).state
+    assert "ben" in run(s, FAC, c.ChangeSettings({"warn_seconds": 10})).state.lobby
+
+
+def test_deleted_text_stays_deleted_as_long_as_any_store_keeps_the_event() -> None:
+    # Issue 12, item 4: the deleted list was cut to 1000 events while stores keep 2000.
+    from server.core.model import LOG_KEPT
+    s = joined(FAC, ANA)
+    first = run(s, ANA, c.Chat(text="private words", msg_id="m1"))
+    s = first.state
+    gone = first.events[0].seq
+    s = run(s, FAC, c.ChatDelete(seq=gone)).state
+    for i in range(LOG_KEPT - 10):
+        s = run(s, FAC, c.Reaction(kind="clap"), T0 + i).state
+    later = run(s, ANA, c.Chat(text="again", msg_id="m2")).state
+    later = run(later, FAC, c.ChatDelete(seq=later.seq)).state
+    assert gone in later.deleted
+
+
+def test_chat_text_refuses_control_characters_and_drops_bidi_overrides() -> None:
+    # Issue 12, item 9: NUL, ESC and right-to-left overrides in chat.
+    s = joined(ANA)
+    for bad in ("hi\x00there", "\x1b[31mred", "a\x7fb"):
+        with pytest.raises(CommandError) as e:
+            run(s, ANA, c.Chat(text=bad, msg_id="x"))
+        assert e.value.code == "invalid"
+    o = run(s, ANA, c.Chat(text="ok \u202egnirts\u202c\nsecond line\tend", msg_id="y"))
+    assert o.events[0].data["text"] == "ok gnirts\nsecond line\tend"
+
+
+@pytest.mark.parametrize("name", ["Fay\u200b", "\u202eyaF", "F\u00aday", "Ｆａｙ", "Fay\u2060"])
+def test_names_are_normalised_so_nobody_can_pass_for_someone_else(name: str) -> None:
+    # Issue 12, item 9: "Fay" plus a zero-width space beside the facilitator "Fay".
+    from server.core.model import clean_name
+    cleaned = clean_name(name)
+    assert cleaned in ("Fay", "yaF")
+    assert all(ch.isprintable() for ch in cleaned)
+
+
+def test_a_name_that_is_only_invisible_characters_is_refused() -> None:
+    from server.core.model import clean_name
+    with pytest.raises(CommandError):
+        clean_name("\u200b\u200b\u202e")
