@@ -27,17 +27,19 @@ from ..fanout import Fanout
 from ..media.base import Media, NoMedia
 from ..metrics import Metrics
 from ..service import RoomService
-from ..tokens import Identity, TokenError, verify
+from ..tokens import LEEWAY_S, Identity, TokenError, verify
 from . import schemas as s
+from .limits import UNKNOWN_ADDRESS, Guard, Limits, Networks, TokenBucket, client_address
 from .wsdriver import FramedPacket
 
 log = logging.getLogger("circles.gateway")
 
-# The flood guard: a client may send this many events in a burst, refilled at this rate
-# per second. A person types far slower; a script that floods gets `rate_limited` and
-# cannot starve other rooms of the worker's time.
-BURST: Final = 30
-REFILL_PER_S: Final = 10.0
+# Events that act on a room a connection has not joined: joining it, and leaving (its
+# lobby, too). Every other event naming a room needs this socket to have joined it, so
+# that a second socket of the same person cannot act there unseen (issue 12, item 5).
+NO_JOIN_NEEDED: Final = frozenset({"join", "leave"})
+# Still allowed once the token has expired: letting go is always fine.
+AFTER_EXPIRY: Final = frozenset({"leave", "rtc.close"})
 
 
 class RefusedConnection(socketio.exceptions.ConnectionRefusedError):
@@ -49,30 +51,16 @@ class RefusedConnection(socketio.exceptions.ConnectionRefusedError):
 
 
 @dataclass
-class TokenBucket:
-    tokens: float = BURST
-    at: float = field(default_factory=time.monotonic)
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(BURST, self.tokens + (now - self.at) * REFILL_PER_S)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-@dataclass
 class Conn:
     sid: str
     who: Identity
     conn_id: str
+    bucket: TokenBucket
+    address: str = UNKNOWN_ADDRESS
     rooms: set[str] = field(default_factory=set)
     waiting: set[str] = field(default_factory=set)
     # Rooms where this connection has facilitator powers (responders: on-call rooms).
     staff_in: set[str] = field(default_factory=set)
-    bucket: TokenBucket = field(default_factory=TokenBucket)
     # The Engine.IO socket under this connection (its send queue).
     eio: Any = None
 
@@ -85,7 +73,8 @@ Handler = Callable[[Conn, Any], Awaitable[dict[str, Any]]]
 
 class SocketGateway:
     def __init__(self, sio: socketio.AsyncServer, service: RoomService, secret: str, metrics: Metrics,
-                 worker_id: str, media: Media | None = None) -> None:
+                 worker_id: str, media: Media | None = None, limits: Limits | None = None,
+                 trusted_proxies: Networks = (), wall: Callable[[], float] = time.time) -> None:
         self.sio = sio
         self.media: Media = media or NoMedia()
         self.service = service
@@ -93,6 +82,10 @@ class SocketGateway:
         self.metrics = metrics
         self.worker_id = worker_id
         self.conns: dict[str, Conn] = {}
+        self.guard = Guard(limits)
+        self.trusted_proxies = trusted_proxies
+        # Wall-clock seconds, for token expiry (tests drive it).
+        self.wall = wall
         # Responders on duty (by participant id); duty ends with their last connection here.
         self.on_duty: set[str] = set()
         self._tasks: set[asyncio.Future[None]] = set()
@@ -159,8 +152,14 @@ class SocketGateway:
             who = verify(self.secret, token)
         except TokenError as e:
             raise RefusedConnection(e.code, e.message) from None
+        address = client_address(environ.get("aiohttp.request"), self.trusted_proxies)
+        refused = self.guard.open(who.sub, address)
+        if refused is not None:
+            self.metrics.commands.labels("connect", "rate_limited").inc()
+            raise RefusedConnection("rate_limited", refused)
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
         self.conns[sid] = Conn(sid=sid, who=who, conn_id=f"{self.worker_id}:{sid}",
+                               bucket=self.guard.connection_bucket(), address=address,
                                eio=self.sio.eio.sockets.get(eio_sid) if eio_sid is not None else None)
         self.metrics.connections.inc()
 
@@ -168,6 +167,7 @@ class SocketGateway:
         conn = self.conns.pop(sid, None)
         if conn is None:
             return
+        self.guard.close(conn.who.sub, conn.address)
         self.metrics.connections.dec()
         reason = args[0] if args and isinstance(args[0], str) and len(args[0]) < 40 else "unknown"
         self.metrics.disconnects.labels(reason).inc()
@@ -192,8 +192,11 @@ class SocketGateway:
             conn = self.conns.get(sid)
             if conn is None:
                 raise CommandError("unauthorized", "connect with a token first")
-            if not conn.bucket.take():
+            if not self.guard.take(conn.bucket, conn.who.sub, conn.address):
                 raise CommandError("rate_limited", "too many requests; slow down")
+            if name not in AFTER_EXPIRY and self.wall() > conn.who.exp + LEEWAY_S:
+                # A token is good until its expiry, not until the connection drops.
+                raise CommandError("expired", "your link has expired; ask for a new one")
             if len(args) != 1:
                 raise CommandError("invalid", "send exactly one payload object")
             payload = args[0]
@@ -204,6 +207,8 @@ class SocketGateway:
             room = getattr(parsed, "room", None)
             if room is not None and not conn.who.admits(room):
                 raise CommandError("forbidden", "your token is for another room")
+            if room is not None and name not in NO_JOIN_NEEDED and room not in conn.rooms:
+                raise CommandError("not_joined", "join the room on this connection first")
             ack = {"ok": True, **await handler(conn, parsed)}
         except CommandError as e:
             result = e.code

@@ -6,6 +6,7 @@ facilitator link, real Socket.IO clients, both stores) and asserts that it no lo
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from server.core import commands as c
@@ -13,7 +14,7 @@ from server.core.model import LOG_KEPT
 from server.gateway import keys
 from tests.integration.conftest import Running
 from tests.integration.test_oncall import ONCALL, Receiver, oncall_server, receiver  # noqa: F401 (fixtures)
-from tests.support import Client
+from tests.support import Client, token
 
 
 async def test_deleted_text_never_comes_back_after_a_second_delete(server: Running) -> None:
@@ -76,3 +77,71 @@ async def test_a_private_room_pages_nobody_and_admits_only_its_two_people(
                                     if n.startswith("oncall.")]
     assert pages == []
     assert not any(call[0].get("room") == room for call in receiver.calls)
+
+
+async def test_a_socket_that_never_joined_cannot_act_in_the_room(server: Running) -> None:
+    # Item 5: sockets that never joined sent room commands as their person.
+    room = "joined-room"
+    await server.client(room, "facilitator", "Fay")
+    ana = await server.client(room, "member", "Ana")
+    shadow = await server.client(room, "member", "Ana", join=False)
+    for event, payload in (("report", {"room": room, "reason": "spam"}), ("hand.raise", {"room": room}),
+                           ("chat.send", {"room": room, "text": "hello"}),
+                           ("reaction.send", {"room": room, "kind": "clap"})):
+        ack = await shadow.call(event, payload)
+        assert not ack["ok"] and ack["error"]["code"] == "not_joined", (event, ack)
+    assert (await ana.call("hand.raise", {"room": room}))["ok"]
+
+
+async def test_one_person_with_many_sockets_shares_one_flood_guard(server: Running) -> None:
+    # Item 5: the flood guard was per connection; ten sockets of one member made 550
+    # reports in 6 s. Now the person's own bucket is shared by all their sockets.
+    import asyncio
+    sockets = [await server.client("*", "responder", "Rita", join=False) for _ in range(8)]
+    acks = await asyncio.gather(*(s.call("oncall.duty", {"on": True}) for s in sockets for _ in range(10)))
+    ok = sum(1 for a in acks if a["ok"])
+    limits = server.app[keys.GATEWAY].guard.limits
+    assert ok <= limits.person_burst + 5, ok  # 80 asked; the person's burst, plus what refilled
+    assert {a["error"]["code"] for a in acks if not a["ok"]} == {"rate_limited"}
+    # Someone else is not slowed by it.
+    other = await server.client("*", "responder", "Ravi", join=False)
+    assert (await other.call("oncall.duty", {"on": True}))["ok"]
+
+
+async def test_one_person_and_one_address_hold_a_bounded_number_of_connections(server: Running) -> None:
+    from server.gateway.limits import Guard, Limits
+    gateway = server.app[keys.GATEWAY]
+    limits = gateway.guard.limits
+    mine = [await server.client("*", "member", "Ana", join=False) for _ in range(limits.person_conns)]
+    extra = Client(server.url, mine[0].tok)
+    server.clients.append(extra)
+    assert not await extra.try_connect()
+    assert extra.connect_error["code"] == "rate_limited"
+    # A connection closed frees its place.
+    await mine[0].close()
+    assert await extra.try_connect()
+    # Per address (every test client is 127.0.0.1): a small limit for this test.
+    gateway.guard = Guard(Limits(address_conns=3))
+    near = [await server.client("*", "member", f"P{i}", join=False) for i in range(3)]
+    assert all(c.sio.connected for c in near)
+    late = Client(server.url, token("*", "member", name="Late"))
+    server.clients.append(late)
+    assert not await late.try_connect()
+    assert late.connect_error["code"] == "rate_limited"
+
+
+async def test_a_token_that_expires_while_connected_acts_no_more(server: Running) -> None:
+    # Item 8: a connection kept acting as a facilitator 37 s after its token expired.
+    room = "expiry-room"
+    fac = await server.client(room, "facilitator", "Fay")
+    ana = await server.client(room, "member", "Ana")
+    gateway = server.app[keys.GATEWAY]
+    assert (await fac.call("participant.mute", {"room": room, "participant": "Ana", "muted": True}))["ok"]
+    gateway.wall = lambda: time.time() + 3600  # an hour on: both tokens (10 min) expired
+    for event, payload in (("participant.mute", {"room": room, "participant": "Ana", "muted": False}),
+                           ("participant.remove", {"room": room, "participant": "Ana", "ban": True}),
+                           ("join", {"room": room})):
+        ack = await fac.call(event, payload)
+        assert not ack["ok"] and ack["error"]["code"] == "expired", (event, ack)
+    # Leaving is still allowed.
+    assert (await ana.call("leave", {"room": room}))["ok"]
