@@ -42,6 +42,15 @@ log = logging.getLogger("circles.service")
 # races in a row answers `conflict` rather than spin.
 COMMIT_ATTEMPTS: Final = 20
 
+# Rooms the store may hold at once; past it, new rooms are refused (`full`), and the
+# rooms that exist go on. A centre runs tens of circles; a thousand is far beyond one
+# deployment's need, and small enough that a link holder cannot fill memory with rooms.
+MAX_ROOMS: Final = 1000
+# Rooms one person's joins may create in an hour on this worker (a facilitator opening
+# the week's circles makes a handful); rooms made this way end once empty.
+ROOMS_MADE_PER_HOUR: Final = 10
+HOUR_MS: Final = 3_600_000
+
 # Reads the room again for a retry, with whatever else the command depends on.
 Reload = Callable[[c.Command], Awaitable[tuple[RoomState, c.Command]]]
 
@@ -106,6 +115,8 @@ class RoomService:
         observe: Callable[[Outcome], None] = lambda o: None,
         page_webhook: Callable[[], None] = lambda: None,
         mint_token: Callable[[str, str, str, str], str] | None = None,
+        max_rooms: int = MAX_ROOMS,
+        rooms_made_per_hour: int = ROOMS_MADE_PER_HOUR,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -119,19 +130,28 @@ class RoomService:
         # Mints a short-lived token to the on-call room for the crisis offer, so that a
         # member whose token is for their circle can go there in one tap.
         self.mint_token = mint_token
+        self.max_rooms = max_rooms
+        self.rooms_made_per_hour = rooms_made_per_hour
+        # person -> when their joins made rooms (this worker, the last hour)
+        self._made: dict[str, list[int]] = {}
 
     # -- rooms ---------------------------------------------------------------------------
 
     async def create_room(self, room_id: str, kind: str = "circle", title: str = "",
-                          settings: Mapping[str, Any] | None = None) -> RoomState:
+                          settings: Mapping[str, Any] | None = None, ephemeral: bool = False) -> RoomState:
+        """A new room; ``ephemeral`` when a facilitator's join makes it (it ends once empty)."""
         if not valid_room_id(room_id):
             raise CommandError("invalid", "room id must match ^[a-z0-9][a-z0-9-]{0,63}$")
         changes = dict(settings or {})
         if title:
             changes["title"] = title
-        state = RoomState(id=room_id, kind=kind, settings=Settings().updated(changes),
-                          created_at=self.clock.now_ms())
-        if not await self._guard(self.store.create_room(state)):
+        now = self.clock.now_ms()
+        state = RoomState(id=room_id, kind=kind, settings=Settings().updated(changes), created_at=now,
+                          ephemeral=ephemeral, empty_since=now if ephemeral else None)
+        if len(await self._guard(self.store.room_ids())) >= self.max_rooms:
+            raise CommandError("full", "the server holds as many rooms as it may; end one first")
+        deadline = rules.next_deadline(state)
+        if not await self._guard(self.store.create_room(state, deadline)):
             raise CommandError("conflict", "a room with that id exists")
         return state
 
@@ -206,8 +226,9 @@ class RoomService:
         if state is None or state.ended:
             if actor.role != "facilitator":
                 raise CommandError("not_found", "no such room")
+            self._may_make_room(actor)
             try:
-                await self.create_room(room_id)
+                await self.create_room(room_id, ephemeral=True)
             except CommandError as e:
                 if e.code != "conflict":  # another worker made it first: fine
                     raise
@@ -235,6 +256,16 @@ class RoomService:
             else:
                 result.missed = _wire([e for e in missed if e.seq <= upto], st.deleted)
         return result
+
+    def _may_make_room(self, actor: c.Actor) -> None:
+        now = self.clock.now_ms()
+        who = actor.id or ""
+        recent = [t for t in self._made.get(who, ()) if t > now - HOUR_MS]
+        if len(recent) >= self.rooms_made_per_hour:
+            raise CommandError("rate_limited", "you have opened many rooms in the last hour; try again later")
+        self._made[who] = [*recent, now]
+        if len(self._made) > 10_000:  # forget people with nothing recent
+            self._made = {k: v for k, v in self._made.items() if v and v[-1] > now - HOUR_MS}
 
     def _offer(self, room: str, actor: c.Actor) -> dict[str, Any]:
         offer = self.crisis.offer(room)

@@ -37,6 +37,10 @@ RECENT_CHAT: Final = 50
 # beside the room's state). A retry comes within seconds or minutes of the first try;
 # this many covers far more than one reconnect's worth.
 CLIENT_IDS_KEPT: Final = 2000
+# A room that a facilitator's join made (not the admin API or the config) ends once it
+# has had nobody in it for this long: a link holder cannot leave rooms behind without
+# bound, and a facilitator who steps out for a few minutes finds the room as it was.
+EMPTY_ROOM_MS: Final = 10 * 60_000
 # Held messages awaiting review; past this the oldest is dropped (the sender was told
 # `held`, and a facilitator who has not looked at 200 messages will not look at 201).
 HELD_MAX: Final = 200
@@ -315,6 +319,9 @@ class RoomState:
     parent: str | None = None
     # ...and its two-person list: nobody else may join it, staff included.
     allowed: set[str] = field(default_factory=set)
+    # Made by a facilitator's join: ends EMPTY_ROOM_MS after it was last left empty.
+    ephemeral: bool = False
+    empty_since: int | None = None
     ended: bool = False
 
     def __post_init__(self) -> None:
@@ -357,6 +364,8 @@ class RoomState:
             "waiting": {k: dataclasses.asdict(w) for k, w in self.waiting.items()},
             "parent": self.parent,
             "allowed": sorted(self.allowed),
+            "ephemeral": self.ephemeral,
+            "empty_since": self.empty_since,
             "ended": self.ended,
         }
 
@@ -377,5 +386,7 @@ class RoomState:
             waiting={k: Waiting(**w) for k, w in d.get("waiting", {}).items()},
             parent=d.get("parent"),
             allowed=set(d.get("allowed", ())),
+            ephemeral=d.get("ephemeral", False),
+            empty_since=d.get("empty_since"),
             ended=d["ended"],
         )

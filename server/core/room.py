@@ -8,6 +8,7 @@ from . import commands as c
 from . import floor, oncall
 from .errors import CommandError
 from .model import (
+    EMPTY_ROOM_MS,
     HELD_MAX,
     LOG_KEPT,
     HeldMessage,
@@ -56,6 +57,7 @@ def join(tx: Tx, cmd: c.Join) -> None:
     s.lobby.pop(pid, None)
     p = Participant(id=pid, name=clean_name(a.name), role=a.role, joined_at=tx.now, conn=a.conn)
     s.participants[pid] = p
+    s.empty_since = None
     tx.emit("participant.joined", {"participant": p.to_wire()})
     tx.reply["you"] = p.to_wire()
     oncall.on_join(tx, pid)
@@ -82,6 +84,7 @@ def _wait_in_lobby(tx: Tx) -> None:
     p = Participant(id=a.id, name=clean_name(a.name), role=a.role, joined_at=tx.now, conn=a.conn)
     first = a.id not in s.lobby
     s.lobby[a.id] = p
+    s.empty_since = None
     tx.touch()
     if first:
         tx.to_facilitators("lobby.waiting", {"room": s.id, "participant": p.to_wire()})
@@ -92,6 +95,7 @@ def _leave_lobby(tx: Tx, pid: str, reason: str) -> None:
     """Someone stops waiting; facilitators' lobby lists must not go stale."""
     del tx.state.lobby[pid]
     tx.touch()
+    _note_if_empty(tx)
     tx.to_facilitators("lobby.left", {"room": tx.state.id, "participant_id": pid, "reason": reason})
 
 
@@ -104,6 +108,26 @@ def _remove_participant(tx: Tx, pid: str, reason: str) -> None:
     tx.emit("participant.left", {"participant_id": pid, "reason": reason}, actor=None if by_system else True)
     if s.round is not None and s.floor is None:
         floor.advance(tx)
+    _note_if_empty(tx)
+
+
+def _note_if_empty(tx: Tx) -> None:
+    s = tx.state
+    if s.ephemeral and not s.participants and not s.lobby and s.empty_since is None:
+        s.empty_since = tx.now
+
+
+def expire_empty(tx: Tx) -> None:
+    """A room a join made, empty for EMPTY_ROOM_MS, ends (its data is purged)."""
+    s = tx.state
+    if s.ephemeral and s.empty_since is not None and tx.now >= s.empty_since + EMPTY_ROOM_MS:
+        s.ended = True
+        tx.emit("room.ended", {}, actor=None)
+        tx.audit("room.end", None, "empty")
+
+
+def next_empty_deadline(ephemeral: bool, empty_since: int | None) -> int | None:
+    return empty_since + EMPTY_ROOM_MS if ephemeral and empty_since is not None else None
 
 
 def leave(tx: Tx, cmd: c.Leave) -> None:

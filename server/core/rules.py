@@ -95,6 +95,7 @@ def tick(tx: Tx) -> None:
     floor.floor_deadlines(tx)
     room.expire_grace(tx)
     oncall.escalate(tx)
+    room.expire_empty(tx)
 
 
 def next_deadline(state: RoomState) -> int | None:
@@ -106,6 +107,7 @@ def next_deadline(state: RoomState) -> int | None:
             floor.next_floor_deadline(state.floor, state.settings.warn_seconds),
             room.next_grace_deadline(state.participants, state.settings.reconnect_grace_seconds),
             oncall.next_escalation(state.waiting, state.settings.escalate_after_seconds),
+            room.next_empty_deadline(state.ephemeral, state.empty_since),
         ) if t is not None
     ]
     return min(times) if times else None

@@ -145,3 +145,34 @@ async def test_a_token_that_expires_while_connected_acts_no_more(server: Running
         assert not ack["ok"] and ack["error"]["code"] == "expired", (event, ack)
     # Leaving is still allowed.
     assert (await ana.call("leave", {"room": room}))["ok"]
+
+
+async def test_rooms_a_facilitator_link_makes_are_bounded_and_end_once_empty(server: Running) -> None:
+    # Item 11: a `*` facilitator socket made 20 rooms that outlived it.
+    from server.core.model import EMPTY_ROOM_MS
+    from server.service import ROOMS_MADE_PER_HOUR
+    fac = await server.client("*", "facilitator", "Fay", join=False)
+    made = [f"made-{i}" for i in range(ROOMS_MADE_PER_HOUR)]
+    for room in made:
+        await fac.join(room)
+    ack = await fac.call("join", {"room": "one-too-many"})
+    assert not ack["ok"] and ack["error"]["code"] == "rate_limited"
+    for room in made:
+        assert (await fac.call("leave", {"room": room}))["ok"]
+    store = server.app[keys.STORE]
+    assert set(made) <= set(await store.room_ids())
+    await server.clock.advance(EMPTY_ROOM_MS)
+    service = server.app[keys.SERVICE]
+    for room in await store.due_rooms(server.clock.now_ms()):
+        await service.tick(room)
+    assert not set(made) & set(await store.room_ids())
+
+
+async def test_the_server_holds_a_bounded_number_of_rooms(server: Running) -> None:
+    service = server.app[keys.SERVICE]
+    service.max_rooms = len(await server.app[keys.STORE].room_ids()) + 2
+    await server.client("room-a", "facilitator", "Fay")
+    await server.client("room-b", "facilitator", "Gia")
+    late = await server.client("room-c", "facilitator", "Hal", join=False)
+    ack = await late.call("join", {"room": "room-c"})
+    assert not ack["ok"] and ack["error"]["code"] == "full"

@@ -316,3 +316,43 @@ def test_a_name_that_is_only_invisible_characters_is_refused() -> None:
     from server.core.model import clean_name
     with pytest.raises(CommandError):
         clean_name("\u200b\u200b\u202e")
+
+
+def test_a_room_made_by_a_join_ends_once_it_has_been_empty_for_a_while() -> None:
+    # Issue 12, item 11: rooms a `*` facilitator's socket made outlived it, without bound.
+    from server.core.model import EMPTY_ROOM_MS
+    from server.core.rules import next_deadline
+    s = RoomState(id="made-by-join", kind="circle", settings=Settings(), created_at=T0,
+                  ephemeral=True, empty_since=T0)
+    s = run(s, FAC, c.Join(), T0 + 1000).state
+    assert s.empty_since is None and next_deadline(s) is None
+    s = run(s, ANA, c.Join(), T0 + 2000).state
+    s = run(s, FAC, c.Leave(), T0 + 3000).state
+    assert s.empty_since is None  # Ana is still there
+    s = run(s, ANA, c.Leave(), T0 + 4000).state
+    assert s.empty_since == T0 + 4000 and next_deadline(s) == T0 + 4000 + EMPTY_ROOM_MS
+    assert not run(s, c.SYSTEM, c.Tick(), T0 + 4000 + EMPTY_ROOM_MS - 1).changed
+    o = run(s, c.SYSTEM, c.Tick(), T0 + 4000 + EMPTY_ROOM_MS)
+    assert o.state.ended and [e.type for e in o.events] == ["room.ended"]
+    assert [(a.action, a.reason) for a in o.audit] == [("room.end", "empty")]
+    # Coming back in time keeps it.
+    back = run(s, ANA, c.Join(), T0 + 5000).state
+    assert not run(back, c.SYSTEM, c.Tick(), T0 + 4000 + EMPTY_ROOM_MS).state.ended
+
+
+def test_a_room_someone_set_up_does_not_end_when_empty() -> None:
+    from server.core.rules import next_deadline
+    s = run(joined(ANA), ANA, c.Leave(), T0 + 10).state
+    assert next_deadline(s) is None
+    assert not run(s, c.SYSTEM, c.Tick(), T0 + 365 * 86_400_000).state.ended
+
+
+def test_a_disconnected_member_in_grace_keeps_the_room() -> None:
+    from server.core.rules import next_deadline
+    s = RoomState(id="made-by-join", kind="circle", settings=Settings(), created_at=T0, ephemeral=True,
+                  empty_since=T0)
+    s = run(s, ANA, c.Join(), T0).state
+    s = run(s, ANA, c.Disconnect(), T0 + 1).state
+    assert s.empty_since is None
+    s = run(s, c.SYSTEM, c.Tick(), next_deadline(s) or 0).state  # grace runs out
+    assert not s.participants and s.empty_since is not None
