@@ -293,9 +293,14 @@ function chatEntry(ctx, e, staff) {
       !mine ? h("button", { type: "button", class: "btn-link", dataset: { action: "report", focus: "report" } },
         t("report")) : null)
     : null;
+  // Who is staff is shown beside every line they write, so a look-alike name cannot
+  // pass for the facilitator's.
+  const sender = ctx.state.participants.get(e.from);
+  const badge = sender && sender.role !== "member" ? h("span", { class: "badge" }, t("role_" + sender.role)) : null;
   return h("article", { class: "entry msg" + (mine ? " mine" : "") + (e.deleted ? " deleted" : "") },
     h("p", { class: "meta" },
       h("span", { class: "author" }, author),
+      badge,
       h("time", { datetime: new Date(e.at).toISOString() }, timeOf(e.at)),
       replyName ? h("span", { class: "reply" }, t("reply_to", { name: replyName })) : null,
       actions),
