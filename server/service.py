@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from moderation.pipeline import Pipeline
-from moderation.verdict import MessageContext
+from moderation.verdict import Action, MessageContext, Verdict
 
 from .clock import Clock
 from .core import commands as c
@@ -33,7 +33,7 @@ from .core.model import (
     valid_room_id,
 )
 from .core.outcome import Outcome
-from .core.room import client_key, is_staff
+from .core.room import TOO_FAST, client_key, is_staff
 from .store import Store, StoreUnavailable
 
 log = logging.getLogger("circles.service")
@@ -89,6 +89,10 @@ class JoinResult:
     @property
     def seq(self) -> int:
         return self.outcome.state.seq
+
+
+def _alerts(verdict: Verdict) -> tuple[c.ModerationAlert, ...]:
+    return tuple(c.ModerationAlert(a.kind, a.detail) for a in verdict.alerts)
 
 
 def _wire(events: Sequence[Event], deleted: set[int]) -> list[dict[str, Any]]:
@@ -350,14 +354,12 @@ class RoomService:
             return await self._first_try(state, actor.id, client_id or "", seen)
         if actor.id not in state.participants:
             raise CommandError("not_joined", "you have not joined this room")
-        verdict = await self.pipeline_for(room_id).run(MessageContext(
-            room=room_id, room_kind=state.kind, sender_id=actor.id, sender_role=actor.role,
-            text=text, now_ms=self.clock.now_ms(), slow_mode_seconds=state.settings.slow_mode_seconds))
+        verdict = await self._moderate(state, actor, text)
         cmd = c.Chat(
             text=verdict.text if verdict.text is not None else text,
             msg_id=self.new_id(), client_id=client_id, reply_to=reply_to,
             action=verdict.action.value, reason=verdict.reason,
-            alerts=tuple(c.ModerationAlert(a.kind, a.detail) for a in verdict.alerts),
+            alerts=_alerts(verdict),
         )
 
         async def reload(command: c.Command) -> tuple[RoomState, c.Command]:
@@ -375,6 +377,31 @@ class RoomService:
         if "duplicate_of" in outcome.reply:
             return await self._first_try(outcome.state, actor.id, client_id or "", outcome.reply["duplicate_of"])
         return outcome.events[0].to_wire()
+
+    async def _moderate(self, state: RoomState, actor: c.Actor, text: str) -> Verdict:
+        assert actor.id is not None
+        return await self.pipeline_for(state.id).run(MessageContext(
+            room=state.id, room_kind=state.kind, sender_id=actor.id, sender_role=actor.role,
+            text=text, now_ms=self.clock.now_ms(), slow_mode_seconds=state.settings.slow_mode_seconds))
+
+    async def milestone(self, room_id: str, actor: c.Actor, days: int, note: str) -> Outcome:
+        """A milestone; its note is member text and passes the pipeline as chat does."""
+        if not note:
+            return await self.execute(room_id, actor, c.Milestone(days=days))
+        note = clean_text(note)
+        state = await self.load(room_id)
+        if actor.id not in state.participants:
+            raise CommandError("not_joined", "you have not joined this room")
+        verdict = await self._moderate(state, actor, note)
+        if verdict.action is Action.BLOCK and verdict.reason in TOO_FAST:
+            raise CommandError("rate_limited", "you are sending messages too quickly; please wait a moment")
+        if verdict.action in (Action.BLOCK, Action.HOLD):
+            # A note is not held for review: the milestone can be shared without it.
+            raise CommandError("blocked", "your note was not shared; share the milestone without it")
+        cmd = c.Milestone(days=days, note=verdict.text if verdict.text is not None else note, alerts=_alerts(verdict))
+        crisis = verdict.crisis
+        return await self.execute(room_id, actor, cmd,
+                                  lambda o: self._crisis_notices(o, actor) if crisis else (), state)
 
     async def _first_try(self, state: RoomState, pid: str, client_id: str, seq: int) -> dict[str, Any]:
         """The event a retried ``client_id`` made the first time (``seq``), or a refusal."""

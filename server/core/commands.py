@@ -96,8 +96,12 @@ class Reaction(Command):
 
 @dataclass(frozen=True)
 class Milestone(Command):
+    """``note`` is member text: it has passed the moderation pipeline like chat, and
+    ``alerts`` are what the pipeline raised about it."""
+
     days: int
     note: str = ""
+    alerts: tuple[ModerationAlert, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -215,13 +215,13 @@ def chat(tx: Tx, cmd: c.Chat) -> None:
     if cmd.action == "block" and cmd.reason in TOO_FAST:
         # Not a judgement of the message: the same client_id may be sent again later,
         # and only the flood alert (once per burst) is worth recording.
-        _alerts(tx, cmd, None)
+        _alerts(tx, cmd.alerts, None)
         tx.refusal = CommandError("rate_limited", "you are sending messages too quickly; please wait a moment")
         return
     if cmd.action == "block":
         if key is not None:
             _remember_client_id(tx, key, BLOCKED_SEQ)
-        _alerts(tx, cmd, None)
+        _alerts(tx, cmd.alerts, None)
         tx.audit("message.blocked", pid, cmd.reason or None)
         tx.refusal = CommandError("blocked", "your message was not sent: " + (cmd.reason or "blocked"))
         return
@@ -234,7 +234,7 @@ def chat(tx: Tx, cmd: c.Chat) -> None:
         if key is not None:
             _remember_client_id(tx, key, HELD_SEQ)
         tx.to_facilitators("chat.held", held.to_wire(s.id))
-        _alerts(tx, cmd, None)
+        _alerts(tx, cmd.alerts, None)
         tx.audit("message.held", pid, held.reason)
         tx.refusal = CommandError("held", "your message is waiting for a facilitator's review")
         tx.reply["id"] = held.id
@@ -245,12 +245,12 @@ def chat(tx: Tx, cmd: c.Chat) -> None:
         _remember_client_id(tx, key, ev.seq)
     if cmd.action == "redact":
         tx.audit("message.redacted", pid, cmd.reason or None)
-    _alerts(tx, cmd, ev.seq)
+    _alerts(tx, cmd.alerts, ev.seq)
     tx.reply["seq"] = ev.seq
 
 
-def _alerts(tx: Tx, cmd: c.Chat, seq: int | None) -> None:
-    for alert in cmd.alerts:
+def _alerts(tx: Tx, alerts: tuple[c.ModerationAlert, ...], seq: int | None) -> None:
+    for alert in alerts:
         data: dict[str, object] = {"room": tx.state.id, "kind": alert.kind,
                                    "participant_id": tx.actor.id, "detail": alert.detail}
         if seq is not None:
@@ -270,7 +270,8 @@ def milestone(tx: Tx, cmd: c.Milestone) -> None:
         raise CommandError("invalid", "days must be from 1 to 36500")
     if len(cmd.note) > 200:
         raise CommandError("invalid", "note must be at most 200 characters")
-    tx.emit("milestone", {"participant_id": tx.actor.id, "days": cmd.days, "note": cmd.note})
+    ev = tx.emit("milestone", {"participant_id": tx.actor.id, "days": cmd.days, "note": clean_text(cmd.note)})
+    _alerts(tx, cmd.alerts, ev.seq)
 
 
 def report(tx: Tx, cmd: c.Report) -> None:
@@ -284,7 +285,9 @@ def report(tx: Tx, cmd: c.Report) -> None:
     if cmd.seq is not None:
         data["seq"] = cmd.seq
     tx.to_facilitators("moderation.alert", data)
-    tx.audit("report", cmd.participant, cmd.reason)
+    # The reason is the reporter's own words: for the facilitators now, not for the
+    # audit log, which keeps who did what and never anyone's words.
+    tx.audit("report", cmd.participant)
 
 
 # -- facilitator controls ------------------------------------------------------------------

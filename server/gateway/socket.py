@@ -102,7 +102,7 @@ class SocketGateway:
             "floor.yield": (s.RoomPayload, self._simple(c.FloorYield)),
             "floor.pass": (s.RoomPayload, self._simple(c.FloorPass)),
             "reaction.send": (s.ReactionSend, self._command(lambda p: c.Reaction(kind=p.kind))),
-            "milestone.share": (s.MilestoneShare, self._command(lambda p: c.Milestone(days=p.days, note=p.note))),
+            "milestone.share": (s.MilestoneShare, self._milestone),
             "report": (s.ReportPayload, self._command(
                 lambda p: c.Report(reason=p.reason, seq=p.seq, participant=p.participant))),
             "floor.grant": (s.ParticipantPayload, self._command(lambda p: c.FloorGrant(p.participant))),
@@ -278,6 +278,12 @@ class SocketGateway:
             raise CommandError("not_joined", "you have not joined this room")
         event = await self.service.chat(p.room, conn.actor(), p.text, p.client_id, p.reply_to)
         return {"event": event}
+
+    async def _milestone(self, conn: Conn, p: s.MilestoneShare) -> dict[str, Any]:
+        outcome = await self.service.milestone(p.room, conn.actor(), p.days, p.note)
+        if outcome.refusal is not None:
+            raise outcome.refusal
+        return {}
 
     async def _delete(self, conn: Conn, p: s.ChatDeletePayload) -> dict[str, Any]:
         await self.service.delete_message(p.room, conn.actor(), p.seq)

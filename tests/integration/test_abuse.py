@@ -176,3 +176,40 @@ async def test_the_server_holds_a_bounded_number_of_rooms(server: Running) -> No
     late = await server.client("room-c", "facilitator", "Hal", join=False)
     ack = await late.call("join", {"room": "room-c"})
     assert not ack["ok"] and ack["error"]["code"] == "full"
+
+
+async def test_a_milestone_note_is_moderated_like_chat(server: Running) -> None:
+    # Found while attacking issue 12: the note of a milestone (member text, 200
+    # characters) reached the room with no moderation at all: contact details, control
+    # characters, crisis language.
+    room = "milestone-room"
+    fac = await server.client(room, "facilitator", "Fay")
+    ana = await server.client(room, "member", "Ana")
+    ack = await ana.call("milestone.share", {"room": room, "days": 30, "note": "30 days! call me on 98765 43210"})
+    assert ack["ok"], ack
+    event = await fac.wait_event("milestone")
+    assert "98765" not in event["data"]["note"] and "43210" not in event["data"]["note"]
+    ack = await ana.call("milestone.share", {"room": room, "days": 31, "note": "day \x1b[2J31"})
+    assert ack["error"]["code"] == "invalid"
+    await ana.call("milestone.share", {"room": room, "days": 32, "note": "32 days but I want to kill myself"})
+    alert = await fac.wait_for(lambda: next((d for n, d in fac.private
+                                             if n == "moderation.alert" and d["kind"] == "crisis"), None))
+    assert alert["participant_id"] == "Ana"
+    assert await ana.wait_private("crisis.offer")
+
+
+async def test_a_report_keeps_its_words_out_of_the_audit_log(server: Running) -> None:
+    # The audit log holds who did what, never anyone's words: a member's report reason is
+    # for the facilitator on duty (moderation.alert), not for 30 days of audit.
+    room = "report-room"
+    fac = await server.client(room, "facilitator", "Fay")
+    ana = await server.client(room, "member", "Ana")
+    await server.client(room, "member", "Ben")
+    assert (await ana.call("report", {"room": room, "participant": "Ben",
+                                      "reason": "he said my real name is Anita Sharma"}))["ok"]
+    alert = await fac.wait_private("moderation.alert")
+    assert alert["detail"] == "he said my real name is Anita Sharma"
+    entries = await server.app[keys.STORE].audit(room, None)
+    reports = [e for e in entries if e.action == "report"]
+    assert len(reports) == 1 and reports[0].target == "Ben" and reports[0].actor == "Ana"
+    assert "Anita" not in str([e.to_wire() for e in entries])
