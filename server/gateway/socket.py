@@ -42,6 +42,29 @@ NO_JOIN_NEEDED: Final = frozenset({"join", "leave"})
 AFTER_EXPIRY: Final = frozenset({"leave", "rtc.close"})
 
 
+# The event name a packet too deeply nested to decode is read as (see ``PacketJSON``):
+# no client can send it, since a NUL is not a name anyone types.
+TOO_DEEP: Final = "\x00too_deep"
+
+
+class PacketJSON:
+    """The JSON codec of Socket.IO packets: a packet nested deeper than the decoder's
+    recursion limit (``[[[[...]]]]``, 40,000 deep in 80 KB) would raise inside
+    python-socketio, which drops it unanswered and logs an error; read as the event
+    ``TOO_DEEP`` instead, it gets an ``invalid`` ack like any other bad payload."""
+
+    @staticmethod
+    def dumps(obj: Any, **kwargs: Any) -> str:
+        return json.dumps(obj, **kwargs)
+
+    @staticmethod
+    def loads(s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return json.loads(s, **kwargs)
+        except RecursionError:
+            return [TOO_DEEP]
+
+
 class RefusedConnection(socketio.exceptions.ConnectionRefusedError):
     """A refusal whose ``connect_error`` data carries the contract's ``{code, message}``."""
 
@@ -135,6 +158,10 @@ class SocketGateway:
         for name in self.handlers:
             self.sio.on(name, self._bind(name))
         self.sio.on("*", self._unknown)
+        self.sio.on(TOO_DEEP, self._too_deep)
+        # python-socketio keeps its codec on the packet class (what AsyncServer(json=)
+        # sets); the same for every server of the process.
+        socketio.packet.Packet.json = PacketJSON
 
     def _bind(self, name: str) -> Callable[..., Awaitable[dict[str, Any]]]:
         async def handler(sid: str, *args: Any) -> dict[str, Any]:
@@ -143,6 +170,9 @@ class SocketGateway:
 
     async def _unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
         return {"ok": False, "error": {"code": "invalid", "message": "unknown event"}}
+
+    async def _too_deep(self, sid: str, *args: Any) -> dict[str, Any]:
+        return {"ok": False, "error": {"code": "invalid", "message": "the payload is nested too deeply"}}
 
     # -- connection lifecycle --------------------------------------------------------------------
 
@@ -200,7 +230,11 @@ class SocketGateway:
             if len(args) != 1:
                 raise CommandError("invalid", "send exactly one payload object")
             payload = args[0]
-            if len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False)) > s.MAX_PAYLOAD_BYTES:
+            try:
+                size = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+            except RecursionError:
+                raise CommandError("invalid", "the payload is nested too deeply") from None
+            if size > s.MAX_PAYLOAD_BYTES:
                 raise CommandError("too_large", f"payloads must be under {s.MAX_PAYLOAD_BYTES} bytes")
             model, handler = self.handlers[name]
             parsed = s.parse(model, payload)

@@ -6,8 +6,11 @@ facilitator link, real Socket.IO clients, both stores) and asserts that it no lo
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
+
+import pytest
 
 from server.core import commands as c
 from server.core.model import LOG_KEPT
@@ -96,7 +99,6 @@ async def test_a_socket_that_never_joined_cannot_act_in_the_room(server: Running
 async def test_one_person_with_many_sockets_shares_one_flood_guard(server: Running) -> None:
     # Item 5: the flood guard was per connection; ten sockets of one member made 550
     # reports in 6 s. Now the person's own bucket is shared by all their sockets.
-    import asyncio
     sockets = [await server.client("*", "responder", "Rita", join=False) for _ in range(8)]
     acks = await asyncio.gather(*(s.call("oncall.duty", {"on": True}) for s in sockets for _ in range(10)))
     ok = sum(1 for a in acks if a["ok"])
@@ -213,3 +215,24 @@ async def test_a_report_keeps_its_words_out_of_the_audit_log(server: Running) ->
     reports = [e for e in entries if e.action == "report"]
     assert len(reports) == 1 and reports[0].target == "Ben" and reports[0].actor == "Ana"
     assert "Anita" not in str([e.to_wire() for e in entries])
+
+
+@pytest.mark.parametrize("depth", [900, 40_000])
+async def test_a_deeply_nested_payload_gets_an_answer_not_a_silent_drop(server: Running, depth: int) -> None:
+    # Item 12 (the socket side): `[[[[...]]]]` went unanswered, and python-socketio
+    # logged an error for it.
+    import json
+
+    import aiohttp
+    tok = token("*", "member", name="Ana")
+    async with aiohttp.ClientSession() as http, http.ws_connect(
+            f"{server.url}/socket.io/?EIO=4&transport=websocket") as ws:
+        assert (await ws.receive_str()).startswith("0")
+        await ws.send_str("40" + json.dumps({"token": tok}))
+        assert (await ws.receive_str()).startswith("40")
+        await ws.send_str('427["join",' + "[" * depth + "]" * depth + "]")
+        answer = await asyncio.wait_for(ws.receive_str(), 5)
+        assert answer.startswith("437") and '"code":"invalid"' in answer, answer[:200]
+        await ws.send_str('428["join",{"room":"nested-ok"}]')
+        answer = await asyncio.wait_for(ws.receive_str(), 5)
+        assert answer.startswith("438") and '"code":"not_found"' in answer, answer[:200]
