@@ -150,7 +150,9 @@ function onConnectError(data) {
   ctx.conn.stop();
   ui.stopped = true;
   if (data.code === "expired") notice("expired_title", "expired_text");
-  else notice("bad_link_title", "unauthorized_text");
+  else if (data.code === "rate_limited") {
+    notice("busy_title", "busy_text", [{ action: "rejoin", label: "try_again", primary: true }], true);
+  } else notice("bad_link_title", "unauthorized_text");
 }
 
 let rejoinTimer = 0;
@@ -216,6 +218,8 @@ function refused(err) {
     rejoinSoon();
   } else if (code === "banned") {
     notice("banned_title", "banned_text");
+  } else if (code === "expired") {
+    notice("expired_title", "expired_text");
   } else if (code === "locked" || code === "full") {
     notice(code + "_title", code + "_text", [{ action: "retry-join", label: "try_again", primary: true }]);
   } else if (code === "forbidden") {
