@@ -37,7 +37,7 @@ class Limits:
     # One address: a centre's shared Wi-Fi may carry a whole circle and its on-call room.
     address_burst: int = 600
     address_per_s: float = 200.0
-    address_conns: int = 200
+    address_conns: int = 1000
 
     def __post_init__(self) -> None:
         for name in ("conn_burst", "person_burst", "person_conns", "address_burst", "address_conns"):
