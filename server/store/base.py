@@ -10,8 +10,10 @@ transition started from. That is what makes
 from __future__ import annotations
 
 import json
+import re
 import secrets
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Literal, NamedTuple, Protocol
 
 from ..core.model import AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
@@ -36,6 +38,93 @@ class OutboxItem(NamedTuple):
     def id(self) -> str:
         """The same on every attempt: a receiver can drop a repeat by it."""
         return str(json.loads(self.key)["id"])
+
+
+# -- the audit log ------------------------------------------------------------------------------
+#
+# Kept per room, in two rings with caps of their own, so that what members can cause in
+# volume (reports, messages the pipeline held, blocked or redacted, alerts) never pushes
+# out what staff and the system did (bans, removals, mutes, admissions, deletions, pages,
+# escalations, answers, room ends). A third bound, the total over all rooms, takes the
+# oldest entries of the room that holds the most (its signals before its actions), so one
+# room's flood costs that room, not the others.
+
+AuditClass = Literal["action", "signal"]
+AUDIT_CLASSES: Final[tuple[AuditClass, ...]] = ("action", "signal")
+
+# What members cause by their own words and reports; every other action (and any new one)
+# is kept as a staff or system action, the long-lived class.
+SIGNAL_ACTIONS: Final = frozenset({"report", "message.blocked", "message.held", "message.redacted"})
+SIGNAL_PREFIXES: Final = ("alert.",)
+
+# Staff and system actions a room keeps: a weekly circle records tens a meeting, and a
+# busy on-call room three or so per visit (page, maybe an escalation, the answer), so
+# 5000 holds 30 days of about 50 visits a day.
+AUDIT_ACTIONS_KEPT: Final = 5000
+# Signals a room keeps: the newest thousand are what a facilitator or a centre reviews;
+# past that it is a flood, whose oldest part says nothing new (550 reports in 6 s were
+# seen from one member).
+AUDIT_SIGNALS_KEPT: Final = 1000
+AUDIT_KEPT: Final[Mapping[AuditClass, int]] = {"action": AUDIT_ACTIONS_KEPT, "signal": AUDIT_SIGNALS_KEPT}
+# Entries kept over all rooms: about 250 bytes each in Redis, so ~50 MB at most; tens of
+# circles and an on-call room stay far below it unless someone floods.
+AUDIT_MAX: Final = 200_000
+# The most entries one read returns (the API's page; also the default).
+AUDIT_PAGE_MAX: Final = 1000
+
+
+def audit_class(action: str) -> AuditClass:
+    if action in SIGNAL_ACTIONS or action.startswith(SIGNAL_PREFIXES):
+        return "signal"
+    return "action"
+
+
+_CURSOR: Final = re.compile(r"([0-9]{1,15}):([0-9]{1,18})")
+
+
+class AuditCursor(NamedTuple):
+    """Where a page of the audit log ends: entries are ordered by (``at``, ``id``), the
+    id a number the store gives each entry as it is appended. As text ``<at>:<id>``."""
+
+    at: int
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.at}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> AuditCursor:
+        m = _CURSOR.fullmatch(text)
+        if m is None:
+            raise ValueError("an audit cursor is <at>:<id>, two whole numbers")
+        return cls(int(m[1]), int(m[2]))
+
+
+class AuditPage(NamedTuple):
+    """Entries oldest first; ``next`` is the cursor for the page of older entries (pass it
+    as ``before``), None when there are none."""
+
+    entries: list[AuditEntry]
+    next: AuditCursor | None
+
+
+# An entry as the stores hold it: (at, id, entry); ids are unique, so tuples never compare
+# entries.
+Held = tuple[int, int, AuditEntry]
+
+
+def page_of(newest_first: Iterable[Held], limit: int) -> AuditPage:
+    """The page of ``limit`` from entries newest first (up to ``limit + 1`` of them are read)."""
+    taken: list[Held] = []
+    more = False
+    for held in newest_first:
+        if len(taken) == limit:
+            more = True
+            break
+        taken.append(held)
+    taken.reverse()
+    nxt = AuditCursor(taken[0][0], taken[0][1]) if more and taken else None
+    return AuditPage([h[2] for h in taken], nxt)
 
 
 def outbox_keys(outcome: Outcome) -> list[str]:
@@ -84,7 +173,15 @@ class Store(Protocol):
         """The earliest deadline of any room, or None."""
         ...
 
-    async def audit(self, room: str | None, since: int | None, limit: int = 1000) -> list[AuditEntry]: ...
+    async def audit(self, room: str | None, since: int | None, limit: int = AUDIT_PAGE_MAX) -> list[AuditEntry]:
+        """The newest ``limit`` entries at or after ``since`` (of one room, or of all), oldest first."""
+        ...
+
+    async def audit_page(self, room: str | None, since: int | None, before: AuditCursor | None = None,
+                         limit: int = AUDIT_PAGE_MAX) -> AuditPage:
+        """The newest ``limit`` entries at or after ``since`` and before ``before``, oldest
+        first, and the cursor of the next (older) page."""
+        ...
 
     async def claim_outbox(self, lease_ms: int, limit: int = 20) -> list[OutboxItem]:
         """Webhook calls due now (committed, not acknowledged), each hidden from other

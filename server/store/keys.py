@@ -77,11 +77,31 @@ ROOMS: Final = f"{PREFIX}rooms"
 # ``due_rooms`` drops ids whose room key has expired.
 TIMERS: Final = f"{PREFIX}timers"
 
-# zset of moderation audit entries: score = ``at`` (ms), member = entry JSON with a
-# uniquifier. Trimmed by time (older than the retention period) and by count on every
-# append; TTL: the retention period, refreshed on every append (so when nothing has been
-# audited for that long, every entry is past retention anyway). Never message text.
-AUDIT: Final = f"{PREFIX}audit"
+def audit(room_id: str, cls: str) -> str:
+    """zset of one room's audit entries of one class (``action`` or ``signal``, see
+    ``base.audit_class``): score = ``at`` (ms), member = ``<id, 16 hex digits>|<entry
+    JSON>`` (the id from AUDIT_IDS orders entries of one moment and makes the paging
+    cursor). At most AUDIT_ACTIONS_KEPT / AUDIT_SIGNALS_KEPT members, the oldest go first;
+    entries older than the retention period (counted from the room's newest) go too.
+    TTL: the audit retention period, refreshed on every append: NOT deleted when the
+    room ends (the audit outlives its room by design, for that period). Deleted when the
+    total cap (AUDIT_MAX) evicts the room's last entries or the room's newest entry is
+    past retention. Never message text."""
+    return f"{PREFIX}audit:{cls}:{room_id}"
+
+
+# zset room id -> ``at`` of its newest audit entry: which rooms hold audit, newest first,
+# for reads over every room and for the retention sweep. TTL: the audit retention period,
+# refreshed on every append; a room leaves it with its audit keys.
+AUDIT_ROOMS: Final = f"{PREFIX}audit-rooms"
+# zset room id -> how many audit entries it holds (both classes): the total cap takes
+# from the largest. Same TTL and lifetime as AUDIT_ROOMS.
+AUDIT_SIZES: Final = f"{PREFIX}audit-sizes"
+# string: the sum of AUDIT_SIZES. Same TTL.
+AUDIT_TOTAL: Final = f"{PREFIX}audit-total"
+# string: the last audit entry id given (INCR). Same TTL: when it expires every audit
+# key has expired too, so ids may start again.
+AUDIT_IDS: Final = f"{PREFIX}audit-ids"
 
 # zset of webhook calls committed and not yet delivered: member = JSON {id, data} (ids
 # and times only, never names or text), score = when it may next be claimed (ms, Redis

@@ -1,63 +1,130 @@
 """The embedded store: everything in this process's memory, nothing on disk.
 
 The default when no Redis URL is given. One process only; it keeps the same contract as
-the Redis store (the shared contract tests run against both).
+the Redis store (the shared contract tests run against both), TTLs included: a room that
+has seen no commit for ``keys.ROOM_IDLE_TTL_MS`` is forgotten, and a room's audit
+``audit_retention_ms`` after its last entry, both by the injected clock.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import itertools
 import time
-from collections import deque
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Final
 
+from ..clock import Clock, SystemClock
 from ..core.model import CLIENT_IDS_KEPT, LOG_RETAIN, AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
-from .base import OutboxItem, outbox_keys
+from . import keys
+from .base import (
+    AUDIT_KEPT,
+    AUDIT_MAX,
+    AUDIT_PAGE_MAX,
+    AuditClass,
+    AuditCursor,
+    AuditPage,
+    Held,
+    OutboxItem,
+    audit_class,
+    outbox_keys,
+    page_of,
+)
 
 # Keep twice the contract's minimum so that a reconnect just past 1000 events still
 # recovers without a reset; an event is a few hundred bytes.
 LOG_KEPT: Final = 2 * LOG_RETAIN
-# Audit entries kept at most (the oldest go first), besides the retention period.
-AUDIT_MAX: Final = 100_000
+
+__all__ = ["AUDIT_MAX", "LOG_KEPT", "MemoryStore"]
+
+
+@dataclass
+class _RoomAudit:
+    """One room's audit: per class, entries sorted by (at, id)."""
+
+    touched: int  # clock time of the last append: the Redis keys' TTL starts there
+    newest: int = 0  # ``at`` of the newest entry
+    rings: dict[AuditClass, list[Held]] = field(default_factory=lambda: {"action": [], "signal": []})
+
+    def size(self) -> int:
+        return sum(len(r) for r in self.rings.values())
 
 
 class MemoryStore:
-    def __init__(self, audit_retention_ms: int = 30 * 86_400_000) -> None:
+    def __init__(self, audit_retention_ms: int = 30 * 86_400_000, clock: Clock | None = None) -> None:
+        self._clock = clock or SystemClock()
         self._rooms: dict[str, RoomState] = {}
         self._logs: dict[str, deque[Event]] = {}
         self._deadlines: dict[str, int] = {}
         self._heap: list[tuple[int, str]] = []
-        self._audit: deque[AuditEntry] = deque(maxlen=AUDIT_MAX)
+        # room -> clock time of its last commit, least recently committed first
+        self._touched: OrderedDict[str, int] = OrderedDict()
+        self._audit: dict[str, _RoomAudit] = {}
+        self._audit_total = 0
+        self._audit_ids = itertools.count(1)
         self._audit_retention_ms = audit_retention_ms
         # room -> client key -> seq (insertion ordered, at most CLIENT_IDS_KEPT)
         self._client_ids: dict[str, dict[str, int]] = {}
         # key -> [due (ms, wall clock), tries]: webhook calls not yet delivered.
         self._outbox: dict[str, list[int]] = {}
 
+    def _touch(self, room_id: str) -> None:
+        self._touched[room_id] = self._clock.now_ms()
+        self._touched.move_to_end(room_id)
+
+    def _expire(self) -> None:
+        """What Redis's TTLs do there: forget rooms idle for ROOM_IDLE_TTL_MS (state, log,
+        client ids, deadline) and audit past its retention since the room's last entry.
+        Called by every operation; each expired room costs once, a live one nothing."""
+        now = self._clock.now_ms()
+        while self._touched:
+            room_id, at = next(iter(self._touched.items()))
+            if at + keys.ROOM_IDLE_TTL_MS > now:
+                break
+            self._forget(room_id)
+        for room_id in [r for r, a in self._audit.items() if a.touched + self._audit_retention_ms <= now]:
+            self._drop_audit(room_id)
+
+    def _forget(self, room_id: str) -> None:
+        self._rooms.pop(room_id, None)
+        self._logs.pop(room_id, None)
+        self._deadlines.pop(room_id, None)
+        self._client_ids.pop(room_id, None)
+        self._touched.pop(room_id, None)
+
     async def create_room(self, state: RoomState, deadline: int | None = None) -> bool:
+        self._expire()
         if state.id in self._rooms:
             return False
         self._rooms[state.id] = state
         self._logs[state.id] = deque(maxlen=LOG_KEPT)
         self._set_deadline(state.id, deadline)
+        self._touch(state.id)
         return True
 
     async def load(self, room_id: str) -> RoomState | None:
+        self._expire()
         return self._rooms.get(room_id)
 
     async def load_with_client_id(self, room_id: str, client_key: str) -> tuple[RoomState | None, int | None]:
+        self._expire()
         return self._rooms.get(room_id), self._client_ids.get(room_id, {}).get(client_key)
 
     async def commit(self, expected_version: int, outcome: Outcome, deadline: int | None) -> bool:
+        self._expire()
         state = outcome.state
         current = self._rooms.get(state.id)
         if current is None or current.version != expected_version:
             return False
         self._rooms[state.id] = state
         self._logs[state.id].extend(outcome.events)
-        for entry in outcome.audit:
-            self._append_audit(entry)
+        self._touch(state.id)
+        if outcome.audit:
+            self._append_audit(state.id, outcome.audit)
         if outcome.client_ids:
             ids = self._client_ids.setdefault(state.id, {})
             ids.update(outcome.client_ids)
@@ -84,6 +151,7 @@ class MemoryStore:
         self._outbox.pop(key, None)
 
     async def events_after(self, room_id: str, seq: int) -> list[Event] | None:
+        self._expire()
         log = self._logs.get(room_id)
         state = self._rooms.get(room_id)
         if log is None or state is None:
@@ -95,6 +163,7 @@ class MemoryStore:
         return [e for e in log if e.seq > seq]
 
     async def recent_chat(self, room_id: str, limit: int) -> list[Event]:
+        self._expire()
         out: list[Event] = []
         for e in reversed(self._logs.get(room_id, ())):
             if e.type == "chat.message":
@@ -105,12 +174,10 @@ class MemoryStore:
         return out
 
     async def delete_room(self, room_id: str) -> None:
-        self._rooms.pop(room_id, None)
-        self._logs.pop(room_id, None)
-        self._deadlines.pop(room_id, None)
-        self._client_ids.pop(room_id, None)
+        self._forget(room_id)
 
     async def room_ids(self) -> list[str]:
+        self._expire()
         return list(self._rooms)
 
     def _set_deadline(self, room_id: str, deadline: int | None) -> None:
@@ -126,6 +193,7 @@ class MemoryStore:
             heapq.heappop(self._heap)
 
     async def due_rooms(self, now: int, limit: int = 100) -> list[str]:
+        self._expire()
         due: list[str] = []
         self._drop_stale()
         for at, room in sorted(self._heap)[: limit * 2]:
@@ -136,19 +204,66 @@ class MemoryStore:
         return due
 
     async def next_due(self) -> int | None:
+        self._expire()
         self._drop_stale()
         return self._heap[0][0] if self._heap else None
 
-    def _append_audit(self, entry: AuditEntry) -> None:
-        self._audit.append(entry)
-        cutoff = entry.at - self._audit_retention_ms
-        while self._audit and self._audit[0].at < cutoff:
-            self._audit.popleft()
+    # -- audit (the rules are in base.py; redis.py does the same in its commit script) --------
 
-    async def audit(self, room: str | None, since: int | None, limit: int = 1000) -> list[AuditEntry]:
-        out = [a for a in self._audit
-               if (room is None or a.room == room) and (since is None or a.at >= since)]
-        return out[-limit:]
+    def _append_audit(self, room_id: str, entries: tuple[AuditEntry, ...]) -> None:
+        held = self._audit.get(room_id)
+        if held is None:
+            held = self._audit[room_id] = _RoomAudit(touched=0)
+        held.touched = self._clock.now_ms()
+        before = held.size()
+        for entry in entries:
+            bisect.insort(held.rings[audit_class(entry.action)], (entry.at, next(self._audit_ids), entry))
+            held.newest = max(held.newest, entry.at)
+        cutoff = held.newest - self._audit_retention_ms
+        for cls, ring in held.rings.items():
+            del ring[:max(bisect.bisect_left(ring, (cutoff,)), len(ring) - AUDIT_KEPT[cls])]
+        self._audit_total += held.size() - before
+        for old in [r for r, a in self._audit.items() if a.newest < cutoff]:
+            self._drop_audit(old)
+        while self._audit_total > AUDIT_MAX and self._audit:
+            self._evict_largest()
+
+    def _drop_audit(self, room_id: str) -> None:
+        held = self._audit.pop(room_id, None)
+        if held is not None:
+            self._audit_total -= held.size()
+
+    def _evict_largest(self) -> None:
+        """Take from the room holding the most, its oldest signals first, down to the
+        next largest room's size at most (one step of the loop in redis.py's script)."""
+        [(first, largest), *rest] = heapq.nlargest(2, ((a.size(), r) for r, a in self._audit.items()))
+        held = self._audit[largest]
+        take = min(self._audit_total - AUDIT_MAX, max(1, first - (rest[0][0] if rest else 0)))
+        for ring in (held.rings["signal"], held.rings["action"]):
+            n = min(take, len(ring))
+            del ring[:n]
+            take -= n
+        self._audit_total -= first - held.size()
+        if held.size() == 0:
+            del self._audit[largest]
+
+    def _newest_first(self, held: _RoomAudit, since: int | None, before: AuditCursor | None) -> Iterator[Held]:
+        rings = []
+        for ring in held.rings.values():
+            lo = 0 if since is None else bisect.bisect_left(ring, (since,))
+            hi = len(ring) if before is None else bisect.bisect_left(ring, (before.at, before.id))
+            rings.append(reversed(ring[lo:hi]))
+        return heapq.merge(*rings, key=lambda h: (h[0], h[1]), reverse=True)
+
+    async def audit_page(self, room: str | None, since: int | None, before: AuditCursor | None = None,
+                         limit: int = AUDIT_PAGE_MAX) -> AuditPage:
+        self._expire()
+        rooms = [self._audit[room]] if room in self._audit else [] if room is not None else list(self._audit.values())
+        streams = [self._newest_first(held, since, before) for held in rooms]
+        return page_of(heapq.merge(*streams, key=lambda h: (h[0], h[1]), reverse=True), limit)
+
+    async def audit(self, room: str | None, since: int | None, limit: int = AUDIT_PAGE_MAX) -> list[AuditEntry]:
+        return (await self.audit_page(room, since, None, limit)).entries
 
     async def ping(self) -> None:
         return None

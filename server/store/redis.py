@@ -18,6 +18,7 @@ Key layout: ``keys.py``.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import logging
 import secrets
@@ -37,7 +38,20 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from ..core.model import CLIENT_IDS_KEPT, AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
 from . import keys
-from .base import OutboxItem, StoreUnavailable, outbox_keys
+from .base import (
+    AUDIT_CLASSES,
+    AUDIT_KEPT,
+    AUDIT_MAX,
+    AUDIT_PAGE_MAX,
+    AuditCursor,
+    AuditPage,
+    Held,
+    OutboxItem,
+    StoreUnavailable,
+    audit_class,
+    outbox_keys,
+    page_of,
+)
 
 log = logging.getLogger("circles.store.redis")
 
@@ -50,11 +64,10 @@ OP_TIMEOUT_S: Final = 1.5
 CONNECT_TIMEOUT_S: Final = 0.5
 # One quick retry rides over a dropped connection (a Redis restart, a failover).
 RETRIES: Final = 1
-# Audit entries kept at most, besides the retention period (as the memory store).
-AUDIT_MAX: Final = 100_000
 # Log entries ``recent_chat`` looks back through at most: the retained log, not more.
 RECENT_SCAN_MAX: Final = 2 * keys.LOG_MAXLEN
-AUDIT_PAGE: Final = 500
+# Rooms whose audit one round trip reads when a read over every room merges them.
+AUDIT_ROOMS_PER_READ: Final = 32
 WARN_EVERY_S: Final = 5.0
 
 # Errors that mean "Redis cannot be reached now", as opposed to a bug in our use of it.
@@ -80,13 +93,16 @@ return 1
 """
 
 _COMMIT: Final = """
--- KEYS: room, log, rooms, timers, audit, outbox, client ids, client id order
+-- KEYS: 1 room, 2 log, 3 rooms, 4 timers, 5 the room's audit actions, 6 outbox,
+--       7 client ids, 8 client id order, 9 the room's audit signals, 10 audit rooms,
+--       11 audit sizes, 12 audit total, 13 audit ids
 -- ARGV: 1 expected version, 2 new version, 3 commit token, 4 state JSON, 5 seq,
 --       6 deadline|'', 7 ttl ms, 8 log maxlen, 9 audit retention ms, 10 audit max,
 --       11 room id, 12 bus channel|'', 13 bus message prefix,
---       14 n events, then (seq, type, JSON) per event, then n audit, then (at, member),
---       then n webhook calls, then their members, then the outbox ttl (if any),
---       then n client ids, then (key, seq) per id, then how many to keep (if any)
+--       14 n events, then (seq, type, JSON) per event, then n audit, then (if any)
+--       actions kept, signals kept, action key prefix, signal key prefix, and (at, class,
+--       JSON) per entry, then n webhook calls, then their members, then the outbox ttl
+--       (if any), then n client ids, then (key, seq) per id, then how many to keep (if any)
 local room, logk, ttl = KEYS[1], KEYS[2], ARGV[7]
 local v = redis.call('HGET', room, 'version')
 if not v then return 0 end
@@ -108,13 +124,13 @@ if n > 0 then
     jsons[k] = ARGV[i + 2]
     i = i + 3
   end
-  redis.call('PEXPIRE', logk, ttl)
   if ARGV[12] ~= '' then
     redis.call('PUBLISH', ARGV[12], ARGV[13] .. '[' .. table.concat(jsons, ',') .. ']')
   end
 end
 redis.call('HSET', room, 'state', ARGV[4], 'version', ARGV[2], 'seq', ARGV[5], 'commit', ARGV[3])
-redis.call('PEXPIRE', room, ttl)
+-- A room's keys live and die together: every commit refreshes them all.
+for _, key in ipairs({room, logk, KEYS[7], KEYS[8]}) do redis.call('PEXPIRE', key, ttl) end
 redis.call('SADD', KEYS[3], ARGV[11])
 redis.call('PEXPIRE', KEYS[3], ttl)
 if ARGV[6] == '' then
@@ -126,16 +142,60 @@ end
 local na = tonumber(ARGV[i])
 i = i + 1
 if na > 0 then
-  local newest = 0
+  -- The audit (rules in base.py): per room and class, capped; then the total, fairly.
+  local retention, most, id = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11]
+  local ring = {action = KEYS[5], signal = KEYS[9]}
+  local kept = {action = tonumber(ARGV[i]), signal = tonumber(ARGV[i + 1])}
+  local aprefix, sprefix = ARGV[i + 2], ARGV[i + 3]
+  i = i + 4
+  local newest = tonumber(redis.call('ZSCORE', KEYS[10], id) or '0')
   for k = 1, na do
     local at = tonumber(ARGV[i])
-    redis.call('ZADD', KEYS[5], ARGV[i], ARGV[i + 1])
+    local n = redis.call('INCR', KEYS[13])
+    redis.call('ZADD', ring[ARGV[i + 1]], ARGV[i], string.format('%016x|', n) .. ARGV[i + 2])
     if at > newest then newest = at end
-    i = i + 2
+    i = i + 3
   end
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', string.format('(%d', newest - tonumber(ARGV[9])))
-  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[10]) + 1))
-  redis.call('PEXPIRE', KEYS[5], ARGV[9])
+  local cutoff = string.format('(%d', newest - retention)
+  local size = 0
+  for cls, key in pairs(ring) do
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
+    redis.call('ZREMRANGEBYRANK', key, 0, -(kept[cls] + 1))
+    size = size + redis.call('ZCARD', key)
+    redis.call('PEXPIRE', key, retention)
+  end
+  local total = redis.call('INCRBY', KEYS[12], size - tonumber(redis.call('ZSCORE', KEYS[11], id) or '0'))
+  redis.call('ZADD', KEYS[10], newest, id)
+  redis.call('ZADD', KEYS[11], size, id)
+  -- Rooms whose newest entry is past retention go whole.
+  for _, r in ipairs(redis.call('ZRANGEBYSCORE', KEYS[10], '-inf', cutoff)) do
+    redis.call('DEL', aprefix .. r, sprefix .. r)
+    total = redis.call('INCRBY', KEYS[12], -tonumber(redis.call('ZSCORE', KEYS[11], r) or '0'))
+    redis.call('ZREM', KEYS[10], r)
+    redis.call('ZREM', KEYS[11], r)
+  end
+  -- Past the total, the room holding the most gives up its oldest, signals first, down
+  -- to the next largest room's size at most, until the total fits.
+  while total > most do
+    local top = redis.call('ZREVRANGE', KEYS[11], 0, 1, 'WITHSCORES')
+    if #top == 0 then break end
+    local r, has = top[1], tonumber(top[2])
+    local take = math.min(total - most, math.max(1, has - tonumber(top[4] or '0')))
+    for _, key in ipairs({sprefix .. r, aprefix .. r}) do
+      local n = math.min(take, redis.call('ZCARD', key))
+      if n > 0 then redis.call('ZREMRANGEBYRANK', key, 0, n - 1) end
+      take = take - n
+    end
+    local left = redis.call('ZCARD', sprefix .. r) + redis.call('ZCARD', aprefix .. r)
+    total = redis.call('INCRBY', KEYS[12], left - has)
+    if left == 0 then
+      redis.call('ZREM', KEYS[10], r)
+      redis.call('ZREM', KEYS[11], r)
+    else
+      redis.call('ZADD', KEYS[11], left, r)
+    end
+  end
+  for k = 10, 13 do redis.call('PEXPIRE', KEYS[k], retention) end
 end
 local nw = tonumber(ARGV[i])
 i = i + 1
@@ -200,6 +260,32 @@ while #out < want and scanned < most do
   end
   scanned = scanned + #batch
   last = '(' .. batch[#batch][1]
+end
+return out
+"""
+
+_AUDIT_READ: Final = """
+-- KEYS: audit rings (of any rooms). ARGV: 1 newest score ('+inf' or the cursor's at),
+-- 2 the cursor's id as 16 hex digits ('' for none), 3 oldest score, 4 how many per key.
+-- Per key, the newest members under the cursor, newest first; all keys' in one list.
+local out, most, cid = {}, tonumber(ARGV[4]), ARGV[2]
+local top = tonumber(ARGV[1])
+for _, key in ipairs(KEYS) do
+  local got, offset = 0, 0
+  while got < most do
+    local batch = redis.call('ZREVRANGEBYSCORE', key, ARGV[1], ARGV[3], 'WITHSCORES', 'LIMIT', offset, 200)
+    if #batch == 0 then break end
+    for j = 1, #batch, 2 do
+      local m = batch[j]
+      -- Entries of the cursor's own moment come before it only with a smaller id.
+      if cid == '' or tonumber(batch[j + 1]) ~= top or string.sub(m, 1, 16) < cid then
+        out[#out + 1] = m
+        got = got + 1
+        if got >= most then break end
+      end
+    end
+    offset = offset + #batch / 2
+  end
 end
 return out
 """
@@ -338,6 +424,7 @@ class RedisStore:
         self._recent = self.redis.register_script(_RECENT_CHAT)
         self._due = self.redis.register_script(_DUE)
         self._claim = self.redis.register_script(_CLAIM)
+        self._audit_read = self.redis.register_script(_AUDIT_READ)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisStore:
@@ -389,9 +476,10 @@ class RedisStore:
         for e in outcome.events:
             args += [e.seq, e.type, _json(e.to_wire())]
         args.append(len(outcome.audit))
-        for i, a in enumerate(outcome.audit):
-            # The uniquifier keeps two identical entries of one commit apart in the zset.
-            args += [a.at, _json({**a.to_wire(), "u": f"{state.version}.{i}"})]
+        if outcome.audit:
+            args += [AUDIT_KEPT["action"], AUDIT_KEPT["signal"], keys.audit("", "action"), keys.audit("", "signal")]
+            for a in outcome.audit:
+                args += [a.at, audit_class(a.action), _json(a.to_wire())]
         calls = outbox_keys(outcome)
         args.append(len(calls))
         if calls:
@@ -403,12 +491,17 @@ class RedisStore:
             args.append(CLIENT_IDS_KEPT)
         return args
 
+    @staticmethod
+    def _commit_keys(room_id: str) -> list[str]:
+        return [keys.room(room_id), keys.log(room_id), keys.ROOMS, keys.TIMERS, keys.audit(room_id, "action"),
+                keys.OUTBOX, keys.client_ids(room_id), keys.client_order(room_id), keys.audit(room_id, "signal"),
+                keys.AUDIT_ROOMS, keys.AUDIT_SIZES, keys.AUDIT_TOTAL, keys.AUDIT_IDS]
+
     async def commit(self, expected_version: int, outcome: Outcome, deadline: int | None) -> bool:
         room_id = outcome.state.id
         try:
             done = await self._run("commit", self._commit(
-                keys=[keys.room(room_id), keys.log(room_id), keys.ROOMS, keys.TIMERS, keys.AUDIT, keys.OUTBOX,
-                      keys.client_ids(room_id), keys.client_order(room_id)],
+                keys=self._commit_keys(room_id),
                 args=self._commit_args(expected_version, outcome, deadline)))
         except StoreUnavailable:
             self.on_uncertain(room_id)
@@ -488,27 +581,57 @@ class RedisStore:
                 await p.execute()
         await self._run("outbox", ack())
 
-    async def audit(self, room: str | None, since: int | None, limit: int = 1000) -> list[AuditEntry]:
-        async def read() -> list[AuditEntry]:
-            newest_first: list[AuditEntry] = []
-            low = "-inf" if since is None else since
-            offset = 0
-            while len(newest_first) < limit:
-                page = await self.redis.zrevrangebyscore(keys.AUDIT, "+inf", low, start=offset, num=AUDIT_PAGE)
-                if not page:
-                    break
-                offset += len(page)
-                for member in page:
-                    d = json.loads(cast(str, member))
-                    d.pop("u", None)
-                    if room is None or d["room"] == room:
-                        newest_first.append(AuditEntry(**d))
-                        if len(newest_first) >= limit:
-                            break
-            newest_first.reverse()
-            return newest_first
+    async def _read_rooms(self, rooms: list[str], since: int | None, before: AuditCursor | None,
+                          most: int) -> list[Held]:
+        """Up to ``most`` entries of each room under the cursor, newest first overall."""
+        raw = await self._audit_read(
+            keys=[keys.audit(r, cls) for r in rooms for cls in AUDIT_CLASSES],
+            args=["+inf" if before is None else before.at, "" if before is None else f"{before.id:016x}",
+                  "-inf" if since is None else since, most])
+        held = []
+        for member in raw:
+            hex_id, _, body = cast(str, member).partition("|")
+            e = AuditEntry(**json.loads(body))
+            held.append((e.at, int(hex_id, 16), e))
+        held.sort(key=lambda h: (h[0], h[1]), reverse=True)
+        return held
 
-        return cast(list[AuditEntry], await self._run("audit", read()))
+    async def audit_page(self, room: str | None, since: int | None, before: AuditCursor | None = None,
+                         limit: int = AUDIT_PAGE_MAX) -> AuditPage:
+        async def one() -> AuditPage:
+            return page_of(await self._read_rooms([room], since, before, limit + 1), limit)  # type: ignore[list-item]
+
+        async def every() -> AuditPage:
+            # A lazy merge: rooms in the order of their newest entry; a room is read only
+            # when its newest (under the cursor) could still make the page, and then for
+            # no more than the page still needs. Rooms quiet since the page's moment cost
+            # nothing, however many there are.
+            low = "-inf" if since is None else since
+            index = cast(list[tuple[str, float]],
+                         await self.redis.zrevrangebyscore(keys.AUDIT_ROOMS, "+inf", low, withscores=True))
+            top = None if before is None else before.at
+            # (-at, -id, room or None, entry or None): a room stands at its newest possible
+            # place, ahead of its own entries (id "infinity").
+            heap: list[tuple[int, int, str, AuditEntry | None]] = [
+                (-(int(at) if top is None else min(int(at), top)), -(2 ** 63), r, None) for r, at in index]
+            heapq.heapify(heap)
+            out: list[Held] = []
+            while heap and len(out) <= limit:
+                if heap[0][3] is not None:
+                    at, neg_id, _, e = heapq.heappop(heap)
+                    out.append((-at, -neg_id, e))  # type: ignore[arg-type]
+                    continue
+                rooms: list[str] = []
+                while heap and heap[0][3] is None and len(rooms) < AUDIT_ROOMS_PER_READ:
+                    rooms.append(heapq.heappop(heap)[2])
+                for at, n, e in await self._read_rooms(rooms, since, before, limit + 1 - len(out)):
+                    heapq.heappush(heap, (-at, -n, e.room, e))
+            return page_of(out, limit)
+
+        return cast(AuditPage, await self._run("audit", one() if room is not None else every()))
+
+    async def audit(self, room: str | None, since: int | None, limit: int = AUDIT_PAGE_MAX) -> list[AuditEntry]:
+        return (await self.audit_page(room, since, None, limit)).entries
 
     async def ping(self) -> None:
         await self._run("ping", self.redis.ping())

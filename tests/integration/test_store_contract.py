@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,10 @@ from server.core import commands as c
 from server.core import rules
 from server.core.model import LOG_RETAIN, AuditEntry, Event, Notice, RoomState, Settings, Target
 from server.core.outcome import Outcome
+from server.clock import ManualClock
 from server.store import Store, StoreUnavailable
 from server.store import keys as k
+from server.store.base import AUDIT_ACTIONS_KEPT, AUDIT_SIGNALS_KEPT, AuditCursor
 from server.store.memory import MemoryStore
 from server.store.redis import RedisStore
 from tests.redis_server import RedisServer, free_port
@@ -30,15 +32,47 @@ FAC = c.Actor(id="fay", name="Fay", role="facilitator", conn="w1:s1")
 ANA = c.Actor(id="ana", name="Ana", role="member", conn="w1:s2")
 
 
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
 @pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+async def store(request: pytest.FixtureRequest, clock: ManualClock) -> AsyncIterator[Store]:
     s: Store
     if request.param == "memory":
-        s = MemoryStore()
+        s = MemoryStore(clock=clock)
     else:
         s = RedisStore.from_url(request.getfixturevalue("redis_url"))
     yield s
     await s.close()
+
+
+# Time passing, as a store sees it: the memory store reads its clock; Redis counts down
+# TTLs, so every TTL is shortened by that much (and a key whose time is up goes).
+SHIFT_TTLS = """
+local ms = tonumber(ARGV[1])
+for _, key in ipairs(redis.call('KEYS', '*')) do
+  local left = redis.call('PTTL', key)
+  if left > 0 then
+    if left <= ms then redis.call('DEL', key) else redis.call('PEXPIRE', key, left - ms) end
+  end
+end
+"""
+
+
+@pytest.fixture
+def advance(store: Store, clock: ManualClock, request: pytest.FixtureRequest) -> Callable[[int], Awaitable[None]]:
+    if isinstance(store, MemoryStore):
+        return clock.advance
+
+    async def shift(ms: int) -> None:
+        client = aioredis.Redis.from_url(request.getfixturevalue("redis_url"), decode_responses=True)
+        try:
+            await client.eval(SHIFT_TTLS, 0, ms)
+        finally:
+            await client.aclose()
+    return shift
 
 
 def room(room_id: str = "circle") -> RoomState:
@@ -243,15 +277,182 @@ async def test_audit_keeps_only_the_retention_period(store: Store) -> None:
         assert isinstance(store, RedisStore)
         store = RedisStore(store.connector, audit_retention_ms=day)
     try:
+        other = await make(store, "other")
+        await commit(store, audited(other, entry("other", "ban", T0)), other.version)
         state = await make(store)
         for i, at in enumerate((T0, T0 + day // 2, T0 + day + 1)):
             new = state.copy()
             new.version += 1
-            entry = AuditEntry(at=at, room="circle", actor=None, action="oncall.page", target=f"p{i}", reason=None)
-            state = await commit(store, Outcome(state=new, audit=(entry,)), state.version)
+            e = AuditEntry(at=at, room="circle", actor=None, action="oncall.page", target=f"p{i}", reason=None)
+            state = await commit(store, Outcome(state=new, audit=(e,)), state.version)
         assert [e.target for e in await store.audit(None, None)] == ["p1", "p2"]
+        assert await store.audit("other", None) == []  # another room's old entries go too
     finally:
         await store.close()
+
+
+def audited(state: RoomState, *entries: AuditEntry) -> Outcome:
+    """A commit that only appends audit entries."""
+    new = state.copy()
+    new.version += 1
+    return Outcome(state=new, audit=entries)
+
+
+def entry(room_id: str, action: str, at: int = T0, target: str | None = "ana") -> AuditEntry:
+    return AuditEntry(at=at, room=room_id, actor="fay", action=action, target=target, reason=None)
+
+
+async def test_audit_pages_back_from_the_newest_with_a_cursor(store: Store) -> None:
+    rooms = {"a": await make(store, "a"), "b": await make(store, "b")}
+    everything = []
+    for i in range(7):
+        e = entry("b" if i % 3 == 0 else "a", "participant.mute", T0 + i * 1000, f"p{i}")
+        rooms[e.room] = await commit(store, audited(rooms[e.room], e), rooms[e.room].version)
+        everything.append(e)
+    # Two entries of one commit share their moment; paging still splits them exactly.
+    tie = (entry("a", "remove", T0 + 9000, "t1"), entry("a", "ban", T0 + 9000, "t2"))
+    rooms["a"] = await commit(store, audited(rooms["a"], *tie), rooms["a"].version)
+    everything += tie
+
+    # Every room: the newest `limit`, oldest first, and where the next (older) page starts.
+    page = await store.audit_page(None, None, limit=4)
+    assert page.entries == everything[-4:] and page.next is not None
+    got, pages = list(page.entries), 1
+    while page.next is not None:
+        assert AuditCursor.parse(str(page.next)) == page.next  # it travels as text
+        page = await store.audit_page(None, None, before=page.next, limit=4)
+        got, pages = page.entries + got, pages + 1
+    assert got == everything and pages == 3
+    # A page that holds exactly what is left says there is no more.
+    assert await store.audit_page(None, None, limit=9) == (everything, None)
+    # One room, a page of one: the two entries of one moment come one after the other.
+    a = [e for e in everything if e.room == "a"]
+    first = await store.audit_page("a", None, limit=1)
+    assert first.entries == [tie[1]] and first.next is not None
+    second = await store.audit_page("a", None, before=first.next, limit=1)
+    assert second.entries == [tie[0]]
+    rest = await store.audit_page("a", None, before=second.next, limit=100)
+    assert rest.entries == a[:-2] and rest.next is None
+    # `since` bounds the pages from below.
+    newer = await store.audit_page(None, T0 + 3000, limit=3)
+    assert newer.entries == everything[-3:]
+    older = await store.audit_page(None, T0 + 3000, before=newer.next, limit=3)
+    assert older.entries == everything[3:6] and older.next is None
+    assert await store.audit_page("b", T0 + 3000, limit=3) == ([everything[3], everything[6]], None)
+    assert await store.audit_page("nowhere", None) == ([], None)
+
+
+def test_an_audit_cursor_is_two_numbers() -> None:
+    assert AuditCursor.parse("1700000000000:42") == AuditCursor(1_700_000_000_000, 42)
+    assert str(AuditCursor(1_700_000_000_000, 42)) == "1700000000000:42"
+    for bad in ("", "42", "a:b", "1:2:3", "-1:2", "1:-2", "1.5:2", " 1:2", "9" * 40 + ":1"):
+        with pytest.raises(ValueError):
+            AuditCursor.parse(bad)
+
+
+async def test_a_flood_of_reports_keeps_the_ban_and_the_newest_reports(store: Store) -> None:
+    # Issue 12 item 5: ten sockets' reports pushed a ban out of the audit view.
+    a = await make(store, "a")
+    ban = entry("a", "ban", T0, "ben")
+    a = await commit(store, audited(a, ban), a.version)
+    for n in range(3):
+        a = await commit(store, audited(a, *(
+            entry("a", "report", T0 + 1 + n * AUDIT_SIGNALS_KEPT + j, "fay") for j in range(AUDIT_SIGNALS_KEPT))),
+            a.version)
+    kept = await store.audit("a", None, limit=10 * AUDIT_SIGNALS_KEPT)
+    assert kept[0] == ban
+    reports = kept[1:]
+    assert len(reports) == AUDIT_SIGNALS_KEPT and {e.action for e in reports} == {"report"}
+    assert [e.at for e in reports] == list(range(T0 + 1 + 2 * AUDIT_SIGNALS_KEPT, T0 + 1 + 3 * AUDIT_SIGNALS_KEPT))
+    # The ban is on the last page of the room's audit, behind the reports.
+    page = await store.audit_page("a", None, limit=AUDIT_SIGNALS_KEPT)
+    assert page.entries == reports and page.next is not None
+    assert await store.audit_page("a", None, before=page.next) == ([ban], None)
+
+
+async def test_a_flood_in_one_room_does_not_push_out_another_rooms_audit(store: Store) -> None:
+    a = await make(store, "a")
+    b = await make(store, "b")
+    ban = entry("a", "ban", T0, "ben")
+    a = await commit(store, audited(a, ban), a.version)
+    flood = 100_001  # one more than the cap all rooms used to share
+    for start in range(0, flood, 10_000):
+        b = await commit(store, audited(b, *(entry("b", "report", T0 + 1 + i, "fay")
+                                             for i in range(start, min(flood, start + 10_000)))), b.version)
+    assert await store.audit("a", None) == [ban]
+    assert len(await store.audit("b", None, limit=flood)) == AUDIT_SIGNALS_KEPT
+    assert (await store.audit_page(None, None, limit=1)).entries == [entry("b", "report", T0 + flood, "fay")]
+
+
+async def test_staff_actions_have_a_cap_of_their_own(store: Store) -> None:
+    a = await make(store, "a")
+    a = await commit(store, audited(a, *(entry("a", "mute", T0 + i, f"p{i}") for i in range(AUDIT_ACTIONS_KEPT + 10))),
+                     a.version)
+    a = await commit(store, audited(a, *(entry("a", "message.held", T0 + 10**6 + i) for i in range(5))), a.version)
+    kept = await store.audit("a", None, limit=10 * AUDIT_ACTIONS_KEPT)
+    mutes = [e for e in kept if e.action == "mute"]
+    assert len(mutes) == AUDIT_ACTIONS_KEPT and mutes[0].target == "p10"
+    assert len(kept) == AUDIT_ACTIONS_KEPT + 5
+
+
+async def test_past_the_total_cap_the_largest_room_gives_up_its_oldest_entries(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.store.memory as memory_store
+    import server.store.redis as redis_store
+    monkeypatch.setattr(memory_store, "AUDIT_MAX", 10)
+    monkeypatch.setattr(redis_store, "AUDIT_MAX", 10)
+    a, b, c = await make(store, "a"), await make(store, "b"), await make(store, "c")
+    a = await commit(store, audited(a, *(entry("a", "mute", T0 + i) for i in range(3))), a.version)
+    b = await commit(store, audited(b, *(entry("b", "mute", T0 + 10 + i) for i in range(2))), b.version)
+    b = await commit(store, audited(b, *(entry("b", "report", T0 + 20 + i) for i in range(20))), b.version)
+
+    async def kept(room_id: str) -> list[tuple[str, int]]:
+        return [(e.action, e.at - T0) for e in await store.audit(room_id, None)]
+
+    # The room that made the flood pays for it: its oldest reports go.
+    assert len(await kept("a")) == 3
+    assert await kept("b") == [("mute", 10), ("mute", 11)] + [("report", 20 + i) for i in range(15, 20)]
+    c = await commit(store, audited(c, entry("c", "mute", T0 + 50)), c.version)
+    assert await kept("b") == [("mute", 10), ("mute", 11)] + [("report", 20 + i) for i in range(16, 20)]
+    # Its reports go before its staff actions, whatever their age.
+    b = await commit(store, audited(b, *(entry("b", "ban", T0 + 60 + i) for i in range(10))), b.version)
+    assert await kept("b") == [("ban", 60 + i) for i in range(4, 10)]
+    assert len(await kept("a")) == 3 and len(await kept("c")) == 1
+    assert len(await store.audit(None, None)) == 10
+
+
+async def test_a_room_with_no_commit_for_the_idle_ttl_is_forgotten(
+        store: Store, advance: Callable[[int], Awaitable[None]]) -> None:
+    # Issue 12 item 11: the memory store never forgot an idle room; Redis lets it expire.
+    a = await make(store, "a")
+    b = await make(store, "b")
+    await make(store, "c")  # created, and never used
+    mute = entry("a", "mute")
+    out = bulk(a, 3, "chat.message")
+    a = await commit(store, Outcome(state=out.state, events=out.events, audit=(mute,),
+                                    client_ids=(("ana\x00k1", 3),)), a.version, deadline=T0 + 2 * k.ROOM_IDLE_TTL_MS)
+    b = await commit(store, bulk(b, 1), b.version)
+    minute = 60_000
+    await advance(k.ROOM_IDLE_TTL_MS - minute)
+    b = await commit(store, bulk(b, 1), b.version)  # b is in use; a and c are not
+    loaded, seen = await store.load_with_client_id("a", "ana\x00k1")
+    assert loaded is not None and loaded.to_dict() == a.to_dict() and seen == 3
+    assert sorted(await store.room_ids()) == ["a", "b", "c"]
+    await advance(2 * minute)
+    assert await store.load("a") is None and await store.load("c") is None
+    assert await store.load_with_client_id("a", "ana\x00k1") == (None, None)
+    assert await store.events_after("a", 0) is None
+    assert await store.recent_chat("a", 10) == []
+    assert await store.room_ids() == ["b"]
+    assert await store.due_rooms(T0 + 3 * k.ROOM_IDLE_TTL_MS) == []
+    alive = await store.load("b")
+    assert alive is not None and alive.to_dict() == b.to_dict()
+    # The audit outlives the room, for its own retention period.
+    assert await store.audit("a", None) == [mute]
+    # The id is free again, and the new room's log starts afresh.
+    again = await make(store, "a")
+    await commit(store, bulk(again, 1), again.version)
+    assert [e.seq for e in await store.events_after("a", 0) or []] == [1]
 
 
 # -- Redis only ----------------------------------------------------------------------------------
@@ -273,18 +474,20 @@ async def test_every_redis_key_has_a_ttl_or_is_gone_with_its_room(redis_url: str
         a = await commit(store, Outcome(state=out.state, events=out.events, audit=(entry,)), a.version, T0 + 10)
         b = await commit(store, bulk(b, 5), b.version, T0 + 20)
         found = sorted([key async for key in raw.scan_iter("*")])
-        assert found == sorted([k.room("a"), k.log("a"), k.room("b"), k.log("b"), k.ROOMS, k.TIMERS, k.AUDIT])
+        audit_keys = sorted([k.audit("a", "action"), k.AUDIT_ROOMS, k.AUDIT_SIZES, k.AUDIT_TOTAL, k.AUDIT_IDS])
+        assert found == sorted([k.room("a"), k.log("a"), k.room("b"), k.log("b"), k.ROOMS, k.TIMERS, *audit_keys])
         for key in found:
             ttl = await raw.pttl(key)
             assert 0 < ttl, key
-            limit = 30 * 86_400_000 if key == k.AUDIT else k.ROOM_IDLE_TTL_MS
+            limit = 30 * 86_400_000 if key in audit_keys else k.ROOM_IDLE_TTL_MS
             assert ttl <= limit, key
         await store.delete_room("a")
         after = sorted([key async for key in raw.scan_iter("*")])
-        assert not [key for key in after if key.endswith(":a")]
+        assert not [key for key in after if key.endswith(":a") and key not in audit_keys]
         assert await raw.sismember(k.ROOMS, "a") == 0 and await raw.zscore(k.TIMERS, "a") is None
         await store.delete_room("b")
-        assert sorted([key async for key in raw.scan_iter("*")]) == [k.AUDIT]  # it has a TTL (above)
+        # The audit outlives its room for its retention period (its TTL, above).
+        assert sorted([key async for key in raw.scan_iter("*")]) == audit_keys
     finally:
         await store.close()
 
@@ -309,7 +512,7 @@ async def test_a_retried_commit_is_applied_once(redis_url: str) -> None:
         state = await make(store)
         out = bulk(state, 2)
         args = store._commit_args(state.version, out, None)
-        script_keys = [k.room("circle"), k.log("circle"), k.ROOMS, k.TIMERS, k.AUDIT]
+        script_keys = store._commit_keys("circle")
         assert await store._commit(keys=script_keys, args=args) == 1
         assert await store._commit(keys=script_keys, args=args) == 1
         assert [e.seq for e in await store.events_after("circle", 0) or []] == [1, 2]
