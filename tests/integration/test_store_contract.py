@@ -15,11 +15,11 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from server.clock import ManualClock
 from server.core import commands as c
 from server.core import rules
 from server.core.model import LOG_RETAIN, AuditEntry, Event, Notice, RoomState, Settings, Target
 from server.core.outcome import Outcome
-from server.clock import ManualClock
 from server.store import Store, StoreUnavailable
 from server.store import keys as k
 from server.store.base import AUDIT_ACTIONS_KEPT, AUDIT_SIGNALS_KEPT, AuditCursor
