@@ -6,14 +6,16 @@ Hindi and Punjabi, in native script (Devanagari, Gurmukhi) and romanised.
 
 How a message is read:
 
-1. ``normalise`` folds script variants (nukta, chandrabindu/anusvara, tippi/bindi,
-   addak, zero-width joiners), lower-cases, expands "I'll"/"they'd", drops apostrophes
-   ("don't" → "dont"), splits the text into clauses at punctuation and at "but"-like
-   conjunctions, and rewrites every token to a canonical spelling: contractions
-   ("dont" → "do not", "wanna" → "want to"), common misspellings ("sucide", "kil",
-   "overdoze") and the many romanisations of Hindi and Punjabi words ("nahin"/"nhi" →
-   "nahi", "zindgi" → "zindagi"). The result is one string of space-separated tokens
-   with " | " between clauses.
+1. ``normalise`` starts from the view every moderation rule reads
+   (``moderation.normalise``: compatibility forms, invisible characters, odd spaces,
+   script variants such as nukta, chandrabindu/anusvara, tippi/bindi, addak),
+   lower-cases, expands "I'll"/"they'd", drops apostrophes ("don't" → "dont"), splits
+   the text into clauses at punctuation and at "but"-like conjunctions, and rewrites
+   every token to a canonical spelling: contractions ("dont" → "do not", "wanna" →
+   "want to"), common misspellings ("sucide", "kil", "overdoze") and the many
+   romanisations of Hindi and Punjabi words ("nahin"/"nhi" → "nahi", "zindgi" →
+   "zindagi"). The result is one string of space-separated tokens with " | " between
+   clauses.
 2. Each phrase in ``crisis_phrases`` is a regex over that string with a category, a
    language and a negation rule. Besides fixed phrases there are constructions: frames
    with slots of interchangeable words (desire or intent + a way of dying, "relief" +
@@ -44,7 +46,8 @@ from functools import lru_cache
 from typing import Any, Final
 
 from . import crisis_phrases as phrases
-from .scripts import fold_indic, strip_latin_accents
+from .normalise import matching_text
+from .scripts import strip_latin_accents
 
 CATEGORIES: Final = ("suicide", "overdose", "self-harm", "relapse")
 CLAUSE_BREAK: Final = "|"
@@ -85,9 +88,10 @@ def _expand_will_would(match: re.Match[str]) -> str:
 
 def normalise(text: str) -> str:
     """The canonical token string of ``text``: tokens, " | " between clauses."""
+    text = matching_text(text)  # a no-op on a view already taken: it is a fixed point
     text = _OD_ED.sub(" overdosed ", text)
     text = _PRONOUN_WILL_WOULD.sub(_expand_will_would, text)
-    text = _APOSTROPHES.sub("", strip_latin_accents(fold_indic(text)).lower())
+    text = _APOSTROPHES.sub("", strip_latin_accents(text).lower())
     clauses: list[str] = []
     for chunk in _CLAUSE_PUNCT.split(text):
         tokens: list[str] = []
@@ -373,6 +377,11 @@ class _Index:
 @lru_cache(maxsize=1)
 def _index() -> _Index:
     return _Index.build(phrases.PHRASES)
+
+
+def warm_up() -> None:
+    """Build the phrase index now (tens of ms) rather than on the first message."""
+    _index()
 
 
 def detect(text: str) -> Detection | None:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Final
 
-from .scripts import fold_indic
+from .normalise import matching_text
 
 # -- canonical spellings --------------------------------------------------------------------
 
@@ -216,11 +216,11 @@ HINDI_MARKERS: Final = frozenset(
 
 EN_NEGATORS: Final = frozenset("not never no nor neither".split())
 LATN_NEGATORS: Final = EN_NEGATORS | frozenset("nahi na mat".split())
-DEVA_NEGATORS: Final = frozenset(fold_indic(w) for w in "नहीं नही न ना मत".split())
-GURU_NEGATORS: Final = frozenset(fold_indic(w) for w in "ਨਹੀਂ ਨਹੀ ਨਾ ਨਾਂ ਮਤ ਨ".split())
+DEVA_NEGATORS: Final = frozenset(matching_text(w) for w in "नहीं नही न ना मत".split())
+GURU_NEGATORS: Final = frozenset(matching_text(w) for w in "ਨਹੀਂ ਨਹੀ ਨਾ ਨਾਂ ਮਤ ਨ".split())
 # Coordinators end a negation's reach: in "chitta laaya te hun hosh nahi aa rahi" the
 # "nahi" belongs to the second half.
-COORDINATORS: Final = frozenset(fold_indic(w) for w in "and aur te ate tey then और एवं ਤੇ ਅਤੇ".split())
+COORDINATORS: Final = frozenset(matching_text(w) for w in "and aur te ate tey then और एवं ਤੇ ਅਤੇ".split())
 # "can't stop thinking about it", "can't help it", "not only": negation of something else.
 NEGATION_CANCELLERS: Final = frozenset("stop help only know wait".split())
 
@@ -298,12 +298,12 @@ LATN_HISTORY: Final = (
     "pichle mahine",
     "pichhle mahine",
 )
-DEVA_HISTORY: Final = tuple(fold_indic(w) for w in ("पहले", "सालों पहले", "खबर", "खबरें", "पिछले साल"))
-GURU_HISTORY: Final = tuple(fold_indic(w) for w in ("ਪਹਿਲਾਂ", "ਸਾਲ ਪਹਿਲਾਂ", "ਖ਼ਬਰ", "ਖ਼ਬਰਾਂ", "ਪਿਛਲੇ ਸਾਲ"))
+DEVA_HISTORY: Final = tuple(matching_text(w) for w in ("पहले", "सालों पहले", "खबर", "खबरें", "पिछले साल"))
+GURU_HISTORY: Final = tuple(matching_text(w) for w in ("ਪਹਿਲਾਂ", "ਸਾਲ ਪਹਿਲਾਂ", "ਖ਼ਬਰ", "ਖ਼ਬਰਾਂ", "ਪਿਛਲੇ ਸਾਲ"))
 # Past auxiliaries right after a desire verb: "marna chahta tha" (I wanted to die).
 LATN_PAST: Final = frozenset("tha thi the si sigi".split())
-DEVA_PAST: Final = frozenset(fold_indic(w) for w in "था थी थे".split())
-GURU_PAST: Final = frozenset(fold_indic(w) for w in "ਸੀ ਸਨ".split())
+DEVA_PAST: Final = frozenset(matching_text(w) for w in "था थी थे".split())
+GURU_PAST: Final = frozenset(matching_text(w) for w in "ਸੀ ਸਨ".split())
 
 
 @dataclass(frozen=True)
@@ -356,7 +356,7 @@ def gap(n: int) -> str:
 
 
 def _phrase(category: str, lang: str, script: str, rule: Rule, *parts: str) -> Phrase:
-    folded = [fold_indic(p) for p in parts]
+    folded = [matching_text(p) for p in parts]
     compiled = tuple(re.compile(r"(?<!\S)(?:" + p + r")(?!\S)") for p in folded)
     return Phrase(category, lang, script, compiled, rule, folded[0])
 

@@ -3,6 +3,7 @@
 The same word is typed many ways: with or without a nukta (ज़िंदगी / जिंदगी), with
 chandrabindu or anusvara (हूँ / हूं), with tippi or bindi (ਚਾਹੁੰਦਾ / ਚਾਹੁਂਦਾ), with or
 without addak (ਹੱਥ / ਹਥ), and with invisible zero-width joiners from phone keyboards.
+The tables are applied by ``moderation.normalise``, the one view every rule reads.
 """
 
 from __future__ import annotations
@@ -38,21 +39,6 @@ ONE_FOR_ONE: Final[dict[int, str]] = {
 }
 # Marks that do not change the word: nukta (both scripts), addak, zero-width characters.
 IGNORABLE_MARKS: Final = "\u093c\u0a3c\u0a71\u200b\u200c\u200d\u2060\ufeff"
-_FOLD: Final[dict[int, str | None]] = {
-    **ONE_FOR_ONE,
-    **{ord(c): None for c in IGNORABLE_MARKS},
-}
-
-
-def fold_indic(text: str) -> str:
-    """Fold Indic variants, dropping ignorable marks (positions are not kept)."""
-    if text.isascii():
-        return text
-    # NFC leaves most nukta letters decomposed (they are composition exclusions), so
-    # both the precomposed and the decomposed spelling must fold to the bare letter.
-    return unicodedata.normalize("NFC", text).translate(_FOLD)
-
-
 def strip_latin_accents(text: str) -> str:
     """ "naïve" → "naive"; Indic vowel signs and marks are left alone."""
     if text.isascii():

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
+
+from .normalise import Normalised, normalise
 
 ROOM_KINDS: Final = ("circle", "oncall")
 SENDER_ROLES: Final = ("member", "facilitator", "responder")
@@ -84,7 +87,8 @@ class MessageContext:
     """A chat message as the pipeline sees it.
 
     ``now_ms`` is the injected clock (ms since the epoch): hooks use it and never read
-    the wall clock, so tests can drive time and every worker judges alike.
+    the wall clock, so tests can drive time and every worker judges alike. Rules match
+    ``normalised.text`` and redact ``text`` through ``normalised.original_spans``.
     """
 
     room: str
@@ -94,6 +98,13 @@ class MessageContext:
     text: str
     now_ms: int
     slow_mode_seconds: int = 0
+
+    @cached_property
+    def normalised(self) -> Normalised:
+        """The text as every rule matches it (``moderation.normalise``), worked out once
+        per text: the pipeline computes it before the first hook, and a redaction gives
+        the next hook a new context, so a new view."""
+        return normalise(self.text)
 
     @property
     def is_staff(self) -> bool:

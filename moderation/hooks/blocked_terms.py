@@ -1,8 +1,10 @@
 """Blocked terms: a configurable word list, matched case-insensitively on word boundaries.
 
 Matching sees through simple disguises: letter repeats ("iiidiot"), separators inside a
-word ("b.i.t.c.h") and leetspeak ("b1tch", "a$$hole"), and Devanagari/Gurmukhi nukta and
-nasal-mark variants. A term ending in "*" also matches longer words ("retard*").
+word ("b.i.t.c.h") and leetspeak ("b1tch", "a$$hole"), and, through the normalised view
+every rule reads (``moderation.normalise``), invisible characters, full-width letters
+and Devanagari/Gurmukhi nukta and nasal-mark variants. A term ending in "*" also matches
+longer words ("retard*"). Matching takes time linear in the text (see ``MAX_RUN``).
 
 The default list is deliberately small: slurs and a few heavy abuses in English, Hindi
 and Punjabi. Ordinary swearing is left alone on purpose: people in recovery talk about
@@ -17,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from ..normalise import Normalised, matching_text, normalise
 from ..options import OptionTable
 from ..scripts import IGNORABLE_MARKS, ONE_FOR_ONE
 from ..spans import replace_spans
@@ -83,9 +86,13 @@ _LEET: Final = str.maketrans(
 _WORD = r"\w\u0900-\u0963\u0966-\u097f\u0a00-\u0a7f"
 _BEFORE = rf"(?<![{_WORD}])"
 _AFTER = rf"(?![{_WORD}])"
-# Marks a word may carry between letters without changing it: nukta, addak, ZWJ/ZWNJ.
-_IGNORABLE = f"[{IGNORABLE_MARKS}]*"
 _SEPARATOR = r"[._\-]?"
+# Letters repeat ("iiidiot") through possessive repeats ("i++": all the i there are,
+# never given back). Plain ones ("g+[._-]?g+" for the "gg" of "faggot") let the engine
+# try every split of a long run of that letter, from every start: quadratic time on the
+# event loop (issue 12: 3 s for 10 KB). No repeat in a term's pattern can give back what
+# it took, so each start costs at most the stretch of text the term could cover.
+MAX_RUN: Final = 2  # a term's "gg" needs two of the letter, its "ggg" two as well
 
 
 def fold(text: str) -> str:
@@ -114,40 +121,60 @@ def _pairs(term: str) -> tuple[str, ...]:
     return tuple(squeezed[i : i + 2] for i in range(min(len(squeezed) - 1, PREFILTER_PAIRS)))
 
 
+def _letters(term: str) -> str:
+    """A term as the messages it is looked for in: normalised, folded, leetspeak read."""
+    return fold(matching_text(term.rstrip("*").strip())).translate(_LEET)
+
+
+def _runs(letters: str) -> list[tuple[str, int]]:
+    """Runs of a term's characters: (character, how many in a row, at most MAX_RUN)."""
+    runs: list[tuple[str, int]] = []
+    for ch in letters:
+        if runs and runs[-1][0] == ch and ch.isascii() and ch.isalpha():
+            runs[-1] = (ch, min(runs[-1][1] + 1, MAX_RUN))
+        else:
+            runs.append((ch, 1))
+    return runs
+
+
+def _run_pattern(ch: str, count: int) -> str:
+    if ch.isspace():
+        return r"[\s._\-]++"
+    piece = re.escape(ch)
+    if not (ch.isascii() and ch.isalpha()):
+        return piece
+    if count == 1:
+        return piece + "++"
+    # Two or more of a letter: at least two in the text, a separator allowed once among
+    # them ("fag.got", "fagg.got"); both branches possessive, so a long run is read once.
+    return f"(?:{piece}{_SEPARATOR}{piece}++|{piece}++[._\\-]{piece}++)"
+
+
 def _term_pattern(term: str) -> str:
     prefix = term.endswith("*")
-    letters = fold(term.rstrip("*").strip()).translate(_LEET)
-    letters = "".join(c for c in letters if c not in IGNORABLE_MARKS)
-    parts: list[str] = []
-    for ch in letters:
-        if ch.isspace():
-            parts.append(r"[\s._\-]+")
-            continue
-        piece = re.escape(ch)
-        if ch.isalpha() and ch.isascii():
-            piece += "+"  # letter repeats: "iiidiot"
-        parts.append(piece + _IGNORABLE)
+    runs = _runs(_letters(term))
     body = ""
-    for i, part in enumerate(parts):
-        if i and not part.startswith(r"[\s"):
-            prev = parts[i - 1]
-            if not prev.startswith(r"[\s") and letters[i].isascii():
-                body += _SEPARATOR
-        body += part
+    for i, (ch, count) in enumerate(runs):
+        if i and not ch.isspace() and not runs[i - 1][0].isspace() and ch.isascii():
+            body += _SEPARATOR
+        body += _run_pattern(ch, count)
     return body + (rf"[{_WORD}]*" if prefix else "") + _AFTER
 
 
 class TermMatcher:
-    """Finds any of a list of terms in a text."""
+    """Finds any of a list of terms in a text.
+
+    Linear in the text: no repeat in the regex gives back what it took (see ``MAX_RUN``).
+    """
 
     def __init__(self, terms: Iterable[str]) -> None:
-        kept = [t for t in terms if t.strip("* ")]
+        kept = [t for t in terms if _letters(t).strip()]
         patterns = [_term_pattern(t) for t in kept]
         self._regex: re.Pattern[str] | None = (
             # One word-start check for all terms, not one per term.
             re.compile(_BEFORE + "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")") if patterns else None
         )
-        self._pairs = tuple({_pairs(fold(t.rstrip("*").strip()).translate(_LEET).translate(_DROP)) for t in kept})
+        self._pairs = tuple({_pairs(_letters(t).translate(_DROP)) for t in kept})
 
     def _may_match(self, folded: str) -> bool:
         plain = folded.translate(_DROP)
@@ -160,16 +187,19 @@ class TermMatcher:
                 return True
         return False
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
+    def spans(self, text: str | Normalised) -> list[tuple[int, int]]:
+        """Spans of the terms found, in the original text."""
         if self._regex is None:
             return []
-        folded = fold(text)
+        view = text if isinstance(text, Normalised) else normalise(text)
+        folded = fold(view.text)
         if not self._may_match(folded):
             return []
-        # Two views: as typed (so "idiot!" keeps its word boundary) and with leetspeak
+        # Two readings: as typed (so "idiot!" keeps its word boundary) and with leetspeak
         # read as letters (so "b1tch" is seen). Both keep every character's position.
-        found = [m.span() for m in self._regex.finditer(folded)]
-        found += [m.span() for m in self._regex.finditer(folded.translate(_LEET))]
+        found: list[tuple[int, int]] = []
+        for reading in (folded, folded.translate(_LEET)):
+            found += view.original_spans(m.span() for m in self._regex.finditer(reading))
         return found
 
 
@@ -197,7 +227,7 @@ class BlockedTermsHook:
         return self.judge(ctx)
 
     def judge(self, ctx: MessageContext) -> Verdict:
-        spans = self.matcher.spans(ctx.text)
+        spans = self.matcher.spans(ctx.normalised)
         if not spans:
             return ALLOW
         if self.action == "block":

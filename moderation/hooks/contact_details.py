@@ -6,15 +6,21 @@ Ordinary numbers ("30 days", "day 365", "10:30", "2024", "1990-1995", dates) are
 a phone number needs at least 8 digits, and 8 or 9 only with a phone's shape.
 
 Facilitators get a "contact" alert naming the kinds removed, never the details.
+
+Matching reads the normalised view (``moderation.normalise``), so a zero-width space
+or a no-break space inside a number, full-width or Devanagari digits and "gmail。com"
+hide nothing; the spans found there are redacted in the original text.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any, Final
 
 from ..domains import MESSENGER_HOSTS, TLDS
+from ..normalise import Normalised, normalise
 from ..options import OptionTable
 from ..spans import replace_spans
 from ..verdict import ALLOW, Action, Alert, MessageContext, Verdict
@@ -177,12 +183,14 @@ def _handle_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
         explicit = any(sep in between for sep in (":", "=", "-", "\u2013")) or bool(_ID_WORD_RE.search(between))
         if _handle_ok(m.group("handle"), explicit):
             spans.append(m.span("handle"))
+    # Platform words are found in text order, so their starts and ends both rise: the
+    # one nearest a handle is found by bisection (a loop over all of them made a text
+    # full of "@x telegram" quadratic).
+    ends = [p_end for _, p_end in platforms]
     for m in _AT_HANDLE.finditer(text):
         start, end = m.span()
-        if any(
-            start - HANDLE_CONTEXT_CHARS <= p_end and p_start <= end + HANDLE_CONTEXT_CHARS
-            for p_start, p_end in platforms
-        ):
+        i = bisect_left(ends, start - HANDLE_CONTEXT_CHARS)  # first platform ending near enough
+        if i < len(platforms) and platforms[i][0] <= end + HANDLE_CONTEXT_CHARS:
             spans.append((start, end))
     return spans
 
@@ -204,13 +212,17 @@ def find_contact_details(text: str) -> dict[str, list[tuple[int, int]]]:
     return {kind: spans for kind, spans in found.items() if spans}
 
 
-def redact_contact_details(text: str) -> tuple[str, tuple[str, ...]]:
-    """The text with contact details replaced, and the kinds that were found."""
-    found = find_contact_details(text)
+def redact_contact_details(text: str | Normalised) -> tuple[str, tuple[str, ...]]:
+    """The text with contact details replaced, and the kinds that were found.
+
+    Details are found in the normalised view and replaced in the original text.
+    """
+    view = text if isinstance(text, Normalised) else normalise(text)
+    found = find_contact_details(view.text)
     if not found:
-        return text, ()
-    spans = [span for spans in found.values() for span in spans]
-    return replace_spans(text, spans, REPLACEMENT), tuple(sorted(found))
+        return view.original, ()
+    spans = view.original_spans(span for spans in found.values() for span in spans)
+    return replace_spans(view.original, spans, REPLACEMENT), tuple(sorted(found))
 
 
 class ContactDetailsHook:
@@ -234,7 +246,7 @@ class ContactDetailsHook:
         return self.judge(ctx)
 
     def judge(self, ctx: MessageContext) -> Verdict:
-        text, kinds = redact_contact_details(ctx.text)
+        text, kinds = redact_contact_details(ctx.normalised)
         if not kinds:
             return ALLOW
         alerts: tuple[Alert, ...] = ()

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ..crisis import detect
+from ..crisis import detect, warm_up
 from ..options import OptionTable
 from ..verdict import ALLOW, Alert, MessageContext, Verdict
 
@@ -37,12 +37,14 @@ class CrisisHook:
         self.name = name
         self.fail_open = fail_open
         self.timeout_s = timeout_s
+        # The phrase index takes tens of ms to build: at start, not in the first message.
+        warm_up()
 
     async def check(self, ctx: MessageContext) -> Verdict:
         return self.judge(ctx)
 
     def judge(self, ctx: MessageContext) -> Verdict:
-        detection = detect(ctx.text)
+        detection = detect(ctx.normalised.text)
         if detection is None:
             return ALLOW
         return Verdict(alerts=(Alert("crisis", detection.detail),), crisis=True)

@@ -4,6 +4,10 @@ By default a message with a link is HELD for facilitator review (contract §1.1)
 are how spam, dealers and graphic content get into a circle. Domains on the allow-list
 (and their subdomains) pass. ``mode`` may also be "block", "redact" (the link becomes
 "[link removed]") or "allow" (links pass; useful in a per-room override).
+
+Links are found in the normalised view (``moderation.normalise``): "evil。com",
+full-width letters and a zero-width space inside a host are links all the same; a
+redaction replaces the original characters.
 """
 
 from __future__ import annotations
@@ -123,14 +127,17 @@ class LinksHook:
     def judge(self, ctx: MessageContext) -> Verdict:
         if self.mode == "allow":
             return ALLOW
-        links = [(s, e) for s, e, host in find_links(ctx.text) if not self.allowed(host)]
+        view = ctx.normalised
+        links = [(s, e) for s, e, host in find_links(view.text) if not self.allowed(host)]
         if not links:
             return ALLOW
         if self.mode == "hold":
             return Verdict(Action.HOLD, reason="link")
         if self.mode == "block":
             return Verdict(Action.BLOCK, reason="link", alerts=(Alert("blocked", "message with a link"),))
-        return Verdict(Action.REDACT, text=replace_spans(ctx.text, links, REPLACEMENT), reason="link")
+        return Verdict(
+            Action.REDACT, text=replace_spans(view.original, view.original_spans(links), REPLACEMENT), reason="link"
+        )
 
 
 _DOMAIN = re.compile(r"(?:\*\.)?(?:" + _LABEL + r"\.)*" + _LABEL, re.IGNORECASE)

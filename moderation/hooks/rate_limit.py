@@ -1,13 +1,18 @@
-"""Rate limit and slow mode, per (room, sender), on the injected clock.
+"""Rate limit and slow mode, per (room, sender) and per sender, on the injected clock.
 
-A sliding window of accepted messages: at most ``per_10s`` in any 10 s, else BLOCK
-"rate_limited" (with one "flood" alert per burst: the alert is re-armed once the
-sender gets a message through again). Slow mode (``ctx.slow_mode_seconds`` > 0) allows
-one message per N seconds per member; facilitators and responders are exempt.
+Sliding windows of accepted messages: at most ``per_10s`` in any 10 s in one room, and
+at most ``per_person_10s`` in any 10 s across all rooms (a person's total: a token for
+every room, ``*``, could otherwise open a fresh room, and a fresh window, every few
+messages). Past either, BLOCK "rate_limited" with one "flood" alert per burst (re-armed
+once the sender gets a message through again). Slow mode (``ctx.slow_mode_seconds`` >
+0) allows one message per N seconds per member in a room; facilitators and responders
+are exempt.
 
 State lives in this object, per process. That is enough because a participant's socket
 (and so every message it sends to a room) is served by one worker at a time; after a
-failover the sender simply starts with a fresh window.
+failover the sender simply starts with a fresh window. Rooms with their own moderation
+table run their own pipeline, so their own limiter: the per-person total covers every
+room that shares the deployment's pipeline, which is every room made at run time.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from ..verdict import ALLOW, Action, Alert, MessageContext, Verdict
 NAME: Final = "rate_limit"
 WINDOW_MS: Final = 10_000
 DEFAULT_PER_10S: Final = 5
+# A person's total across rooms, unless set: twice one room's, so someone in two rooms
+# at once (a member in their circle and the on-call room) is never held back by it.
+PERSON_FACTOR: Final = 2
 # Senders tracked at once. Each entry is a few hundred bytes, so this bounds the hook
 # to a few MB however many people write; more than this many distinct senders inside
 # one window would only reset the oldest one's count early.
@@ -32,20 +40,56 @@ MAX_SLOW_MODE_MS: Final = 86_400_000
 
 
 @dataclass
-class _Sender:
+class _Window:
     accepted: deque[int] = field(default_factory=deque)  # accept times inside the window
     last_accepted_ms: int | None = None
     last_seen_ms: int = 0  # last attempt, accepted or not: drives eviction
     flooding: bool = False  # a "flood" alert went out for the current burst
 
+    def full(self, now: int, limit: int) -> bool:
+        while self.accepted and self.accepted[0] <= now - WINDOW_MS:
+            self.accepted.popleft()
+        return len(self.accepted) >= limit
+
+
+class _Windows:
+    """Windows by key, oldest attempt first, forgotten when idle or too many."""
+
+    def __init__(self, max_tracked: int) -> None:
+        self.max_tracked = max_tracked
+        self._items: OrderedDict[object, _Window] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def seen(self, key: object, now: int) -> _Window:
+        window = self._items.get(key)
+        if window is None:
+            window = self._items[key] = _Window()
+        else:
+            self._items.move_to_end(key)
+        window.last_seen_ms = now
+        return window
+
+    def evict(self, now: int, horizon_ms: int) -> None:
+        # Entries are kept in order of last attempt, so the stale ones are at the front.
+        cutoff = now - horizon_ms
+        items = self._items
+        while items:
+            key, oldest = next(iter(items.items()))
+            if oldest.last_seen_ms > cutoff and len(items) < self.max_tracked:
+                break
+            del items[key]
+
 
 class RateLimitHook:
-    """Sliding-window rate limit plus slow mode."""
+    """Sliding-window rate limits (per room and per person) plus slow mode."""
 
     def __init__(
         self,
         *,
         per_10s: int = DEFAULT_PER_10S,
+        per_person_10s: int | None = None,
         max_tracked: int = DEFAULT_MAX_TRACKED,
         fail_open: bool = True,
         timeout_s: float = 1.0,
@@ -53,6 +97,10 @@ class RateLimitHook:
     ) -> None:
         if per_10s < 1:
             raise ValueError("per_10s must be at least 1")
+        if per_person_10s is None:
+            per_person_10s = per_10s * PERSON_FACTOR
+        if per_person_10s < per_10s:
+            raise ValueError("per_person_10s must be at least per_10s (a person's total covers one room)")
         if max_tracked < 1:
             raise ValueError("max_tracked must be at least 1")
         self.name = name
@@ -60,8 +108,10 @@ class RateLimitHook:
         self.fail_open = fail_open
         self.timeout_s = timeout_s
         self.per_10s = per_10s
+        self.per_person_10s = per_person_10s
         self.max_tracked = max_tracked
-        self._senders: OrderedDict[tuple[str, str], _Sender] = OrderedDict()
+        self._senders = _Windows(max_tracked)  # by (room, sender)
+        self._people = _Windows(max_tracked)  # by sender
         self._horizon_ms = WINDOW_MS
 
     @property
@@ -76,25 +126,18 @@ class RateLimitHook:
         now = ctx.now_ms
         slow_ms = min(max(ctx.slow_mode_seconds, 0) * 1000, MAX_SLOW_MODE_MS)
         self._horizon_ms = max(self._horizon_ms, slow_ms)
-        self._evict(now)
+        self._senders.evict(now, self._horizon_ms)
+        self._people.evict(now, WINDOW_MS)
 
-        key = (ctx.room, ctx.sender_id)
-        sender = self._senders.get(key)
-        if sender is None:
-            sender = self._senders[key] = _Sender()
-        else:
-            self._senders.move_to_end(key)
-        sender.last_seen_ms = now
-
-        while sender.accepted and sender.accepted[0] <= now - WINDOW_MS:
-            sender.accepted.popleft()
-
-        if len(sender.accepted) >= self.per_10s:
-            alerts: tuple[Alert, ...] = ()
-            if not sender.flooding:
-                sender.flooding = True
-                alerts = (Alert("flood", f"more than {self.per_10s} messages in 10 s"),)
-            return Verdict(Action.BLOCK, reason="rate_limited", alerts=alerts)
+        sender = self._senders.seen((ctx.room, ctx.sender_id), now)
+        person = self._people.seen(ctx.sender_id, now)
+        for window, limit in ((sender, self.per_10s), (person, self.per_person_10s)):
+            if window.full(now, limit):
+                alerts: tuple[Alert, ...] = ()
+                if not window.flooding:
+                    window.flooding = True
+                    alerts = (Alert("flood", f"more than {limit} messages in 10 s"),)
+                return Verdict(Action.BLOCK, reason="rate_limited", alerts=alerts)
 
         if (
             slow_ms > 0
@@ -104,27 +147,23 @@ class RateLimitHook:
         ):
             return Verdict(Action.BLOCK, reason="slow_mode")
 
-        sender.accepted.append(now)
-        sender.last_accepted_ms = now
-        sender.flooding = False
+        for window in (sender, person):
+            window.accepted.append(now)
+            window.last_accepted_ms = now
+            window.flooding = False
         return ALLOW
-
-    def _evict(self, now: int) -> None:
-        # Entries are kept in order of last attempt, so the stale ones are at the front.
-        cutoff = now - self._horizon_ms
-        senders = self._senders
-        while senders:
-            key, oldest = next(iter(senders.items()))
-            if oldest.last_seen_ms > cutoff and len(senders) < self.max_tracked:
-                break
-            del senders[key]
 
 
 def from_options(options: Mapping[str, Any], name: str = NAME) -> RateLimitHook:
     table = OptionTable(options, f"[moderation.{name}]")
     fail_open, timeout_s = table.read_policy(fail_open=True, timeout_s=1.0)
+    per_10s = table.get_int("per_10s", DEFAULT_PER_10S, minimum=1, maximum=1000)
+    per_person_10s = table.get_int(
+        "per_person_10s", per_10s * PERSON_FACTOR, minimum=per_10s, maximum=1000 * PERSON_FACTOR
+    )
     hook = RateLimitHook(
-        per_10s=table.get_int("per_10s", DEFAULT_PER_10S, minimum=1, maximum=1000),
+        per_10s=per_10s,
+        per_person_10s=per_person_10s,
         max_tracked=table.get_int("max_tracked", DEFAULT_MAX_TRACKED, minimum=1, maximum=10_000_000),
         fail_open=fail_open,
         timeout_s=timeout_s,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from moderation.hooks.rate_limit import RateLimitHook, from_options
 from moderation.verdict import Action, Alert, MessageContext, Verdict
 
@@ -103,3 +105,32 @@ def test_slow_mode_state_is_kept_as_long_as_the_slow_mode_gap() -> None:
 def test_from_options() -> None:
     hook = from_options({"per_10s": 2, "fail_open": False})
     assert hook.per_10s == 2 and hook.fail_open is False and hook.name == "rate_limit"
+
+
+def test_fresh_rooms_do_not_reset_a_persons_total_rate() -> None:
+    # Issue 12 item 2: a `*` facilitator made a new room for every few messages.
+    hook = RateLimitHook(per_10s=5)
+    accepted = sum(hook.judge(msg(i * 10, room=f"fresh-{i}")).action is Action.ALLOW for i in range(50))
+    assert accepted == 10
+    assert hook.per_person_10s == 10  # twice a room's rate: two rooms at once at most
+    blocked = hook.judge(msg(600, room="fresh-new"))
+    assert blocked.action is Action.BLOCK and blocked.reason == "rate_limited"
+    # The person's window slides like a room's.
+    assert hook.judge(msg(10_000 + 90, room="fresh-later")).action is Action.ALLOW
+
+
+def test_a_persons_total_alerts_once_per_burst_and_spares_others() -> None:
+    hook = RateLimitHook(per_10s=1, per_person_10s=2)
+    assert hook.judge(msg(0, room="a")).action is Action.ALLOW
+    assert hook.judge(msg(1, room="b")).action is Action.ALLOW
+    first = hook.judge(msg(2, room="c"))
+    assert first.action is Action.BLOCK and first.alerts == (Alert("flood", "more than 2 messages in 10 s"),)
+    assert hook.judge(msg(3, room="d")).alerts == ()
+    assert hook.judge(msg(4, room="c", sender="ben")).action is Action.ALLOW
+
+
+def test_per_person_option_is_validated() -> None:
+    assert from_options({"per_10s": 3}).per_person_10s == 6
+    assert from_options({"per_person_10s": 20}).per_person_10s == 20
+    with pytest.raises(ValueError, match="per_person_10s"):
+        from_options({"per_10s": 5, "per_person_10s": 2})
