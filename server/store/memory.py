@@ -63,7 +63,8 @@ class MemoryStore:
         self._heap: list[tuple[int, str]] = []
         # room -> clock time of its last commit, least recently committed first
         self._touched: OrderedDict[str, int] = OrderedDict()
-        self._audit: dict[str, _RoomAudit] = {}
+        # room -> its audit, least recently appended to first
+        self._audit: OrderedDict[str, _RoomAudit] = OrderedDict()
         self._audit_total = 0
         self._audit_ids = itertools.count(1)
         self._audit_retention_ms = audit_retention_ms
@@ -86,7 +87,10 @@ class MemoryStore:
             if at + keys.ROOM_IDLE_TTL_MS > now:
                 break
             self._forget(room_id)
-        for room_id in [r for r, a in self._audit.items() if a.touched + self._audit_retention_ms <= now]:
+        while self._audit:
+            room_id, held = next(iter(self._audit.items()))
+            if held.touched + self._audit_retention_ms > now:
+                break
             self._drop_audit(room_id)
 
     def _forget(self, room_id: str) -> None:
@@ -215,6 +219,7 @@ class MemoryStore:
         if held is None:
             held = self._audit[room_id] = _RoomAudit(touched=0)
         held.touched = self._clock.now_ms()
+        self._audit.move_to_end(room_id)
         before = held.size()
         for entry in entries:
             bisect.insort(held.rings[audit_class(entry.action)], (entry.at, next(self._audit_ids), entry))
@@ -258,7 +263,10 @@ class MemoryStore:
     async def audit_page(self, room: str | None, since: int | None, before: AuditCursor | None = None,
                          limit: int = AUDIT_PAGE_MAX) -> AuditPage:
         self._expire()
-        rooms = [self._audit[room]] if room in self._audit else [] if room is not None else list(self._audit.values())
+        if room is None:
+            rooms = list(self._audit.values())
+        else:
+            rooms = [self._audit[room]] if room in self._audit else []
         streams = [self._newest_first(held, since, before) for held in rooms]
         return page_of(heapq.merge(*streams, key=lambda h: (h[0], h[1]), reverse=True), limit)
 

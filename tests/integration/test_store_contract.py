@@ -453,6 +453,11 @@ async def test_a_room_with_no_commit_for_the_idle_ttl_is_forgotten(
     again = await make(store, "a")
     await commit(store, bulk(again, 1), again.version)
     assert [e.seq for e in await store.events_after("a", 0) or []] == [1]
+    # The audit goes when its retention has passed since its room's last entry.
+    await advance(30 * 86_400_000 - k.ROOM_IDLE_TTL_MS - 2 * minute)  # a minute before
+    assert await store.audit("a", None) == [mute]
+    await advance(2 * minute)
+    assert await store.audit(None, None) == []
 
 
 # -- Redis only ----------------------------------------------------------------------------------
