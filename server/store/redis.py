@@ -66,8 +66,11 @@ CONNECT_TIMEOUT_S: Final = 0.5
 RETRIES: Final = 1
 # Log entries ``recent_chat`` looks back through at most: the retained log, not more.
 RECENT_SCAN_MAX: Final = 2 * keys.LOG_MAXLEN
-# Rooms whose audit one round trip reads when a read over every room merges them.
+# Rooms whose audit one round trip reads when a read merges several.
 AUDIT_ROOMS_PER_READ: Final = 32
+# Entries a room's ring is first read for; each further read of that room doubles it, so
+# one busy room costs a few round trips and many rooms of one moment little each.
+AUDIT_FIRST_READ: Final = 16
 WARN_EVERY_S: Final = 5.0
 
 # Errors that mean "Redis cannot be reached now", as opposed to a bug in our use of it.
@@ -265,27 +268,29 @@ return out
 """
 
 _AUDIT_READ: Final = """
--- KEYS: audit rings (of any rooms). ARGV: 1 newest score ('+inf' or the cursor's at),
--- 2 the cursor's id as 16 hex digits ('' for none), 3 oldest score, 4 how many per key.
--- Per key, the newest members under the cursor, newest first; all keys' in one list.
-local out, most, cid = {}, tonumber(ARGV[4]), ARGV[2]
-local top = tonumber(ARGV[1])
-for _, key in ipairs(KEYS) do
-  local got, offset = 0, 0
+-- KEYS: audit rings (of any rooms). ARGV: 1 oldest score, then per key: newest score
+-- ('+inf' or a cursor's at), the cursor's id as 16 hex digits ('' for none), how many.
+-- Per key, the newest members under its cursor, newest first: a list per key.
+local out = {}
+for k, key in ipairs(KEYS) do
+  local top, cid, most = ARGV[3 * k - 1], ARGV[3 * k], tonumber(ARGV[3 * k + 1])
+  local at = tonumber(top)
+  local got, offset, list = 0, 0, {}
   while got < most do
-    local batch = redis.call('ZREVRANGEBYSCORE', key, ARGV[1], ARGV[3], 'WITHSCORES', 'LIMIT', offset, 200)
+    local batch = redis.call('ZREVRANGEBYSCORE', key, top, ARGV[1], 'WITHSCORES', 'LIMIT', offset, most)
     if #batch == 0 then break end
     for j = 1, #batch, 2 do
       local m = batch[j]
       -- Entries of the cursor's own moment come before it only with a smaller id.
-      if cid == '' or tonumber(batch[j + 1]) ~= top or string.sub(m, 1, 16) < cid then
-        out[#out + 1] = m
+      if cid == '' or tonumber(batch[j + 1]) ~= at or string.sub(m, 1, 16) < cid then
         got = got + 1
+        list[got] = m
         if got >= most then break end
       end
     end
     offset = offset + #batch / 2
   end
+  out[k] = list
 end
 return out
 """
@@ -581,54 +586,69 @@ class RedisStore:
                 await p.execute()
         await self._run("outbox", ack())
 
-    async def _read_rooms(self, rooms: list[str], since: int | None, before: AuditCursor | None,
-                          most: int) -> list[Held]:
-        """Up to ``most`` entries of each room under the cursor, newest first overall."""
-        raw = await self._audit_read(
-            keys=[keys.audit(r, cls) for r in rooms for cls in AUDIT_CLASSES],
-            args=["+inf" if before is None else before.at, "" if before is None else f"{before.id:016x}",
-                  "-inf" if since is None else since, most])
-        held = []
-        for member in raw:
-            hex_id, _, body = cast(str, member).partition("|")
-            e = AuditEntry(**json.loads(body))
-            held.append((e.at, int(hex_id, 16), e))
-        held.sort(key=lambda h: (h[0], h[1]), reverse=True)
-        return held
+    async def _read_rooms(self, reads: list[tuple[str, AuditCursor | None, int]],
+                          since: int | None) -> list[tuple[list[Held], AuditCursor | None]]:
+        """Per (room, cursor, n): the room's entries under the cursor that are known to be
+        complete (newest first), and the cursor to read on from (None: nothing older)."""
+        args: list[Any] = ["-inf" if since is None else since]
+        for _, before, n in reads:
+            for _cls in AUDIT_CLASSES:
+                args += ["+inf" if before is None else before.at, "" if before is None else f"{before.id:016x}", n]
+        raw = await self._audit_read(keys=[keys.audit(r, cls) for r, _, _ in reads for cls in AUDIT_CLASSES],
+                                     args=args)
+        out = []
+        for i, (_, _, n) in enumerate(reads):
+            rings: list[list[Held]] = []
+            for members in raw[i * len(AUDIT_CLASSES):(i + 1) * len(AUDIT_CLASSES)]:
+                ring = []
+                for member in members:
+                    hex_id, _, body = cast(str, member).partition("|")
+                    e = AuditEntry(**json.loads(body))
+                    ring.append((e.at, int(hex_id, 16), e))
+                rings.append(ring)
+            # A ring read to its ``n`` may hold older entries: below its oldest one read,
+            # this room is not known yet.
+            frontier = max(((r[-1][0], r[-1][1]) for r in rings if len(r) >= n), default=None)
+            held = [h for r in rings for h in r if frontier is None or (h[0], h[1]) >= frontier]
+            out.append((held, None if frontier is None else AuditCursor(*frontier)))
+        return out
 
     async def audit_page(self, room: str | None, since: int | None, before: AuditCursor | None = None,
                          limit: int = AUDIT_PAGE_MAX) -> AuditPage:
-        async def one() -> AuditPage:
-            return page_of(await self._read_rooms([room], since, before, limit + 1), limit)  # type: ignore[list-item]
-
-        async def every() -> AuditPage:
-            # A lazy merge: rooms in the order of their newest entry; a room is read only
-            # when its newest (under the cursor) could still make the page, and then for
-            # no more than the page still needs. Rooms quiet since the page's moment cost
-            # nothing, however many there are.
-            low = "-inf" if since is None else since
-            index = cast(list[tuple[str, float]],
-                         await self.redis.zrevrangebyscore(keys.AUDIT_ROOMS, "+inf", low, withscores=True))
-            top = None if before is None else before.at
-            # (-at, -id, room or None, entry or None): a room stands at its newest possible
-            # place, ahead of its own entries (id "infinity").
-            heap: list[tuple[int, int, str, AuditEntry | None]] = [
-                (-(int(at) if top is None else min(int(at), top)), -(2 ** 63), r, None) for r, at in index]
+        # A lazy merge of the rooms' rings, newest first. A room stands in the heap at the
+        # newest place its unread entries may have, ahead of any entry there (id
+        # "infinity"); it is read when it comes to the top, in growing batches. Rooms
+        # quiet since the page's moment are never read, however many there are.
+        async def read() -> AuditPage:
+            if room is not None:
+                starts: list[tuple[str, float]] = [(room, float(2 ** 62))]
+            else:
+                starts = cast(list[tuple[str, float]], await self.redis.zrevrangebyscore(
+                    keys.AUDIT_ROOMS, "+inf", "-inf" if since is None else since, withscores=True))
+            first = AUDIT_FIRST_READ if room is None else limit + 1  # one room: one read
+            # (-at, -id, room, entry | None, cursor, n): an entry, or a room still to read
+            heap: list[tuple[int, int, str, AuditEntry | None, AuditCursor | None, int]] = [
+                (-int(at if before is None else min(at, before.at)), -(2 ** 63), r, None, before, first)
+                for r, at in starts]
             heapq.heapify(heap)
             out: list[Held] = []
             while heap and len(out) <= limit:
                 if heap[0][3] is not None:
-                    at, neg_id, _, e = heapq.heappop(heap)
-                    out.append((-at, -neg_id, e))  # type: ignore[arg-type]
+                    neg_at, neg_id, _, e, _, _ = heapq.heappop(heap)
+                    out.append((-neg_at, -neg_id, cast(AuditEntry, e)))
                     continue
-                rooms: list[str] = []
-                while heap and heap[0][3] is None and len(rooms) < AUDIT_ROOMS_PER_READ:
-                    rooms.append(heapq.heappop(heap)[2])
-                for at, n, e in await self._read_rooms(rooms, since, before, limit + 1 - len(out)):
-                    heapq.heappush(heap, (-at, -n, e.room, e))
+                reads: list[tuple[str, AuditCursor | None, int]] = []
+                while heap and heap[0][3] is None and len(reads) < AUDIT_ROOMS_PER_READ:
+                    _, _, r, _, cursor, n = heapq.heappop(heap)
+                    reads.append((r, cursor, min(n, limit + 1 - len(out))))
+                for (r, _, n), (held, more) in zip(reads, await self._read_rooms(reads, since), strict=True):
+                    for at, i, e in held:
+                        heapq.heappush(heap, (-at, -i, r, e, None, 0))
+                    if more is not None:  # the rest of this room: everything below ``more``
+                        heapq.heappush(heap, (-more.at, -(more.id - 1), r, None, more, 2 * n))
             return page_of(out, limit)
 
-        return cast(AuditPage, await self._run("audit", one() if room is not None else every()))
+        return cast(AuditPage, await self._run("audit", read()))
 
     async def audit(self, room: str | None, since: int | None, limit: int = AUDIT_PAGE_MAX) -> list[AuditEntry]:
         return (await self.audit_page(room, since, None, limit)).entries

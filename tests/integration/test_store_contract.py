@@ -302,11 +302,16 @@ def entry(room_id: str, action: str, at: int = T0, target: str | None = "ana") -
     return AuditEntry(at=at, room=room_id, actor="fay", action=action, target=target, reason=None)
 
 
-async def test_audit_pages_back_from_the_newest_with_a_cursor(store: Store) -> None:
+async def test_audit_pages_back_from_the_newest_with_a_cursor(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.store.redis as redis_store
+    # Redis reads rooms in growing batches: start at one so that every read is a refill.
+    monkeypatch.setattr(redis_store, "AUDIT_FIRST_READ", 1)
+    monkeypatch.setattr(redis_store, "AUDIT_ROOMS_PER_READ", 1)
     rooms = {"a": await make(store, "a"), "b": await make(store, "b")}
     everything = []
     for i in range(7):
-        e = entry("b" if i % 3 == 0 else "a", "participant.mute", T0 + i * 1000, f"p{i}")
+        # Actions and signals, in one room's two rings, interleaved in time.
+        e = entry("b" if i % 3 == 0 else "a", "report" if i % 2 else "mute", T0 + i * 1000, f"p{i}")
         rooms[e.room] = await commit(store, audited(rooms[e.room], e), rooms[e.room].version)
         everything.append(e)
     # Two entries of one commit share their moment; paging still splits them exactly.
