@@ -86,6 +86,12 @@ class MemoryStore:
             room_id, at = next(iter(self._touched.items()))
             if at + keys.ROOM_IDLE_TTL_MS > now:
                 break
+            state = self._rooms.get(room_id)
+            if state is not None and state.kind == "oncall" and state.parent is None and not state.ephemeral:
+                # The on-call room is always open: a quiet week must not turn a member in
+                # crisis away with not_found. (Redis: see the note in the issue-12 stop.)
+                self._touch(room_id)
+                continue
             self._forget(room_id)
         while self._audit:
             room_id, held = next(iter(self._audit.items()))

@@ -664,3 +664,14 @@ async def test_client_ids_are_kept_beside_the_state_newest_first_and_go_with_the
     assert "client_ids" not in state.to_dict()
     await store.delete_room("circle")
     assert await store.load_with_client_id("circle", "ana\x00k3") == (None, None)
+
+
+async def test_the_memory_store_never_forgets_an_idle_oncall_room() -> None:
+    from server.clock import ManualClock as _Clock
+    clock = _Clock()
+    store = MemoryStore(clock=clock)
+    for rid, kind in (("oncall", "oncall"), ("quiet-circle", "circle")):
+        assert await store.create_room(RoomState(id=rid, kind=kind, settings=Settings(), created_at=clock.now_ms()))
+    await clock.advance(k.ROOM_IDLE_TTL_MS + 1)
+    assert await store.load("oncall") is not None
+    assert await store.load("quiet-circle") is None
