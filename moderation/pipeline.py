@@ -14,6 +14,15 @@ Combining rules:
   "hook_failed" (plus the same alert). Failures are logged with the hook's name, never
   with the message text.
 
+Time: a synchronous hook (``judge``) runs on the event loop, where nothing can interrupt
+it, so every built-in one is linear in the text and takes a few ms at most on any
+message the server accepts (2000 characters). Every ``judge`` call is timed; one over
+``JUDGE_BUDGET_S`` is logged (hook name and duration only) and counted in
+``Pipeline.over_budget``. The normalised view the rules match on
+(``MessageContext.normalised``) is computed once per text, timed as "normalise". A text
+longer than ``MAX_TEXT_CHARS`` is not judged: BLOCK "too_long" (the hooks that run after
+a block still read its first ``MAX_TEXT_CHARS``, so crisis language is still seen).
+
 Configuration (the ``[moderation]`` table of the TOML file)::
 
     [moderation]
@@ -40,6 +49,8 @@ import inspect
 import json
 import logging
 import re
+import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final, Protocol, cast, runtime_checkable
@@ -63,6 +74,17 @@ BUILTIN_HOOKS: Final[Mapping[str, str]] = {
 
 # More hooks than this per message is a configuration mistake, not a policy.
 MAX_HOOKS: Final = 32
+# A synchronous hook blocks every room on the worker while it runs. Each built-in one
+# takes under a millisecond on an ordinary message and a few on the worst crafted
+# 2000-character one (tests/unit/moderation/test_moderation_budget.py); a judgement past
+# this is worth a log line, since five of them add up to a noticeable pause.
+JUDGE_BUDGET_S: Final = 0.005
+# The longest text the hooks are given: the largest payload the gateway accepts (16 KiB),
+# eight times the longest chat message. Chat and notes never come near it; the bound
+# keeps a future caller from handing a linear-time hook a megabyte.
+MAX_TEXT_CHARS: Final = 16_384
+# What the budget accounting calls the normalised view's computation.
+NORMALISE: Final = "normalise"
 _ENTRY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*")
 _POLICY_KEYS: Final = ("fail_open", "timeout_s")
@@ -76,7 +98,7 @@ class Hook(Protocol):
 
     - ``def judge(self, ctx) -> Verdict``: a synchronous twin of ``check``. Pure policy
       hooks have one and the pipeline calls it directly (no task, no timeout: asyncio
-      could not interrupt synchronous code anyway).
+      could not interrupt synchronous code anyway), timing it against the budget.
     - ``runs_after_block: bool``: still consulted after a BLOCK (alerts and crisis only).
     - ``async def close(self) -> None``: called by ``Pipeline.close``.
     """
@@ -91,12 +113,21 @@ class Hook(Protocol):
 class Pipeline:
     """Runs hooks in order and combines their verdicts (see the module docstring)."""
 
-    def __init__(self, hooks: Sequence[Hook]) -> None:
+    def __init__(
+        self,
+        hooks: Sequence[Hook],
+        *,
+        budget_s: float = JUDGE_BUDGET_S,
+        timer: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self._hooks: tuple[Hook, ...] = tuple(hooks)
         # Resolved once: the per-message loop should not repeat attribute lookups.
         self._steps: tuple[tuple[Hook, Callable[[MessageContext], Verdict] | None, bool], ...] = tuple(
             (hook, _sync_judge(hook), bool(getattr(hook, "runs_after_block", False))) for hook in self._hooks
         )
+        self._budget_s = budget_s
+        self._timer = timer
+        self._over_budget: Counter[str] = Counter()
 
     @property
     def hooks(self) -> tuple[Hook, ...]:
@@ -106,17 +137,36 @@ class Pipeline:
     def names(self) -> tuple[str, ...]:
         return tuple(hook.name for hook in self._hooks)
 
+    @property
+    def over_budget(self) -> Mapping[str, int]:
+        """How many judgements each hook (and "normalise") took longer than the budget."""
+        return dict(self._over_budget)
+
     async def run(self, ctx: MessageContext) -> Verdict:
+        if len(ctx.text) > MAX_TEXT_CHARS:
+            logger.warning("moderation text too long to judge", extra={"chars": len(ctx.text)})
+            head = replace(ctx, text=ctx.text[:MAX_TEXT_CHARS])
+            seen = await self._run(head, blocked=True)
+            return replace(seen, action=Action.BLOCK, text=None, reason="too_long")
+        return await self._run(ctx, blocked=False)
+
+    async def _run(self, ctx: MessageContext, *, blocked: bool) -> Verdict:
         text = ctx.text
         action = Action.ALLOW
         reason = ""
         alerts: list[Alert] = []
         crisis = False
-        blocked = False
+        seen = ctx  # one context per text, so its normalised view is worked out once
+        viewed = False
         for hook, judge, runs_after_block in self._steps:
             if blocked and not runs_after_block:
                 continue
-            seen = ctx if text is ctx.text else replace(ctx, text=text)
+            if seen.text is not text:  # an earlier hook redacted
+                seen = replace(ctx, text=text)
+                viewed = False
+            if not viewed:
+                self._normalise(seen)
+                viewed = True
             verdict = await self._judge(hook, judge, seen)
             alerts.extend(verdict.alerts)
             crisis = crisis or verdict.crisis
@@ -140,6 +190,20 @@ class Pipeline:
             crisis=crisis,
         )
 
+    def _normalise(self, ctx: MessageContext) -> None:
+        start = self._timer()
+        try:
+            ctx.normalised  # noqa: B018 -- computed now, and cached on the context
+        finally:
+            self._account(NORMALISE, self._timer() - start)
+
+    def _account(self, name: str, took_s: float) -> None:
+        if took_s <= self._budget_s:
+            return
+        self._over_budget[name] += 1
+        # Name and duration only: what made it slow is the text, which is never logged.
+        logger.warning("moderation hook over its time budget", extra={"hook": name, "ms": round(took_s * 1000, 2)})
+
     async def _judge(
         self,
         hook: Hook,
@@ -148,7 +212,11 @@ class Pipeline:
     ) -> Verdict:
         try:
             if judge is not None:
-                verdict = judge(ctx)
+                start = self._timer()
+                try:
+                    verdict = judge(ctx)
+                finally:
+                    self._account(hook.name, self._timer() - start)
             else:
                 verdict = await _with_timeout(hook, ctx)
             return _checked(verdict)
@@ -470,6 +538,8 @@ __all__ = [
     "ALLOW",
     "BUILTIN_HOOKS",
     "DEFAULT_PIPELINE",
+    "JUDGE_BUDGET_S",
+    "MAX_TEXT_CHARS",
     "Hook",
     "Pipeline",
     "PipelineRegistry",

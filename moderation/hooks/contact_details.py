@@ -133,13 +133,17 @@ _AT_HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_][A-Za-z0-9_.]{2,31}(?<!\.)")
 _PLATFORM_WORD = re.compile(r"\b" + _PLATFORM + r"\b", re.IGNORECASE)
 # Characters either side of a platform word within which an @handle counts as one.
 HANDLE_CONTEXT_CHARS: Final = 40
-# "whatsapp me", "dm me on insta", "add me on snap", "whatsapp pe msg karo"
-_SOLICITATION = re.compile(
-    r"\b(?:" + _PLATFORM + r"\s+me\b"
-    r"|(?:dm|msg|message|text|ping|add|contact|reach|call|inbox|find|follow)\s+me\s+"
-    r"(?:on|at|via|over|in)\s+" + _PLATFORM + r"\b"
-    r"|" + _PLATFORM + r"\s+(?:pe|par|pr|per|te|utte)\s+"
+# "whatsapp me", "whatsapp pe msg karo": tried only where a platform word starts (a scan
+# of every word start with this alternation was most of the hook's time on long text).
+_SOLICITATION_AFTER = re.compile(
+    _PLATFORM + r"(?:\s+me\b|\s+(?:pe|par|pr|per|te|utte)\s+"
     r"(?:aa|aao|aaja|aja|baat|msg|message|add|mil|call|contact)\w*)",
+    re.IGNORECASE,
+)
+_SOLICITING_VERBS: Final = frozenset("dm msg message text ping add contact reach call inbox find follow".split())
+# "dm me on insta", "add me on snap": only run when one of those verbs is there.
+_SOLICITATION_BEFORE = re.compile(
+    r"\b(?:" + "|".join(sorted(_SOLICITING_VERBS)) + r")\s+me\s+(?:on|at|via|over|in)\s+" + _PLATFORM + r"\b",
     re.IGNORECASE,
 )
 _WORDS_NOT_HANDLES: Final = frozenset(
@@ -177,7 +181,12 @@ def _handle_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
     platforms = [m.span() for m in _PLATFORM_WORD.finditer(text)]
     if not platforms:
         return spans  # every other form names a messenger
-    spans += [m.span() for m in _SOLICITATION.finditer(text)]
+    for p_start, _ in platforms:
+        solicitation = _SOLICITATION_AFTER.match(text, p_start)
+        if solicitation is not None:
+            spans.append(solicitation.span())
+    if words & _SOLICITING_VERBS:
+        spans += [m.span() for m in _SOLICITATION_BEFORE.finditer(text)]
     for m in _HANDLE_AFTER_PLATFORM.finditer(text):
         between = text[m.end("platform") : m.start("handle")]
         explicit = any(sep in between for sep in (":", "=", "-", "\u2013")) or bool(_ID_WORD_RE.search(between))

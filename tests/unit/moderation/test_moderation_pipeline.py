@@ -263,3 +263,82 @@ def test_close_closes_hooks_that_have_close() -> None:
 
     asyncio.run(Pipeline([a, NoClose(), b]).close())
     assert a.closed and b.closed
+
+
+# -- time budget, the normalised view, over-long text (issue 12) -----------------------------
+
+
+class Judged:
+    """A synchronous hook that records the view it was given; each call "takes" a set
+    time on the fake timer the pipeline is given."""
+
+    fail_open = False
+    timeout_s = 1.0
+
+    def __init__(self, name: str, clock: list[float], takes_s: float, verdict: Verdict = ALLOW) -> None:
+        self.name = name
+        self.clock = clock
+        self.takes_s = takes_s
+        self.verdict = verdict
+        self.views: list[object] = []
+        self.runs_after_block = False
+
+    async def check(self, ctx: MessageContext) -> Verdict:
+        return self.judge(ctx)
+
+    def judge(self, ctx: MessageContext) -> Verdict:
+        self.views.append(ctx.normalised)
+        self.clock[0] += self.takes_s
+        return self.verdict
+
+
+def test_a_judgement_over_budget_is_logged_by_name_and_duration_only_and_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="circles.moderation")
+    clock = [0.0]
+    slow = Judged("slow", clock, 0.020)
+    quick = Judged("quick", clock, 0.001)
+    pipeline = Pipeline([slow, quick], budget_s=0.005, timer=lambda: clock[0])
+    assert run(pipeline).action is Action.ALLOW  # over budget is reported, not punished
+    run(pipeline)
+    assert pipeline.over_budget == {"slow": 2}
+    records = [r for r in caplog.records if r.getMessage() == "moderation hook over its time budget"]
+    assert [(r.hook, r.ms) for r in records] == [("slow", 20.0), ("slow", 20.0)]  # type: ignore[attr-defined]
+    for record in records:
+        assert SECRET_TEXT not in str(record.__dict__)
+        assert set(record.__dict__) >= {"hook", "ms"} and "room" not in record.__dict__
+
+
+def test_the_normalised_view_is_worked_out_once_per_text() -> None:
+    clock = [0.0]
+    first = Judged("first", clock, 0.0, Verdict(Action.REDACT, text="one [x]", reason="first"))
+    second = Judged("second", clock, 0.0)
+    third = Judged("third", clock, 0.0)
+    run(Pipeline([first, second, third], timer=lambda: clock[0]), ctx("one two\u200b"))
+    assert first.views[0].text == "one two"  # type: ignore[attr-defined]
+    # A redaction makes a new text, and so one new view, shared by the hooks after it.
+    assert second.views[0] is third.views[0] and second.views[0].text == "one [x]"  # type: ignore[attr-defined]
+
+
+def test_the_view_is_timed_as_normalise(caplog: pytest.LogCaptureFixture) -> None:
+    ticks = iter([0.0, 0.050, 0.050, 0.050])  # normalise takes 50 ms, the hook nothing
+    clock = [0.0]
+    pipeline = Pipeline([Judged("quick", clock, 0.0)], timer=lambda: next(ticks))
+    run(pipeline)
+    assert pipeline.over_budget == {"normalise": 1}
+
+
+def test_text_past_the_longest_judged_is_blocked_and_still_read_for_crisis() -> None:
+    from moderation.pipeline import MAX_TEXT_CHARS
+
+    ordinary = Stub("links", Verdict(Action.HOLD, reason="link"))
+    crisis = Stub("crisis", Verdict(alerts=(Alert("crisis", "crisis language: suicide (en)"),), crisis=True),
+                  runs_after_block=True)  # fmt: skip
+    long_text = "x" * (MAX_TEXT_CHARS + 1)
+    verdict = run(Pipeline([ordinary, crisis]), ctx(long_text))
+    assert verdict.action is Action.BLOCK and verdict.reason == "too_long" and verdict.text is None
+    assert verdict.crisis is True and ordinary.seen == []
+    assert crisis.seen == ["x" * MAX_TEXT_CHARS]
+    exactly = run(Pipeline([ordinary]), ctx("x" * MAX_TEXT_CHARS))
+    assert exactly.action is Action.HOLD
