@@ -30,7 +30,9 @@ REPLACEMENT: Final = "[link removed]"
 _URL_CHARS = r"[^\s<>\"'`]"
 _SCHEME_URL = re.compile(r"\b(?:https?|ftp)://" + _URL_CHARS + "+", re.IGNORECASE)
 _WWW_URL = re.compile(r"(?<![\w.@/-])www\.[\w-]+(?:\." + _URL_CHARS + "*)?", re.IGNORECASE)
-_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# A DNS label: possessive, then "does not end in '-'" checked once; the plain
+# "[a-z0-9-]{0,61}[a-z0-9]" backtracked 61 ways at every word start of "x-1-1-1-...".
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}+(?<=[a-z0-9]))?"
 _BARE_URL = re.compile(
     r"(?<![\w.@/-])(?:" + _LABEL + r"\.)+"
     r"(?:" + "|".join(sorted(BARE_TLDS, key=len, reverse=True)) + r")"

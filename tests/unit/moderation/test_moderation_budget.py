@@ -156,6 +156,7 @@ def test_no_builtin_hook_raises_or_stalls_on_adversarial_text(text: str) -> None
         long_run(("fa", "g", " go")),
         repeated("@a telegram "),
         repeated("a.com "),
+        long_run(("a.b'nothttp://whatsapp", "-1", "fa.me")),
         repeated("x.x.x@"),
         repeated("i want to die but "),
         repeated("9\u200b"),
