@@ -30,7 +30,7 @@ from ..service import RoomService
 from ..tokens import LEEWAY_S, Identity, TokenError, verify
 from . import schemas as s
 from .limits import UNKNOWN_ADDRESS, Guard, Limits, Networks, TokenBucket, client_address
-from .wsdriver import FramedPacket
+from .wsdriver import DirectQueue, FramedPacket
 
 log = logging.getLogger("circles.gateway")
 
@@ -188,9 +188,11 @@ class SocketGateway:
             self.metrics.commands.labels("connect", "rate_limited").inc()
             raise RefusedConnection("rate_limited", refused)
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        eio = self.sio.eio.sockets.get(eio_sid) if eio_sid is not None else None
+        if eio is not None and isinstance(eio.queue, DirectQueue):
+            eio.queue.belongs_to(eio)
         self.conns[sid] = Conn(sid=sid, who=who, conn_id=f"{self.worker_id}:{sid}",
-                               bucket=self.guard.connection_bucket(), address=address,
-                               eio=self.sio.eio.sockets.get(eio_sid) if eio_sid is not None else None)
+                               bucket=self.guard.connection_bucket(), address=address, eio=eio)
         self.metrics.connections.inc()
 
     async def _disconnect(self, sid: str, *args: Any) -> None:
@@ -200,6 +202,10 @@ class SocketGateway:
         self.guard.close(conn.who.sub, conn.address)
         self.metrics.connections.dec()
         reason = args[0] if args and isinstance(args[0], str) and len(args[0]) < 40 else "unknown"
+        dropped = getattr(getattr(conn.eio, "queue", None), "dropped", None)
+        if dropped is not None:
+            reason = dropped
+            log.warning("connection dropped", extra={"reason": dropped})
         self.metrics.disconnects.labels(reason).inc()
         actor = conn.actor()
         if conn.who.sub in self.on_duty and not any(o.who.sub == conn.who.sub for o in self.conns.values()):

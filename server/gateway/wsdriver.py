@@ -31,6 +31,13 @@ tests/unit/test_direct_queue.py drives a copy of that loop (with Engine.IO's own
 ``poll``) against a held send; tests/integration/test_delivery_paths.py runs the real
 server on both paths, for order and for the writer's idle timeout. Read the writer loop
 again when upgrading python-engineio.
+
+**Bounded.** A client that never reads must not grow the server: what waits for it (the
+queue, and what its kernel buffer and aiohttp hold) is capped at ``max_bytes`` per
+connection, and a writer that has made no progress for ``STALL_S`` is given up too (it
+would otherwise hold the connection, and Engine.IO's close, forever). Past either, the
+connection is aborted and ``dropped`` says why: the member's client reconnects and
+catches up with ``since``, as after any network drop.
 """
 
 from __future__ import annotations
@@ -48,6 +55,17 @@ from engineio.async_drivers.aiohttp import WebSocket
 # A connection whose kernel buffer is this full is slow: its packets go through the
 # queue, whose writer waits for the buffer to drain (aiohttp's flow control).
 SLOW_BUFFER_BYTES: Final = 64 * 1024
+# What may wait for one connection, queued and in its transport's buffer, before it is
+# dropped as a slow reader: several join snapshots of a large room, far more than a
+# member on a slow phone ever has outstanding.
+MAX_QUEUED_BYTES: Final = 2 * 1024 * 1024
+# A writer that has sent nothing for this long (its buffer neither drained nor grew) is
+# given up. Checked every STALL_CHECK_S while the writer is busy.
+STALL_S: Final = 30.0
+STALL_CHECK_S: Final = 10.0
+# Why a connection was dropped (``DirectQueue.dropped``; the disconnect metric's reason).
+SLOW_READER: Final = "slow_reader"
+STALLED: Final = "stalled_writer"
 
 
 def ws_frame(payload: bytes, binary: bool = False) -> bytes:
@@ -88,6 +106,8 @@ def frame_of(pkt: Any) -> bytes:
 _NOTHING: Final[collections.deque[Any]] = collections.deque(maxlen=0)
 # Queues with frames held for the end of this event-loop turn (``DirectQueue.batch``).
 _held: list[DirectQueue] = []
+# Closes of dropped long-polling sockets under way (a reference keeps each task alive).
+_closing: set[asyncio.Future[Any]] = set()
 
 
 def _write_held() -> None:
@@ -97,8 +117,26 @@ def _write_held() -> None:
         q.write_held()
 
 
+def _size(item: Any) -> int:
+    """About the bytes a packet takes on the wire: exact for a fan-out's frame, the
+    payload's length (plus a frame header) for the rest."""
+    if isinstance(item, FramedPacket):
+        return len(item.frame())
+    data = getattr(item, "data", None)
+    return (len(data) if isinstance(data, str | bytes) else 0) + 16
+
+
+async def _close_polling(sock: Any, reason: str) -> None:
+    await sock.close(wait=False, abort=True, reason=reason)
+    # Engine.IO forgets a closed long-polling socket only at its next GET; a POST before
+    # that would fail inside Engine.IO (HTTP 500) instead of getting its 400.
+    if sock.server.sockets.get(sock.sid) is sock:
+        del sock.server.sockets[sock.sid]
+
+
 class DirectQueue(asyncio.Queue[Any]):
-    """An Engine.IO socket's send queue that writes through when the writer is idle."""
+    """An Engine.IO socket's send queue that writes through when the writer is idle,
+    and drops its connection rather than hold more than ``max_bytes`` for it."""
 
     # Hold a socket's direct frames until the end of the event-loop turn and write them
     # with one call: one system call when several are due at once, as under load (a
@@ -107,8 +145,10 @@ class DirectQueue(asyncio.Queue[Any]):
     # that goes through the queue after it.
     batch = True
 
-    def __init__(self) -> None:
+    def __init__(self, direct: bool = True, max_bytes: int = MAX_QUEUED_BYTES) -> None:
         super().__init__()
+        self.direct = direct
+        self.max_bytes = max_bytes
         # Memory per idle connection: an unbounded queue never has a waiting putter, and
         # an empty one needs no deque of its own (asyncio's Queue allocates both, ~0.7 KB
         # each). Both shared deques have maxlen 0: nothing can ever be kept in them.
@@ -120,6 +160,13 @@ class DirectQueue(asyncio.Queue[Any]):
         self.ws: WebSocketResponse | None = None
         self.sock: Any = None
         self.direct_writes = 0
+        # Bytes of the packets in the queue; why the connection was dropped, if it was.
+        self.queued_bytes = 0
+        self.dropped: str | None = None
+        # The writer took packets at this loop time and has not asked for more since.
+        self._busy_since: float | None = None
+        self._stall_timer: asyncio.TimerHandle | None = None
+        self._stall_seen: tuple[int, float] = (-1, 0.0)
 
     # asyncio.Queue's hooks for its storage (as PriorityQueue uses them).
     def _init(self, maxsize: int) -> None:
@@ -129,11 +176,16 @@ class DirectQueue(asyncio.Queue[Any]):
         if self._queue is _NOTHING:
             self._queue = collections.deque()
         self._queue.append(item)
+        if item is not None:
+            self.queued_bytes += _size(item)
 
     def _get(self) -> Any:
         item = self._queue.popleft()
         if not self._queue:
             self._queue = _NOTHING
+            self.queued_bytes = 0
+        elif item is not None:
+            self.queued_bytes -= _size(item)
         return item
 
     @property
@@ -144,21 +196,42 @@ class DirectQueue(asyncio.Queue[Any]):
     def attach(self, sock: Any, ws: WebSocketResponse, transport: asyncio.Transport | None) -> None:
         self.sock, self.ws, self.transport = sock, ws, transport
 
+    def belongs_to(self, sock: Any) -> None:
+        """The Engine.IO socket this queue serves, known before any websocket (a
+        long-polling client): a dropped one is closed through it."""
+        if self.sock is None:
+            self.sock = sock
+
     async def get(self) -> Any:
         # The writer asks for more only after sending everything it took before.
         self._idle_getters += 1
+        self._busy_since = None
         try:
             return await super().get()
         finally:
             self._idle_getters -= 1
+            self._busy_since = asyncio.get_running_loop().time()
+            if self._stall_timer is None and self.transport is not None:
+                self._stall_timer = asyncio.get_running_loop().call_later(STALL_CHECK_S, self._check_stall)
 
     def put_nowait(self, item: Any) -> None:
+        if self.dropped is not None:
+            if item is None:  # Engine.IO's "writer, stop": it must still get through
+                super().put_nowait(item)
+            return
         # Only messages go straight through. Pings (every ping_interval) go through the
         # writer, which must be woken at least that often: it gives the connection up,
         # and closes the websocket, when its queue stays empty for ping_interval +
         # ping_timeout.
         tr = self.transport
-        if (tr is not None and self._idle_getters and getattr(item, "packet_type", None) == eio_packet.MESSAGE
+        if item is not None and (waiting := self._pending(tr) + self.queued_bytes):
+            # Something already waits for this client: past the cap, it is not reading.
+            # (One large packet to a client that keeps up is never refused.)
+            if waiting + _size(item) > self.max_bytes:
+                self.drop(SLOW_READER)
+                return
+        if (self.direct and tr is not None and self._idle_getters
+                and getattr(item, "packet_type", None) == eio_packet.MESSAGE
                 and self.empty() and self._writable(tr)):
             self.direct_writes += 1
             if not self.batch:
@@ -179,6 +252,58 @@ class DirectQueue(asyncio.Queue[Any]):
         tr = self.transport
         if frames and tr is not None and not tr.is_closing():
             tr.write(frames[0] if len(frames) == 1 else b"".join(frames))
+
+    def _pending(self, tr: asyncio.Transport | None) -> int:
+        """Bytes written for this connection that it has not taken yet."""
+        held = sum(map(len, self._frames)) if self._frames else 0
+        return held + (tr.get_write_buffer_size() if tr is not None and not tr.is_closing() else 0)
+
+    def _check_stall(self) -> None:
+        """Every STALL_CHECK_S while the writer is busy: a buffer that has not moved for
+        STALL_S means the client reads nothing."""
+        self._stall_timer = None
+        tr = self.transport
+        if self._busy_since is None or self.dropped is not None or tr is None or tr.is_closing():
+            self._stall_seen = (-1, 0.0)
+            return
+        now = asyncio.get_running_loop().time()
+        size = tr.get_write_buffer_size()
+        seen, since = self._stall_seen
+        if size != seen:
+            self._stall_seen = (size, now)
+        elif size > 0 and now - since >= STALL_S:
+            self.drop(STALLED)
+            return
+        self._stall_timer = asyncio.get_running_loop().call_later(STALL_CHECK_S, self._check_stall)
+
+    def drop(self, reason: str) -> None:
+        """Give the connection up: abort its transport (its writer, waiting for a buffer
+        that never drains, wakes with an error and Engine.IO closes the socket) and free
+        everything that waited for it."""
+        if self.dropped is not None:
+            return
+        self.dropped = reason
+        waiting = [item for item in self._queue if item is None]
+        n = len(self._queue)
+        self._queue = _NOTHING
+        self.queued_bytes = 0
+        self._frames = []
+        for item in waiting:
+            self._put(item)
+        # Packets dropped from the queue are done, as far as Queue.join is concerned.
+        for _ in range(n - len(waiting)):
+            self.task_done()
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+        tr = self.transport
+        if tr is not None:
+            tr.abort()
+        elif self.sock is not None and not self.sock.closed:
+            # Long-polling: no transport of ours to abort; Engine.IO closes the socket.
+            task = asyncio.ensure_future(_close_polling(self.sock, reason))
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
 
     def _writable(self, tr: asyncio.Transport) -> bool:
         sock, ws = self.sock, self.ws
@@ -205,9 +330,9 @@ class CirclesWebSocket(WebSocket):
         return self._sock
 
 
-def install(sio: socketio.AsyncServer, direct: bool = True) -> None:
-    """Make ``sio`` serve websockets without permessage-deflate, and (``direct``) write
-    packets straight to the socket when nothing waits before them."""
+def install(sio: socketio.AsyncServer, direct: bool = True, max_bytes: int = MAX_QUEUED_BYTES) -> None:
+    """Make ``sio`` serve websockets without permessage-deflate, hold at most
+    ``max_bytes`` for any connection, and (``direct``) write packets straight to the
+    socket when nothing waits before them."""
     sio.eio._async = {**sio.eio._async, "websocket": CirclesWebSocket}
-    if direct:
-        sio.eio.create_queue = lambda *args, **kwargs: DirectQueue()
+    sio.eio.create_queue = lambda *args, **kwargs: DirectQueue(direct=direct, max_bytes=max_bytes)

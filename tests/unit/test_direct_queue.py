@@ -179,3 +179,140 @@ async def test_the_queue_keeps_order_and_shares_nothing_between_sockets() -> Non
     for _ in range(3):
         a.task_done()
     await asyncio.wait_for(a.join(), 1)
+
+
+# -- bounded: a client that reads nothing costs the server a capped amount (issue 12) ------------
+
+
+class DrainingWriter(Writer):
+    """Engine.IO's writer over aiohttp: each send waits until the kernel took the bytes."""
+
+    async def run(self) -> None:
+        while True:
+            packets = await AsyncSocket.poll(self.sock)  # type: ignore[arg-type]
+            if not packets:
+                return
+            for pkt in packets:
+                self.sending.set()
+                await self.held.wait()
+                self.transport.write(frame_of(pkt))
+                while self.transport.get_write_buffer_size() and not self.transport.is_closing():  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)  # aiohttp's drain: it waits for the client to read
+
+
+async def never_reading_peer(max_bytes: int, writer_type: type[Writer] = Writer) -> tuple[
+        DirectQueue, Writer, asyncio.Future[None], asyncio.Transport, socket.socket]:
+    loop = asyncio.get_running_loop()
+    a, b = socket.socketpair()
+    b.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    transport, _ = await loop.create_connection(asyncio.Protocol, sock=a)
+    queue = DirectQueue(max_bytes=max_bytes)
+    writer = writer_type(queue, transport)
+    queue.attach(writer.sock, SimpleNamespace(closed=False), transport)  # type: ignore[arg-type]
+    return queue, writer, asyncio.ensure_future(writer.run()), transport, b
+
+
+def message(n: int, size: int) -> FramedPacket:
+    return FramedPacket(eio_packet.MESSAGE, f"2[\"e\",{n},\"{'x' * size}\"]")
+
+
+async def test_a_connection_that_reads_nothing_is_dropped_past_its_cap_and_frees_what_waited() -> None:
+    from server.gateway.wsdriver import SLOW_READER
+
+    queue, writer, task, transport, peer = await never_reading_peer(max_bytes=256 * 1024)
+    try:
+        writer.held.clear()  # the writer is stuck sending, as for a client that never reads
+        await until_idle(queue)
+        queue.put_nowait(message(0, 100))
+        sent = 1
+        while queue.dropped is None:
+            assert sent < 100, "the queue kept growing"
+            queue.put_nowait(message(sent, 10_000))
+            sent += 1
+        assert queue.dropped == SLOW_READER
+        assert sent * 10_000 <= 256 * 1024 + 20_000  # dropped at the cap, not later
+        assert transport.is_closing() and queue.empty() and queue.queued_bytes == 0
+        queue.put_nowait(message(999, 10))  # nothing more is kept for it
+        assert queue.empty()
+        queue.put_nowait(None)  # but Engine.IO's "stop" still reaches the writer
+        writer.held.set()
+        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(queue.join(), 1)  # and Engine.IO's close does not hang on it
+    finally:
+        task.cancel()
+        transport.close()
+        peer.close()
+
+
+async def test_one_large_packet_to_a_client_that_keeps_up_is_sent() -> None:
+    loop = asyncio.get_running_loop()
+    a, b = socket.socketpair()
+    transport, _ = await loop.create_connection(asyncio.Protocol, sock=a)
+    reader, peer = await asyncio.open_connection(sock=b)
+    queue = DirectQueue(max_bytes=64 * 1024)
+    writer = Writer(queue, transport)
+    queue.attach(writer.sock, SimpleNamespace(closed=False), transport)  # type: ignore[arg-type]
+    task = asyncio.ensure_future(writer.run())
+    try:
+        await until_idle(queue)
+        big = message(1, 200_000)  # a join answer with a long history, three times the cap
+        queue.put_nowait(big)
+        assert queue.dropped is None
+        got = await asyncio.wait_for(reader.readexactly(len(frame_of(big))), 5)
+        assert got == frame_of(big)
+    finally:
+        task.cancel()
+        transport.close()
+        peer.close()
+
+
+async def test_a_writer_stuck_on_a_buffer_that_never_drains_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Engine.IO waits for its writer before it closes a socket; a writer waiting for a
+    # client that reads nothing would hold the connection (and the close) forever.
+    from server.gateway import wsdriver
+
+    monkeypatch.setattr(wsdriver, "STALL_S", 0.3)
+    monkeypatch.setattr(wsdriver, "STALL_CHECK_S", 0.1)
+    queue, writer, task, transport, peer = await never_reading_peer(max_bytes=64 * 2**20, writer_type=DrainingWriter)
+    try:
+        await until_idle(queue)
+        queue.put_nowait(message(0, 4 * 2**20))  # more than the kernel will hold for it
+        await asyncio.sleep(0)  # written at the end of the loop turn; most of it stays buffered
+        queue.put_nowait(message(1, 10))  # queued behind it: the writer wakes and waits to drain
+        await asyncio.wait_for(writer.sending.wait(), 5)
+        started = asyncio.get_running_loop().time()
+        queue.put_nowait(None)  # the reader side gave up: Engine.IO now waits for the writer
+        await asyncio.wait_for(task, 5)
+        assert queue.dropped == wsdriver.STALLED
+        assert 0.3 <= asyncio.get_running_loop().time() - started < 2
+        assert transport.is_closing()
+    finally:
+        task.cancel()
+        transport.close()
+        peer.close()
+
+
+async def test_a_slow_reader_that_keeps_reading_is_not_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.gateway import wsdriver
+
+    monkeypatch.setattr(wsdriver, "STALL_S", 0.3)
+    monkeypatch.setattr(wsdriver, "STALL_CHECK_S", 0.1)
+    loop = asyncio.get_running_loop()
+    queue, _, task, transport, peer = await never_reading_peer(max_bytes=64 * 2**20, writer_type=DrainingWriter)
+    peer.setblocking(False)
+    try:
+        await until_idle(queue)
+        total = 0
+        for n in range(3):
+            pkt = message(n, 400_000)
+            total += len(frame_of(pkt))
+            queue.put_nowait(pkt)
+        got = 0
+        while got < total:  # a slow phone: 64 KB every 50 ms, for most of a second
+            got += len(await loop.sock_recv(peer, 65536))
+            await asyncio.sleep(0.05)
+        assert queue.dropped is None
+    finally:
+        task.cancel()
+        transport.close()
+        peer.close()
