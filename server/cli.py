@@ -9,6 +9,7 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -83,6 +84,9 @@ def serve_main(args: argparse.Namespace) -> int:
     except ConfigError as e:
         return _fail(str(e))
     setup_logging(config.log_level)
+    if cli.get("redis_url") and urlsplit(str(cli["redis_url"])).password:
+        log.warning("the Redis URL on the command line holds a password that any user of this machine can read "
+                    "(ps); set CIRCLES_REDIS_URL or [server] redis_url in the config file instead")
     if config.workers > 1 and not config.redis_url:
         return _fail("--workers above 1 needs --redis-url: the workers share state through Redis")
     parent = workers.worker_of()

@@ -1,7 +1,8 @@
 """``circles serve --workers N``: N worker processes on one port (SO_REUSEPORT).
 
 The parent only supervises: it starts each worker as ``circles serve --workers 1`` with
-``CIRCLES_WORKER_OF=<parent pid>`` in its environment, forwards SIGTERM and SIGINT to
+``CIRCLES_WORKER_OF=<parent pid>`` in its environment (and the secret and the Redis URL,
+which must never be on a command line anyone on the machine can read), forwards SIGTERM and SIGINT to
 them, restarts one that dies (unless it dies straight after starting, which is a
 configuration problem that restarting will not fix), and exits when they have all exited.
 
@@ -52,8 +53,6 @@ def worker_of() -> int | None:
 def _worker_argv(config: Config) -> list[str]:
     argv = [sys.executable, "-m", "server", "serve", "--workers", "1", "--host", config.host,
             "--port", str(config.port)]
-    if config.redis_url:
-        argv += ["--redis-url", config.redis_url]
     if config.demo:
         argv.append("--demo")
     return argv
@@ -73,6 +72,10 @@ def supervise(config: Config, config_path: str | None) -> int:
     env = dict(os.environ)
     env[WORKER_ENV] = str(os.getpid())
     env["CIRCLES_SECRET"] = config.secret  # --demo generates one: all workers must share it
+    # In the environment, not on the command line: any user of the machine can read a
+    # process's command line (ps, /proc/<pid>/cmdline), and the URL may hold a password.
+    if config.redis_url:
+        env["CIRCLES_REDIS_URL"] = config.redis_url
     env.pop("CIRCLES_WORKERS", None)
     if config_path:
         env["CIRCLES_CONFIG"] = config_path

@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Any, cast
 
 import aiohttp
@@ -18,7 +19,7 @@ import redis.asyncio as aioredis
 
 from server.store import keys
 from tests.cluster.conftest import ROOT, Cluster, http_status
-from tests.redis_server import free_port
+from tests.redis_server import RedisServer, free_port
 from tests.support import SECRET, Client, assert_contiguous, token
 
 
@@ -281,3 +282,51 @@ def test_worker_logs_hold_no_chat_text_and_no_tokens(cluster_procs: Cluster) -> 
     for text in ("says", "before the crash", "while away", "welcome back", "into the void", "we are back"):
         assert text not in logs
     assert "eyJ" not in logs  # the start of every JWT
+
+
+def cmdline(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+async def test_workers_never_carry_the_redis_password_on_their_command_line() -> None:
+    # Issue 12, item 10: any user of the machine can read a process's command line.
+    password = "s3cret-redis-pass-" + os.urandom(4).hex()
+    redis_server = RedisServer(args=("--requirepass", password)).start()
+    url_with_password = f"redis://:{password}@127.0.0.1:{redis_server.port}/0"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLES_")}
+    env["CIRCLES_SECRET"] = SECRET
+    # The worst case: the operator put it on the supervisor's own command line.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "serve", "--workers", "2", "--port", str(port),
+        "--redis-url", url_with_password, cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    people: list[Client] = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(children(proc.pid)) < 2 or http_status(url + "/healthz") != 200:
+            assert proc.returncode is None and time.monotonic() < deadline
+            await asyncio.sleep(0.05)  # polling during startup
+        workers = children(proc.pid)
+        for pid in workers:
+            assert b"serve" in cmdline(pid) and password.encode() not in cmdline(pid)
+        # And they reach the password-protected Redis: a chat crosses between workers.
+        for i in range(6):
+            c = Client(url, token("pw-room", "facilitator" if i == 0 else "member", name=f"p{i}"))
+            people.append(c)
+            await c.connect()
+            await c.join("pw-room")
+        assert (await people[3].call("chat.send", {"room": "pw-room", "text": "through redis"}))["ok"]
+        for c in people:
+            await c.wait_event("chat.message")
+    finally:
+        for c in people:
+            await c.close()
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+        redis_server.close()
+    logs = err.decode()
+    assert password not in logs
+    assert "CIRCLES_REDIS_URL" in logs  # the operator is told how to keep it off the command line
+    assert proc.returncode == 0
