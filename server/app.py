@@ -27,6 +27,7 @@ from .config import Config
 from .core.errors import CommandError
 from .core.model import Event, Notice, Target
 from .gateway import http, keys, wsdriver
+from .gateway.limits import trusted_networks
 from .gateway.schemas import MAX_PAYLOAD_BYTES
 from .gateway.socket import SocketGateway
 from .media.base import Media
@@ -64,10 +65,10 @@ class LocalPublisher:
             self.gateway.deliver_notice(n)
 
 
-def make_store(config: Config) -> Store:
+def make_store(config: Config, clock: Clock) -> Store:
     if config.redis_url:
         return RedisStore.from_url(config.redis_url, audit_retention_ms=config.audit_retention_days * 86_400_000)
-    return MemoryStore(audit_retention_ms=config.audit_retention_days * 86_400_000)
+    return MemoryStore(audit_retention_ms=config.audit_retention_days * 86_400_000, clock=clock)
 
 
 def _pipelines(config: Config) -> Any:
@@ -87,7 +88,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
                worker_id: str | None = None, scheduler_poll_ms: int = 1000,
                transports: Sequence[str] | None = None, direct_write: bool = True) -> web.Application:
     clock = clock or SystemClock()
-    store = store or make_store(config)
+    store = store or make_store(config, clock)
     worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     metrics = Metrics()
     origins: Any = list(config.allowed_origins) if config.allowed_origins else None
@@ -104,7 +105,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
         # ["websocket"].
         transports=list(transports) if transports else None,
     )
-    wsdriver.install(sio, direct=direct_write)
+    wsdriver.install(sio, direct=direct_write, max_bytes=config.limits.send_buffer_bytes)
     publisher = LocalPublisher(metrics)
     # Cluster mode: Redis carries committed events and notices between workers.
     redis_store = store if isinstance(store, RedisStore) else None
@@ -120,14 +121,22 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     service = RoomService(store, clock, cluster.RedisPublisher(publisher, redis_store) if redis_store else publisher,
                           pipeline_for, config.crisis_support(),
                           on_deadline=lambda at: scheduler_ref[0].poke() if at is not None and scheduler_ref else None,
-                          observe=metrics.observe, page_webhook=pager.poke, mint_token=oncall_token)
+                          observe=metrics.observe, page_webhook=pager.poke, mint_token=oncall_token,
+                          max_rooms=config.limits.max_rooms, rooms_made_per_hour=config.limits.rooms_made_per_hour)
+
+    async def read_state() -> tuple[int, int]:
+        return len(await store.room_ids()), len(await service.waiting())
+
+    metrics.track_state(read_state)
+    metrics.watch_pipelines(pipelines)
     hub = MediaHub(service, config.media)
     metrics.media_rooms.set_function(lambda: len(hub.rooms))
     metrics.media_peers.set_function(lambda: sum(len(rm.peers) for rm in hub.rooms.values()))
     # Several workers: each room's audio on one of them, whichever worker a socket is on.
     router = MediaRouter(hub, redis_store, worker_id) if redis_store is not None else None
     media: Media = router or hub
-    gateway = SocketGateway(sio, service, config.secret, metrics, worker_id, media=media)
+    gateway = SocketGateway(sio, service, config.secret, metrics, worker_id, media=media, limits=config.limits,
+                            trusted_proxies=trusted_networks(config.trusted_proxies))
     publisher.gateway = gateway
     if router is not None:
         def tell(room: str, participant: str, event: str, data: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from moderation.pipeline import build_pipeline
 
 from .core.errors import CommandError
 from .core.model import ROOM_KINDS, Settings, valid_room_id
+from .gateway.limits import Limits, trusted_networks
 from .service import CrisisSupport, Helpline
 
 DEFAULT_HELPLINES: Final = (
@@ -25,6 +26,8 @@ DEFAULT_HELPLINES: Final = (
     Helpline(name="KIRAN mental health helpline", phone="1800-599-0019", hours="24x7"),
 )
 MIN_SECRET_LEN: Final = 32
+# The admin and metrics keys are bearer secrets too: long enough not to be guessed.
+MIN_KEY_LEN: Final = 32
 
 
 class ConfigError(Exception):
@@ -71,6 +74,11 @@ class Config:
     audit_retention_days: int = 30
     log_level: str = "INFO"
     secret_generated: bool = False
+    limits: Limits = field(default_factory=Limits)
+    # Proxies whose X-Forwarded-For is believed (networks, e.g. "10.0.0.0/8").
+    trusted_proxies: tuple[str, ...] = ()
+    # When set, GET /metrics needs `Authorization: Bearer <metrics_key>`.
+    metrics_key: str | None = None
 
     def crisis_support(self) -> CrisisSupport:
         oncall = next((r.id for r in self.rooms if r.kind == "oncall"), None)
@@ -182,6 +190,42 @@ def _media(raw: Any) -> MediaConfig:
                        ice_servers=tuple(ice), opus_bitrate=bitrate)
 
 
+def _limits(raw: Any) -> tuple[Limits, tuple[str, ...]]:
+    if raw is None:
+        return Limits(), ()
+    if not isinstance(raw, dict):
+        raise ConfigError("[limits] must be a table")
+    numbers = {*Limits.INTS, *Limits.RATES, "send_buffer_bytes"}
+    unknown = set(raw) - numbers - {"trusted_proxies"}
+    if unknown:
+        raise ConfigError(f"[limits]: unknown key(s) {', '.join(sorted(unknown))}")
+    for k in numbers & set(raw):
+        v = raw[k]
+        if isinstance(v, bool) or not isinstance(v, int | float) or (k not in Limits.RATES and not isinstance(v, int)):
+            raise ConfigError(f"[limits] {k} must be a number" + ("" if k in Limits.RATES else " (whole)"))
+    try:
+        limits = Limits(**{k: raw[k] for k in numbers & set(raw)})
+    except ValueError as e:
+        raise ConfigError(f"[limits] {e}") from None
+    proxies = raw.get("trusted_proxies", [])
+    if not isinstance(proxies, list) or not all(isinstance(p, str) for p in proxies):
+        raise ConfigError('[limits] trusted_proxies must be a list of addresses or networks, like ["10.0.0.0/8"]')
+    try:
+        trusted_networks(proxies)
+    except ValueError as e:
+        raise ConfigError(f"[limits] trusted_proxies: {e}") from None
+    return limits, tuple(proxies)
+
+
+def _key(name: str, value: Any) -> str | None:
+    if not value:
+        return None
+    if len(str(value)) < MIN_KEY_LEN:
+        raise ConfigError(f"{name} must be at least {MIN_KEY_LEN} characters; for example "
+                          "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    return str(value)
+
+
 def _int(name: str, value: Any, lo: int, hi: int) -> int:
     try:
         v = int(value)
@@ -197,7 +241,7 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
     env = os.environ if env is None else env
     path = cli.get("config") or env.get("CIRCLES_CONFIG")
     doc = _read_toml(path) if path else {}
-    known = {"server", "rooms", "oncall", "moderation", "media", "audit"}
+    known = {"server", "rooms", "oncall", "moderation", "media", "audit", "limits"}
     unknown = set(doc) - known
     if unknown:
         raise ConfigError(f"config file: unknown table(s) {', '.join(sorted(unknown))}")
@@ -245,13 +289,16 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
     except ValueError as e:
         raise ConfigError(f"[moderation]: {e}") from None
     audit = doc.get("audit", {})
+    limits, trusted_proxies = _limits(doc.get("limits"))
     return Config(
         secret=secret,
         host=str(pick("host", "CIRCLES_HOST", "host", "127.0.0.1")),
         port=_int("port", pick("port", "CIRCLES_PORT", "port", 8080), 0, 65535),
         redis_url=redis_url,
         workers=_int("workers", pick("workers", "CIRCLES_WORKERS", "workers", 1), 1, 256),
-        admin_key=pick("admin_key", "CIRCLES_ADMIN_KEY", "admin_key", None),
+        admin_key=_key("CIRCLES_ADMIN_KEY (admin_key)", pick("admin_key", "CIRCLES_ADMIN_KEY", "admin_key", None)),
+        metrics_key=_key("CIRCLES_METRICS_KEY (metrics_key)",
+                         pick("metrics_key", "CIRCLES_METRICS_KEY", "metrics_key", None)),
         allowed_origins=origins,
         demo=demo,
         rooms=_rooms(doc.get("rooms")),
@@ -261,4 +308,6 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
         audit_retention_days=_int("audit.retention_days", audit.get("retention_days", 30), 1, 3650),
         log_level=str(pick("log_level", "CIRCLES_LOG_LEVEL", "log_level", "INFO")).upper(),
         secret_generated=generated,
+        limits=limits,
+        trusted_proxies=trusted_proxies,
     )

@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from .core.outcome import Outcome
 
+# The gauges that describe the whole store (rooms, members waiting on call) are read
+# from it at most this often, however often /metrics is asked: a scrape costs nothing.
+STATE_REFRESH_S: Final = 15.0
+
+
+class _OverBudget:
+    """Moderation judgements past their time budget, by hook, over every pipeline."""
+
+    def __init__(self, pipelines: Iterable[Any]) -> None:
+        self.pipelines = list(pipelines)
+
+    def collect(self) -> Iterator[Metric]:
+        fam = CounterMetricFamily("circles_moderation_over_budget",
+                                  "Moderation hook judgements that took longer than their budget (5 ms), by hook",
+                                  labels=["hook"])
+        totals: collections.Counter[str] = collections.Counter()
+        for p in self.pipelines:
+            over: Mapping[str, int] = p.over_budget
+            totals.update(over)
+        for hook, n in sorted(totals.items()):
+            fam.add_metric([hook], n)
+        yield fam
+
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.monotonic) -> None:
+        self._now = now
+        self._read_state: Callable[[], Awaitable[tuple[int, int]]] | None = None
+        self._state_at: float | None = None
+        self._state_lock = asyncio.Lock()
         self.registry = CollectorRegistry()
         r = self.registry
         self.connections = Gauge("circles_connections", "Open Socket.IO connections on this worker", registry=r)
@@ -37,6 +67,32 @@ class Metrics:
         self.latency = Histogram("circles_command_seconds", "Time to answer a client command", ["event"],
                                  buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
                                  registry=r)
+
+    def track_state(self, read: Callable[[], Awaitable[tuple[int, int]]]) -> None:
+        """``read`` gives (rooms in the store, members waiting on call)."""
+        self._read_state = read
+
+    def watch_pipelines(self, pipelines: Iterable[Any]) -> None:
+        self.registry.register(_OverBudget(pipelines))
+
+    def _fresh(self) -> bool:
+        return self._state_at is not None and self._now() - self._state_at < STATE_REFRESH_S
+
+    async def refresh_state(self) -> None:
+        """Read the store-wide gauges if they are older than STATE_REFRESH_S; scrapes
+        that arrive meanwhile wait for that one read."""
+        if self._read_state is None or self._fresh():
+            return
+        async with self._state_lock:
+            if self._fresh():
+                return
+            self._state_at = self._now()  # also when the store is away: no retry storm
+            try:
+                rooms, waiting = await self._read_state()
+            except Exception:  # the store is away; the gauges keep their last values
+                return
+            self.rooms.set(rooms)
+            self.waiting.set(waiting)
 
     def gc_callback(self) -> Callable[[str, dict[str, Any]], None]:
         """A ``gc.callbacks`` entry timing every collection: the full ones (generation

@@ -15,7 +15,7 @@ import jwt
 import socketio
 
 SECRET = "test-secret-0123456789abcdef-0123456789"
-ADMIN_KEY = "test-admin-key"
+ADMIN_KEY = "test-admin-key-that-is-long-enough-0123"
 WAIT_S = 5.0
 
 

@@ -85,12 +85,16 @@ async def parse_body(request: web.Request, model: type[Body]) -> Any:
     return validate(model, data, "body")
 
 
+def _bearer_is(request: web.Request, key: str) -> bool:
+    given = request.headers.get("Authorization", "")
+    return given.startswith("Bearer ") and hmac.compare_digest(given[7:].encode(), key.encode())
+
+
 def require_admin(request: web.Request) -> None:
     key = request.app[keys.CONFIG].admin_key
-    given = request.headers.get("Authorization", "")
     if not key:
         raise CommandError("unauthorized", "the admin API is off: set CIRCLES_ADMIN_KEY")
-    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), key.encode()):
+    if not _bearer_is(request, key):
         raise CommandError("unauthorized", "a valid admin key is required")
 
 
@@ -118,12 +122,11 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    key = request.app[keys.CONFIG].metrics_key
+    if key is not None and not _bearer_is(request, key):
+        raise CommandError("unauthorized", "a valid metrics key is required")
     m = request.app[keys.METRICS]
-    try:
-        m.rooms.set(len(await request.app[keys.STORE].room_ids()))
-        m.waiting.set(len(await request.app[keys.SERVICE].waiting()))
-    except (StoreUnavailable, CommandError):
-        pass
+    await m.refresh_state()
     return web.Response(body=generate_latest(m.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 

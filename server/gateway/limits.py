@@ -19,7 +19,7 @@ import ipaddress
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,27 @@ class Limits:
     address_burst: int = 600
     address_per_s: float = 200.0
     address_conns: int = 1000
+    # What may wait for one connection before it is dropped as a slow reader
+    # (``wsdriver.DirectQueue``).
+    send_buffer_bytes: int = 2 * 1024 * 1024
+    # Rooms in the store at once, and rooms one facilitator may open by joining, per
+    # hour on a worker (``RoomService``).
+    max_rooms: int = 1000
+    rooms_made_per_hour: int = 10
+
+    INTS: ClassVar = ("conn_burst", "person_burst", "person_conns", "address_burst", "address_conns", "max_rooms",
+            "rooms_made_per_hour")
+    RATES: ClassVar = ("conn_per_s", "person_per_s", "address_per_s")
 
     def __post_init__(self) -> None:
-        for name in ("conn_burst", "person_burst", "person_conns", "address_burst", "address_conns"):
+        for name in self.INTS:
             if not 1 <= getattr(self, name) <= 1_000_000:
                 raise ValueError(f"{name} must be from 1 to 1000000")
-        for name in ("conn_per_s", "person_per_s", "address_per_s"):
+        for name in self.RATES:
             if not 0 < getattr(self, name) <= 1_000_000:
-                raise ValueError(f"{name} must be above 0")
+                raise ValueError(f"{name} must be above 0 (and at most 1000000)")
+        if not 64 * 1024 <= self.send_buffer_bytes <= 1 << 30:
+            raise ValueError("send_buffer_bytes must be from 65536 to 1073741824")
 
 
 class TokenBucket:

@@ -15,7 +15,7 @@ import pytest
 from server.core import commands as c
 from server.core.model import LOG_KEPT
 from server.gateway import keys
-from tests.integration.conftest import Running
+from tests.integration.conftest import MakeServer, Running
 from tests.integration.test_oncall import ONCALL, Receiver, oncall_server, receiver  # noqa: F401 (fixtures)
 from tests.support import Client, token
 
@@ -236,3 +236,36 @@ async def test_a_deeply_nested_payload_gets_an_answer_not_a_silent_drop(server: 
         await ws.send_str('428["join",{"room":"nested-ok"}]')
         answer = await asyncio.wait_for(ws.receive_str(), 5)
         assert answer.startswith("438") and '"code":"not_found"' in answer, answer[:200]
+
+
+async def test_the_configured_limits_reach_every_part_and_metrics_can_need_a_key(make_server: MakeServer) -> None:
+    import aiohttp
+
+    from server.gateway.limits import Limits
+    metrics_key = "m" * 32
+    server = await make_server(limits=Limits(person_conns=2, rooms_made_per_hour=2, send_buffer_bytes=100_000),
+                               trusted_proxies=("127.0.0.0/8",), metrics_key=metrics_key)
+    # Sockets per person.
+    mine = [await server.client("*", "facilitator", "Fay", join=False) for _ in range(2)]
+    extra = Client(server.url, mine[0].tok)
+    server.clients.append(extra)
+    assert not await extra.try_connect() and extra.connect_error["code"] == "rate_limited"
+    # Rooms one facilitator link may open.
+    await mine[0].join("made-1")
+    await mine[0].join("made-2")
+    ack = await mine[0].call("join", {"room": "made-3"})
+    assert not ack["ok"] and ack["error"]["code"] == "rate_limited"
+    # The send buffer cap, and the address a trusted proxy reports.
+    proxied = Client(server.url, token("made-1", "member", name="Ana"))
+    server.clients.append(proxied)
+    await proxied.connect(headers={"X-Forwarded-For": "203.0.113.9"})
+    gateway = server.app[keys.GATEWAY]
+    conn = next(cn for cn in gateway.conns.values() if cn.who.name == "Ana")
+    assert conn.address == "203.0.113.9" and conn.eio.queue.max_bytes == 100_000
+    # /metrics needs the key once one is set.
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.url + "/metrics") as r:
+            assert r.status == 401
+            assert (await r.json())["error"]["code"] == "unauthorized"
+        async with http.get(server.url + "/metrics", headers={"Authorization": f"Bearer {metrics_key}"}) as r:
+            assert r.status == 200 and "circles_connections 3.0" in await r.text()
