@@ -82,7 +82,12 @@ async def parse_body(request: web.Request, model: type[Body]) -> Any:
         data = await request.json()
     except ValueError:
         raise CommandError("invalid", "the body must be JSON") from None
-    return validate(model, data, "body")
+    except RecursionError:  # [[[[...]]]] deeper than the parser's stack
+        raise CommandError("invalid", "the body is nested too deeply") from None
+    try:
+        return validate(model, data, "body")
+    except RecursionError:
+        raise CommandError("invalid", "the body is nested too deeply") from None
 
 
 def _bearer_is(request: web.Request, key: str) -> bool:

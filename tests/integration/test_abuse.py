@@ -269,3 +269,21 @@ async def test_the_configured_limits_reach_every_part_and_metrics_can_need_a_key
             assert (await r.json())["error"]["code"] == "unauthorized"
         async with http.get(server.url + "/metrics", headers={"Authorization": f"Bearer {metrics_key}"}) as r:
             assert r.status == 200 and "circles_connections 3.0" in await r.text()
+
+
+@pytest.mark.parametrize("path", ["/api/rooms", "/api/tokens"])
+async def test_deeply_nested_json_to_the_admin_api_is_a_clear_400(server: Running, path: str,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    # Item 12: it was a 500 and an error line in the log.
+    import aiohttp
+
+    from tests.support import ADMIN_KEY
+    good = {"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as http:
+        for body in ("[" * 5_000 + "]" * 5_000, '{"id": ' + "[" * 5_000 + "]" * 5_000 + "}"):
+            async with http.post(server.url + path, headers=good, data=body) as r:
+                assert r.status == 400, await r.text()
+                assert (await r.json())["error"] == {"code": "invalid", "message": "the body is nested too deeply"}
+        async with http.post(server.url + "/api/rooms", headers=good, json={"id": "still-fine"}) as r:
+            assert r.status == 201
+    assert not [rec for rec in caplog.records if rec.levelname == "ERROR"]
