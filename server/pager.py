@@ -1,7 +1,10 @@
 """Calls the deployment's on-call webhook when an escalation commits (contract §8).
 
 The body carries ids and times only: no names, no text. It is signed with HMAC-SHA256
-over the exact body bytes (header ``X-Circles-Signature: sha256=<hex>``).
+over the send time and the exact body bytes (``moderation.signing``: headers
+``X-Circles-Timestamp`` and ``X-Circles-Signature-V2``, so a captured call cannot be
+replayed; and, for older receivers, ``X-Circles-Signature`` over the body alone). A
+redirect is a failure, never followed: the page goes only to the configured URL.
 
 The call is not made by the committing worker from memory: the escalation's commit
 writes it to the store's outbox, in the same atomic step as the escalation itself, and
@@ -17,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import logging
 from typing import Any, Final
 
 import aiohttp
+
+from moderation.signing import signed_headers
 
 from .store import OutboxItem, Store, StoreUnavailable
 
@@ -36,10 +39,6 @@ LEASE_MS: Final = 8_000
 MAX_TRIES: Final = 75
 # With nothing poked, the outbox is looked at this often (calls of dead workers).
 POLL_S: Final = 1.0
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 class WebhookPager:
@@ -88,12 +87,12 @@ class WebhookPager:
     async def _call(self, item: OutboxItem) -> bool:
         assert self.url is not None
         body = json.dumps(body_of(item), separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", "X-Circles-Signature": sign(self.secret, body)}
+        headers = {"Content-Type": "application/json", **signed_headers(self.secret, body)}
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
         room = item.data.get("room")
         try:
-            async with self._session.post(self.url, data=body, headers=headers) as resp:
+            async with self._session.post(self.url, data=body, headers=headers, allow_redirects=False) as resp:
                 if resp.status < 300:
                     return True
                 log.warning("escalation webhook refused", extra={"room": room, "status": resp.status})

@@ -5,8 +5,11 @@ configured URL. Unlike everything else in the moderation package it SENDS THE ME
 TEXT: the service belongs to the deployment and judging the text is its job. Point it
 only at a service you run (or trust with the chat), over https or on a private network.
 
-The body is signed: ``X-Circles-Signature: sha256=<hex HMAC-SHA256 of the exact body
-bytes with the shared secret>``. The service answers 2xx with JSON::
+The body is signed (``moderation.signing``): ``X-Circles-Timestamp: <unix seconds>`` and
+``X-Circles-Signature-V2: sha256=<hex HMAC-SHA256 of "<timestamp>." + the exact body
+bytes with the shared secret>``; a service should refuse a timestamp more than five
+minutes off. (``X-Circles-Signature``, over the body alone, is sent too for services
+written before it.) The service answers 2xx with JSON::
 
     {"action": "allow"|"redact"|"hold"|"block",
      "text"?: str,                       # required with "redact"
@@ -22,8 +25,6 @@ must keep message text out of them, as the built-in hooks do.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 from collections.abc import Mapping
@@ -33,10 +34,10 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ..options import OptionTable
+from ..signing import signed_headers
 from ..verdict import Action, Alert, HookError, MessageContext, Verdict
 
 NAME: Final = "webhook"
-SIGNATURE_HEADER: Final = "X-Circles-Signature"
 DEFAULT_TIMEOUT_S: Final = 2.0
 # Bounds on what the service may send back; a verdict is a few hundred bytes.
 MAX_RESPONSE_BYTES: Final = 64 * 1024
@@ -46,12 +47,6 @@ MAX_ALERTS: Final = 8
 MAX_ALERT_KIND_CHARS: Final = 32
 MAX_ALERT_DETAIL_CHARS: Final = 200
 _ACTIONS: Final = frozenset(a.value for a in Action)
-
-
-def sign(body: bytes, secret: str) -> str:
-    """The signature header value for ``body``."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
 
 
 def request_body(ctx: MessageContext) -> bytes:
@@ -159,7 +154,7 @@ class WebhookHook:
         body = request_body(ctx)
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(body, self._secret),
+            **signed_headers(self._secret, body),
         }
         try:
             async with self._client().post(self.url, data=body, headers=headers, allow_redirects=False) as response:

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from moderation.signing import verify
 from server.config import OncallConfig, RoomSpec
 from tests.integration.conftest import MakeServer, Running
 from tests.support import ADMIN_KEY, Client
@@ -35,6 +36,9 @@ class Receiver:
         self.calls.append((json.loads(body), request.headers.get("X-Circles-Signature", "")))
         expected = "sha256=" + hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
         assert request.headers["X-Circles-Signature"] == expected
+        # The signature over the send time and the body: a replay later is refused.
+        assert verify(HOOK_SECRET, body, request.headers)
+        assert not verify(HOOK_SECRET, body, request.headers, now=time.time() + 301)
         self.arrived.set()
         return web.json_response({"ok": True})
 
@@ -217,3 +221,40 @@ async def test_a_page_claimed_by_a_worker_that_died_is_made_by_another(oncall_se
         assert time.monotonic() < deadline
         await asyncio.sleep(0.02)
     assert len(receiver.calls) == 1
+
+
+async def test_the_pager_never_follows_a_redirect(make_server: MakeServer, aiohttp_server: Any,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    # Issue 12, item 12: a page goes only to the configured URL; a receiver (or whoever
+    # took its address) cannot send it on elsewhere.
+    asked = asyncio.Event()
+    elsewhere: list[bytes] = []
+
+    async def page(request: web.Request) -> web.Response:
+        asked.set()
+        raise web.HTTPTemporaryRedirect("/elsewhere")
+
+    async def other(request: web.Request) -> web.Response:
+        elsewhere.append(await request.read())
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/page", page)
+    app.router.add_post("/elsewhere", other)
+    srv = await aiohttp_server(app, host="127.0.0.1")
+    server = await make_server(
+        rooms=(RoomSpec(id=ONCALL, kind="oncall", title="On-call", settings={"escalate_after_seconds": 60}),),
+        oncall=OncallConfig(webhook_url=f"http://127.0.0.1:{srv.port}/page", webhook_secret=HOOK_SECRET))
+    await server.client(ONCALL, "member", "Mina")
+    await server.clock.advance(60_000)
+    await asyncio.wait_for(asked.wait(), 5)
+
+    def refused() -> bool:
+        return any(r.getMessage() == "escalation webhook refused" and getattr(r, "status", None) == 307
+                   for r in caplog.records)
+    deadline = time.monotonic() + 5
+    while not refused():  # the pager's answer to the redirect is only in its log: poll it
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    # The redirect was a failure (the call waits in the outbox for its next try), not followed.
+    assert elsewhere == []

@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from moderation.hooks.webhook import SIGNATURE_HEADER, WebhookHook
+from moderation.hooks.webhook import WebhookHook
+from moderation.signing import BODY_SIGNATURE_HEADER, verify
 from moderation.pipeline import Pipeline, build_pipeline
 from moderation.verdict import Action, Alert, MessageContext, Verdict
 
@@ -57,7 +58,8 @@ def test_request_is_signed_and_the_verdict_is_used() -> None:
     async def handler(request: web.Request) -> web.Response:
         body = await request.read()
         expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        seen["signature_ok"] = hmac.compare_digest(expected, request.headers[SIGNATURE_HEADER])
+        seen["signature_ok"] = (hmac.compare_digest(expected, request.headers[BODY_SIGNATURE_HEADER])
+                                and verify(SECRET, body, request.headers))
         seen["body"] = json.loads(body)
         return web.json_response(
             {
