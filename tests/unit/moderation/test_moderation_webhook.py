@@ -14,8 +14,8 @@ from typing import Any
 from aiohttp import web
 
 from moderation.hooks.webhook import WebhookHook
-from moderation.signing import BODY_SIGNATURE_HEADER, verify
 from moderation.pipeline import Pipeline, build_pipeline
+from moderation.signing import BODY_SIGNATURE_HEADER, verify
 from moderation.verdict import Action, Alert, MessageContext, Verdict
 
 SECRET = "s3cret-shared"
