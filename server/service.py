@@ -8,6 +8,7 @@ number of workers can run it side by side.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -182,12 +183,24 @@ class RoomService:
 
     # -- the one path every change takes ---------------------------------------------------
 
+    async def _with_held_text(self, room_id: str, command: c.Command) -> tuple[RoomState, c.Command]:
+        """The room, and a review command carrying its held message's text (kept by the
+        store beside the state)."""
+        state = await self.load(room_id)
+        assert isinstance(command, c.ChatReview)
+        text = None
+        if command.id in state.held:
+            text = (await self._guard(self.store.held_texts(room_id, [command.id]))).get(command.id)
+        return state, dataclasses.replace(command, text=text)
+
     async def execute(self, room_id: str, actor: c.Actor, command: c.Command,
                       extra_notices: Callable[[Outcome], Sequence[Notice]] = lambda o: (),
                       loaded: RoomState | None = None, reload: Reload | None = None) -> Outcome:
         """Apply ``command`` and commit it; ``loaded`` saves the first read when the
         caller has just loaded the room (a stale copy only costs a retry); ``reload``
         reads the room again for a retry when the command depends on more than it."""
+        if isinstance(command, c.ChatReview) and reload is None:
+            loaded, reload = None, functools.partial(self._with_held_text, room_id)
         for _ in range(COMMIT_ATTEMPTS):
             if loaded is not None:
                 state = loaded
@@ -252,7 +265,9 @@ class RoomService:
         oldest = upto - LOG_KEPT
         recent = [e for e in await self._guard(self.store.recent_chat(room_id, RECENT_CHAT))
                   if oldest < e.seq <= upto and e.seq not in st.deleted]
-        result.snapshot = rules.snapshot(st, actor.role, _wire(recent, st.deleted))
+        held_texts = (await self._guard(self.store.held_texts(room_id, list(st.held)))
+                      if st.held and is_staff(actor.role, st.kind) else None)
+        result.snapshot = rules.snapshot(st, actor.role, _wire(recent, st.deleted), held_texts)
         if since is not None:
             missed = await self._guard(self.store.events_after(room_id, since)) if since < upto else []
             if missed is None or since > upto or since < oldest:

@@ -198,6 +198,8 @@ class ChatDelete(Command):
 class ChatReview(Command):
     id: str
     approve: bool
+    # The held message's text, read from the store by the service (None: it is gone).
+    text: str | None = None
 
 
 @dataclass(frozen=True)

@@ -199,19 +199,21 @@ class Round:
 
 @dataclass(frozen=True)
 class HeldMessage:
-    """A chat message waiting for a facilitator's review. It is not in the room log."""
+    """A chat message waiting for a facilitator's review. It is not in the room log, and
+    its text is not in the room state either: the store keeps it beside the state (the
+    outcome's ``held_texts``), so that a room with many held messages does not rewrite
+    them all on every commit."""
 
     id: str
     sender: str
-    text: str
     reason: str
     at: int
     redacted: bool = False
     reply_to: int | None = None
     client_id: str | None = None
 
-    def to_wire(self, room: str) -> dict[str, Any]:
-        return {"room": room, "id": self.id, "from": self.sender, "text": self.text, "reason": self.reason}
+    def to_wire(self, room: str, text: str) -> dict[str, Any]:
+        return {"room": room, "id": self.id, "from": self.sender, "text": text, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -381,7 +383,7 @@ class RoomState:
             round=Round(order=tuple(rnd["order"]), index=rnd["index"]) if rnd else None,
             lobby={p["id"]: Participant(**p) for p in d["lobby"]},
             admitted=set(d["admitted"]), banned=set(d["banned"]), kicked=set(d["kicked"]),
-            held={h["id"]: HeldMessage(**h) for h in d["held"]},
+            held={h["id"]: HeldMessage(**{k: v for k, v in h.items() if k != "text"}) for h in d["held"]},
             deleted=set(d["deleted"]),
             waiting={k: Waiting(**w) for k, w in d.get("waiting", {}).items()},
             parent=d.get("parent"),

@@ -26,6 +26,11 @@ class Outcome:
     # (sender \0 client_id, seq | HELD_SEQ | BLOCKED_SEQ) for the store to remember
     # beside the state, for idempotent retries.
     client_ids: tuple[tuple[str, int], ...] = ()
+    # Texts of messages newly held for review, (id, text), and ids of held messages that
+    # are gone (reviewed, or pushed out past HELD_MAX): the store keeps held texts beside
+    # the state.
+    held_texts: tuple[tuple[str, str], ...] = ()
+    held_dropped: tuple[str, ...] = ()
     reply: Mapping[str, Any] = field(default_factory=dict)
     refusal: CommandError | None = None
     # False when nothing needs committing (a no-op such as raising a raised hand).
@@ -43,6 +48,8 @@ class Tx:
         self.notices: list[Notice] = []
         self.audits: list[AuditEntry] = []
         self.client_ids: list[tuple[str, int]] = []
+        self.held_texts: list[tuple[str, str]] = []
+        self.held_dropped: list[str] = []
         self.reply: dict[str, Any] = {}
         self.refusal: CommandError | None = None
         self.dirty = False
@@ -81,5 +88,6 @@ class Tx:
         if self.dirty:
             self.state.version += 1
         return Outcome(state=self.state, events=tuple(self.events), notices=tuple(self.notices),
-                       audit=tuple(self.audits), client_ids=tuple(self.client_ids), reply=self.reply,
+                       audit=tuple(self.audits), client_ids=tuple(self.client_ids),
+                       held_texts=tuple(self.held_texts), held_dropped=tuple(self.held_dropped), reply=self.reply,
                        refusal=self.refusal, changed=self.dirty)

@@ -226,14 +226,17 @@ def chat(tx: Tx, cmd: c.Chat) -> None:
         tx.refusal = CommandError("blocked", "your message was not sent: " + (cmd.reason or "blocked"))
         return
     if cmd.action == "hold":
-        held = HeldMessage(id=cmd.msg_id, sender=pid, text=text, reason=cmd.reason or "review",
+        held = HeldMessage(id=cmd.msg_id, sender=pid, reason=cmd.reason or "review",
                            at=tx.now, redacted=False, reply_to=cmd.reply_to, client_id=cmd.client_id)
         s.held[held.id] = held
+        tx.held_texts.append((held.id, text))
         while len(s.held) > HELD_MAX:
-            del s.held[next(iter(s.held))]
+            oldest = next(iter(s.held))
+            del s.held[oldest]
+            tx.held_dropped.append(oldest)
         if key is not None:
             _remember_client_id(tx, key, HELD_SEQ)
-        tx.to_facilitators("chat.held", held.to_wire(s.id))
+        tx.to_facilitators("chat.held", held.to_wire(s.id, text))
         _alerts(tx, cmd.alerts, None)
         tx.audit("message.held", pid, held.reason)
         tx.refusal = CommandError("held", "your message is waiting for a facilitator's review")
@@ -397,10 +400,14 @@ def chat_review(tx: Tx, cmd: c.ChatReview) -> None:
     held = s.held.pop(cmd.id, None)
     if held is None:
         raise CommandError("not_found", "no held message with that id")
+    if cmd.approve and cmd.text is None:
+        raise CommandError("not_found", "the held message's text is gone; it can only be rejected")
     tx.touch()
+    tx.held_dropped.append(held.id)
     seq: int | None = None
     if cmd.approve:
-        ev = tx.emit("chat.message", {"id": held.id, "from": held.sender, "text": held.text,
+        assert cmd.text is not None
+        ev = tx.emit("chat.message", {"id": held.id, "from": held.sender, "text": cmd.text,
                                       "redacted": held.redacted, "reply_to": held.reply_to}, actor=held.sender)
         seq = ev.seq
         if held.client_id:

@@ -7,7 +7,7 @@ on a copy, so a refused command (``CommandError``) leaves ``state`` exactly as i
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from . import commands as c
@@ -115,8 +115,10 @@ def next_deadline(state: RoomState) -> int | None:
 
 # -- views --------------------------------------------------------------------------------------
 
-def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]]) -> dict[str, Any]:
-    """The Snapshot of §4.2 as ``viewer_role`` may see it."""
+def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]],
+             held_texts: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The Snapshot of §4.2 as ``viewer_role`` may see it (``held_texts``: the texts of
+    the held messages, which staff see)."""
     snap: dict[str, Any] = {
         "id": state.id,
         "title": state.title,
@@ -133,7 +135,8 @@ def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]]) -
         snap["parent"] = state.parent  # a private 1:1 room: where its member came from
     if room.is_staff(viewer_role, state.kind):
         snap["lobby"] = [p.to_wire() for p in state.lobby.values()]
-        snap["held"] = [h.to_wire(state.id) for h in state.held.values()]
+        texts = held_texts or {}
+        snap["held"] = [h.to_wire(state.id, texts.get(h.id, "")) for h in state.held.values()]
     return snap
 
 

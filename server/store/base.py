@@ -163,6 +163,12 @@ class Store(Protocol):
         """Forget everything of a room but its audit entries."""
         ...
 
+    async def held_texts(self, room_id: str, ids: list[str]) -> dict[str, str]:
+        """The texts of these held messages (kept beside the state by ``commit`` from the
+        outcome's ``held_texts``, forgotten with ``held_dropped`` and with the room);
+        ids it does not hold are left out."""
+        ...
+
     async def room_ids(self) -> list[str]: ...
 
     async def due_rooms(self, now: int, limit: int = 100) -> list[str]:

@@ -68,6 +68,12 @@ def client_order(room_id: str) -> str:
     return f"{PREFIX}cidorder:{room_id}"
 
 
+def held(room_id: str) -> str:
+    """hash held message id -> its text, while it waits for review (at most HELD_MAX).
+    TTL: ROOM_IDLE_TTL_MS, refreshed on every commit; deleted when the room ends."""
+    return f"{PREFIX}held:{room_id}"
+
+
 # set of room ids. TTL: ROOM_IDLE_TTL_MS, refreshed on every commit; a room is removed
 # from it when it ends, and readers drop ids whose room key has expired.
 ROOMS: Final = f"{PREFIX}rooms"

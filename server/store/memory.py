@@ -70,6 +70,8 @@ class MemoryStore:
         self._audit_retention_ms = audit_retention_ms
         # room -> client key -> seq (insertion ordered, at most CLIENT_IDS_KEPT)
         self._client_ids: dict[str, dict[str, int]] = {}
+        # room -> held message id -> text
+        self._held: dict[str, dict[str, str]] = {}
         # key -> [due (ms, wall clock), tries]: webhook calls not yet delivered.
         self._outbox: dict[str, list[int]] = {}
 
@@ -104,6 +106,7 @@ class MemoryStore:
         self._logs.pop(room_id, None)
         self._deadlines.pop(room_id, None)
         self._client_ids.pop(room_id, None)
+        self._held.pop(room_id, None)
         self._touched.pop(room_id, None)
 
     async def create_room(self, state: RoomState, deadline: int | None = None) -> bool:
@@ -140,6 +143,11 @@ class MemoryStore:
             ids.update(outcome.client_ids)
             while len(ids) > CLIENT_IDS_KEPT:
                 del ids[next(iter(ids))]
+        if outcome.held_texts or outcome.held_dropped:
+            texts = self._held.setdefault(state.id, {})
+            texts.update(outcome.held_texts)
+            for held_id in outcome.held_dropped:
+                texts.pop(held_id, None)
         for key in outbox_keys(outcome):
             self._outbox[key] = [0, 0]
         self._set_deadline(state.id, deadline)
@@ -185,6 +193,10 @@ class MemoryStore:
 
     async def delete_room(self, room_id: str) -> None:
         self._forget(room_id)
+
+    async def held_texts(self, room_id: str, ids: list[str]) -> dict[str, str]:
+        texts = self._held.get(room_id, {})
+        return {i: texts[i] for i in ids if i in texts}
 
     async def room_ids(self) -> list[str]:
         self._expire()

@@ -77,13 +77,13 @@ WARN_EVERY_S: Final = 5.0
 UNREACHABLE: Final = (rex.ConnectionError, rex.TimeoutError, rex.ReadOnlyError, OSError)
 
 _CREATE: Final = """
--- KEYS: room, log, rooms, timers. ARGV: state, version, seq, deadline|'', ttl, room id, token
+-- KEYS: room, log, rooms, timers, held. ARGV: state, version, seq, deadline|'', ttl, room id, token
 local v = redis.call('HGET', KEYS[1], 'version')
 if v then
   if redis.call('HGET', KEYS[1], 'commit') == ARGV[7] then return 1 end  -- our own retry
   return 0
 end
-redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[2], KEYS[5])  -- left over from an earlier room of the same id
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'version', ARGV[2], 'seq', ARGV[3], 'commit', ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('SADD', KEYS[3], ARGV[6])
@@ -98,14 +98,15 @@ return 1
 _COMMIT: Final = """
 -- KEYS: 1 room, 2 log, 3 rooms, 4 timers, 5 the room's audit actions, 6 outbox,
 --       7 client ids, 8 client id order, 9 the room's audit signals, 10 audit rooms,
---       11 audit sizes, 12 audit total, 13 audit ids
+--       11 audit sizes, 12 audit total, 13 audit ids, 14 held texts
 -- ARGV: 1 expected version, 2 new version, 3 commit token, 4 state JSON, 5 seq,
 --       6 deadline|'', 7 ttl ms, 8 log maxlen, 9 audit retention ms, 10 audit max,
 --       11 room id, 12 bus channel|'', 13 bus message prefix,
 --       14 n events, then (seq, type, JSON) per event, then n audit, then (if any)
 --       actions kept, signals kept, action key prefix, signal key prefix, and (at, class,
 --       JSON) per entry, then n webhook calls, then their members, then the outbox ttl
---       (if any), then n client ids, then (key, seq) per id, then how many to keep (if any)
+--       (if any), then n client ids, then (key, seq) per id, then how many to keep (if any),
+--       then n held texts, then (id, text) per text, then n held dropped, then their ids
 local room, logk, ttl = KEYS[1], KEYS[2], ARGV[7]
 local v = redis.call('HGET', room, 'version')
 if not v then return 0 end
@@ -133,7 +134,7 @@ if n > 0 then
 end
 redis.call('HSET', room, 'state', ARGV[4], 'version', ARGV[2], 'seq', ARGV[5], 'commit', ARGV[3])
 -- A room's keys live and die together: every commit refreshes them all.
-for _, key in ipairs({room, logk, KEYS[7], KEYS[8]}) do redis.call('PEXPIRE', key, ttl) end
+for _, key in ipairs({room, logk, KEYS[7], KEYS[8], KEYS[14]}) do redis.call('PEXPIRE', key, ttl) end
 redis.call('SADD', KEYS[3], ARGV[11])
 redis.call('PEXPIRE', KEYS[3], ttl)
 if ARGV[6] == '' then
@@ -220,11 +221,25 @@ if nc > 0 then
     i = i + 2
   end
   local kept = tonumber(ARGV[i])
+  i = i + 1
   while redis.call('LLEN', KEYS[8]) > kept do
     redis.call('HDEL', KEYS[7], redis.call('LPOP', KEYS[8]))
   end
   redis.call('PEXPIRE', KEYS[7], ttl)
   redis.call('PEXPIRE', KEYS[8], ttl)
+end
+local nh = tonumber(ARGV[i])
+i = i + 1
+for k = 1, nh do
+  redis.call('HSET', KEYS[14], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+if nh > 0 then redis.call('PEXPIRE', KEYS[14], ttl) end
+local nd = tonumber(ARGV[i])
+i = i + 1
+for k = 1, nd do
+  redis.call('HDEL', KEYS[14], ARGV[i])
+  i = i + 1
 end
 return 1
 """
@@ -442,7 +457,7 @@ class RedisStore:
     async def create_room(self, state: RoomState, deadline: int | None = None) -> bool:
         token = secrets.token_hex(8)
         created = await self._run("create_room", self._create(
-            keys=[keys.room(state.id), keys.log(state.id), keys.ROOMS, keys.TIMERS],
+            keys=[keys.room(state.id), keys.log(state.id), keys.ROOMS, keys.TIMERS, keys.held(state.id)],
             args=[_json(state.to_dict()), state.version, state.seq, "" if deadline is None else deadline,
                   keys.ROOM_IDLE_TTL_MS, state.id, token]))
         return bool(created)
@@ -494,13 +509,17 @@ class RedisStore:
             for key, seq in outcome.client_ids:
                 args += [key, seq]
             args.append(CLIENT_IDS_KEPT)
+        args.append(len(outcome.held_texts))
+        for held_id, text in outcome.held_texts:
+            args += [held_id, text]
+        args += [len(outcome.held_dropped), *outcome.held_dropped]
         return args
 
     @staticmethod
     def _commit_keys(room_id: str) -> list[str]:
         return [keys.room(room_id), keys.log(room_id), keys.ROOMS, keys.TIMERS, keys.audit(room_id, "action"),
                 keys.OUTBOX, keys.client_ids(room_id), keys.client_order(room_id), keys.audit(room_id, "signal"),
-                keys.AUDIT_ROOMS, keys.AUDIT_SIZES, keys.AUDIT_TOTAL, keys.AUDIT_IDS]
+                keys.AUDIT_ROOMS, keys.AUDIT_SIZES, keys.AUDIT_TOTAL, keys.AUDIT_IDS, keys.held(room_id)]
 
     async def commit(self, expected_version: int, outcome: Outcome, deadline: int | None) -> bool:
         room_id = outcome.state.id
@@ -538,12 +557,19 @@ class RedisStore:
     async def delete_room(self, room_id: str) -> None:
         async def delete() -> None:
             async with self.redis.pipeline(transaction=True) as p:
-                p.delete(keys.room(room_id), keys.log(room_id), keys.client_ids(room_id), keys.client_order(room_id))
+                p.delete(keys.room(room_id), keys.log(room_id), keys.client_ids(room_id), keys.client_order(room_id),
+                         keys.held(room_id))
                 p.srem(keys.ROOMS, room_id)
                 p.zrem(keys.TIMERS, room_id)
                 await p.execute()
 
         await self._run("delete_room", delete())
+
+    async def held_texts(self, room_id: str, ids: list[str]) -> dict[str, str]:
+        if not ids:
+            return {}
+        texts = await self._run("held_texts", self.redis.hmget(keys.held(room_id), ids))
+        return {i: t for i, t in zip(ids, texts, strict=True) if t is not None}
 
     async def room_ids(self) -> list[str]:
         async def read() -> list[str]:

@@ -287,3 +287,43 @@ async def test_deeply_nested_json_to_the_admin_api_is_a_clear_400(server: Runnin
         async with http.post(server.url + "/api/rooms", headers=good, json={"id": "still-fine"}) as r:
             assert r.status == 201
     assert not [rec for rec in caplog.records if rec.levelname == "ERROR"]
+
+
+async def test_held_messages_live_beside_the_room_state_not_in_it(make_server: MakeServer) -> None:
+    # Item 12: 200 held messages lived inside the room state that every commit rewrites
+    # (1.6 MB with long texts).
+    from server.core.model import HELD_MAX
+    server = await make_server(moderation={"pipeline": ["links"]})  # links held; no rate limit
+    room = "held-room"
+    fac = await server.client(room, "facilitator", "Fay")
+    writers = [await server.client(room, "member", f"W{i}") for i in range(HELD_MAX // 8 + 1)]
+    long = "please see https://example.net/page " + "x" * 1900
+    n = 0
+    for w in writers:
+        for _ in range(8):
+            n += 1
+            ack = await w.call("chat.send", {"room": room, "text": f"{n} {long}", "client_id": f"h{n}"})
+            assert ack["error"]["code"] == "held", ack
+    store = server.app[keys.STORE]
+    state = await store.load(room)
+    assert len(state.held) == HELD_MAX
+    import json
+    assert len(json.dumps(state.to_dict())) < 64 * 1024  # ids and times, no texts
+    # A facilitator who joins now sees every held message with its text.
+    other = await server.client(room, "facilitator", "Gia")
+    await other.close()
+    late = await server.client(room, "facilitator", "Hal", join=False)
+    snap = (await late.join(room))["room"]
+    assert len(snap["held"]) == HELD_MAX and all(h["text"].endswith("x" * 1900) for h in snap["held"])
+    assert snap["held"][0]["text"].startswith(f"{n - HELD_MAX + 1} ")  # the oldest went first
+    # Approving posts the held text; the store forgets it after review and past HELD_MAX.
+    first, second = snap["held"][0], snap["held"][1]
+    assert (await fac.call("chat.review", {"room": room, "id": first["id"], "approve": True}))["ok"]
+    posted = await fac.wait_event("chat.message")
+    assert posted["data"]["text"] == first["text"]
+    assert (await fac.call("chat.review", {"room": room, "id": second["id"], "approve": False}))["ok"]
+    assert await store.held_texts(room, [first["id"], second["id"]]) == {}
+    assert len(await store.held_texts(room, [h["id"] for h in snap["held"]])) == HELD_MAX - 2
+    # A member's snapshot has no held texts at all.
+    member = await server.client(room, "member", "Ana")
+    assert "held" not in (await member.call("join", {"room": room}))["room"]

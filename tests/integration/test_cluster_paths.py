@@ -147,6 +147,8 @@ async def test_every_key_a_worker_writes_has_a_ttl(pair: Pair, redis_url: str) -
     assert (await fac.call("room.settings", {"room": ROOM, "share_seconds": 60}))["ok"]
     assert (await fac.call("hand.raise", {"room": ROOM}))["ok"]  # a deadline: the timers key
     assert (await fac.call("chat.send", {"room": ROOM, "text": "hello", "client_id": "c1"}))["ok"]
+    held = await fac.call("chat.send", {"room": ROOM, "text": "see https://example.net/x", "client_id": "c2"})
+    assert held["error"]["code"] == "held"  # a held text: the held key
     for w in pair.workers:
         await w.cluster.beat()
     raw = aioredis.Redis.from_url(redis_url, decode_responses=True)
@@ -154,7 +156,7 @@ async def test_every_key_a_worker_writes_has_a_ttl(pair: Pair, redis_url: str) -
         found = sorted([k async for k in raw.scan_iter("*")])
         assert {keys.room(ROOM), keys.log(ROOM), keys.ROOMS, keys.TIMERS, keys.WORKERS,
                 keys.conns("worker-0"), keys.conns("worker-1"), keys.client_ids(ROOM),
-                keys.client_order(ROOM)} <= set(found)
+                keys.client_order(ROOM), keys.held(ROOM)} <= set(found)
         for key in found:
             assert key.startswith(keys.PREFIX), key
             assert await raw.pttl(key) > 0, key

@@ -95,12 +95,20 @@ def test_held_message_is_not_logged_until_approved() -> None:
     assert [n.event for n in o.notices] == ["chat.held"]
     assert o.notices[0].data["text"] == "see example.org"
     assert all("example.org" not in str(a) for a in o.audit)
+    # The text goes to the store beside the state, not into the state every commit rewrites.
+    assert o.held_texts == (("h1", "see example.org"),)
+    assert "example.org" not in str(o.state.to_dict())
     s = o.state
-    approved = run(s, FAC, c.ChatReview(id="h1", approve=True))
+    approved = run(s, FAC, c.ChatReview(id="h1", approve=True, text="see example.org"))
     assert [e.type for e in approved.events] == ["chat.message"]
-    assert approved.events[0].actor == "ana"
+    assert approved.events[0].actor == "ana" and approved.events[0].data["text"] == "see example.org"
+    assert approved.held_dropped == ("h1",)
     rejected = run(s, FAC, c.ChatReview(id="h1", approve=False))
-    assert rejected.events == () and "h1" not in rejected.state.held
+    assert rejected.events == () and "h1" not in rejected.state.held and rejected.held_dropped == ("h1",)
+    # A text the store no longer has cannot be posted; it can still be rejected.
+    with pytest.raises(CommandError) as e:
+        run(s, FAC, c.ChatReview(id="h1", approve=True, text=None))
+    assert e.value.code == "not_found"
 
 
 def test_lobby_admit_and_deny() -> None:
