@@ -24,7 +24,6 @@ from moderation.pipeline import Pipeline, build_pipeline
 from . import cluster
 from .clock import Clock, SystemClock
 from .config import Config
-from .core.errors import CommandError
 from .core.model import Event, Notice, Target
 from .gateway import http, keys, wsdriver
 from .gateway.limits import trusted_networks
@@ -123,6 +122,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
                           on_deadline=lambda at: scheduler_ref[0].poke() if at is not None and scheduler_ref else None,
                           observe=metrics.observe, page_webhook=pager.poke, mint_token=oncall_token,
                           max_rooms=config.limits.max_rooms, rooms_made_per_hour=config.limits.rooms_made_per_hour)
+    service.configured = {spec.id: (spec.kind, spec.title, spec.settings) for spec in config.rooms}
 
     async def read_state() -> tuple[int, int]:
         return len(await store.room_ids()), len(await service.waiting())
@@ -163,12 +163,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     http.add_routes(app)
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        for spec in config.rooms:
-            try:
-                await service.create_room(spec.id, spec.kind, spec.title, spec.settings)
-            except CommandError as e:
-                if e.code != "conflict":
-                    raise
+        await service.ensure_configured()
         yield
         for p in pipelines:
             await p.close()
@@ -227,6 +222,6 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     app.cleanup_ctx.append(media_ctx)
     app.on_shutdown.append(on_shutdown)
     if redis_store is not None:
-        cluster.setup(app, cluster.Cluster(redis_store, service, gateway, worker_id, rooms=config.rooms,
+        cluster.setup(app, cluster.Cluster(redis_store, service, gateway, worker_id,
                                            media=router))
     return app

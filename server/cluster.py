@@ -39,7 +39,6 @@ from typing import Any, Final, cast
 from aiohttp import web
 from redis import exceptions as rex
 
-from .config import RoomSpec
 from .core import commands as c
 from .core.errors import CommandError
 from .core.model import ROLES, Event, Notice, Target
@@ -145,13 +144,10 @@ class Cluster:
     """This worker's part in the cluster: bus listener, heartbeat, sweeper."""
 
     def __init__(self, store: RedisStore, service: RoomService, gateway: SocketGateway, worker_id: str,
-                 rooms: Sequence[RoomSpec] = (), media: MediaRouter | None = None) -> None:
+                 media: MediaRouter | None = None) -> None:
         self.store = store
         # Audio signalling between workers, and the watch on media leases.
         self.media = media
-        # The configured rooms: made again if Redis comes back without them (a restart
-        # of a Redis that keeps nothing on disk), so that the on-call room stays open.
-        self.rooms = tuple(rooms)
         self.service = service
         self.gateway = gateway
         self.worker_id = worker_id
@@ -249,14 +245,12 @@ class Cluster:
             log.exception("bad bus message")
 
     async def _ensure_rooms(self) -> None:
-        for spec in self.rooms:
-            try:
-                await self.service.create_room(spec.id, spec.kind, spec.title, spec.settings)
-                log.warning("configured room was missing; made again", extra={"room": spec.id})
-            except CommandError as e:
-                if e.code == "unavailable":
-                    raise StoreUnavailable(e.message) from None
-                # conflict: it is there, as it should be
+        try:
+            await self.service.ensure_configured()
+        except CommandError as e:
+            if e.code == "unavailable":
+                raise StoreUnavailable(e.message) from None
+            raise
 
     async def _resync_all(self) -> None:
         """After the bus was away: close every local room's gap from the store's log."""

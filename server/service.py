@@ -139,12 +139,38 @@ class RoomService:
         self.rooms_made_per_hour = rooms_made_per_hour
         # person -> when their joins made rooms (this worker, the last hour)
         self._made: dict[str, list[int]] = {}
+        # The deployment's configured rooms (id -> kind, title, settings): they always
+        # exist. One that is missing (its keys expired after a quiet week, Redis came back
+        # empty, an admin ended it) is made again the moment anyone asks for it.
+        self.configured: dict[str, tuple[str, str, Mapping[str, Any]]] = {}
 
     # -- rooms ---------------------------------------------------------------------------
 
+    async def ensure_configured(self, room_id: str | None = None) -> None:
+        """Make the configured rooms (or only ``room_id``) that the store lacks."""
+        for rid, (kind, title, settings) in self.configured.items():
+            if room_id is not None and rid != room_id:
+                continue
+            try:
+                await self.create_room(rid, kind, title, settings, configured=True)
+                log.info("configured room made", extra={"room": rid})
+            except CommandError as e:
+                if e.code != "conflict":  # conflict: it is there, as it should be
+                    raise
+
+    async def _load_or_make(self, room_id: str) -> RoomState | None:
+        state = await self._guard(self.store.load(room_id))
+        if state is None and room_id in self.configured:
+            await self.ensure_configured(room_id)
+            state = await self._guard(self.store.load(room_id))
+        return state
+
     async def create_room(self, room_id: str, kind: str = "circle", title: str = "",
-                          settings: Mapping[str, Any] | None = None, ephemeral: bool = False) -> RoomState:
-        """A new room; ``ephemeral`` when a facilitator's join makes it (it ends once empty)."""
+                          settings: Mapping[str, Any] | None = None, ephemeral: bool = False,
+                          configured: bool = False) -> RoomState:
+        """A new room; ``ephemeral`` when a facilitator's join makes it (it ends once
+        empty); ``configured`` rooms are never refused for the room limit (the on-call
+        room must open however many rooms others made)."""
         if not valid_room_id(room_id):
             raise CommandError("invalid", "room id must match ^[a-z0-9][a-z0-9-]{0,63}$")
         changes = dict(settings or {})
@@ -153,7 +179,7 @@ class RoomService:
         now = self.clock.now_ms()
         state = RoomState(id=room_id, kind=kind, settings=Settings().updated(changes), created_at=now,
                           ephemeral=ephemeral, empty_since=now if ephemeral else None)
-        if len(await self._guard(self.store.room_ids())) >= self.max_rooms:
+        if not configured and len(await self._guard(self.store.room_ids())) >= self.max_rooms:
             raise CommandError("full", "the server holds as many rooms as it may; end one first")
         deadline = rules.next_deadline(state)
         if not await self._guard(self.store.create_room(state, deadline)):
@@ -161,7 +187,7 @@ class RoomService:
         return state
 
     async def load(self, room_id: str) -> RoomState:
-        state = await self._guard(self.store.load(room_id))
+        state = await self._load_or_make(room_id)
         if state is None or state.ended:
             raise CommandError("not_found", "no such room")
         return state
@@ -171,6 +197,8 @@ class RoomService:
         if key is None:
             return await self.load(room_id), None
         state, seen = await self._guard(self.store.load_with_client_id(room_id, key))
+        if state is None and room_id in self.configured:
+            state, seen = await self._load_or_make(room_id), None
         if state is None or state.ended:
             raise CommandError("not_found", "no such room")
         return state, seen
@@ -239,7 +267,7 @@ class RoomService:
     # -- join --------------------------------------------------------------------------------
 
     async def join(self, room_id: str, actor: c.Actor, since: int | None) -> JoinResult:
-        state = await self._guard(self.store.load(room_id))
+        state = await self._load_or_make(room_id)
         if state is None or state.ended:
             if actor.role != "facilitator":
                 raise CommandError("not_found", "no such room")

@@ -258,3 +258,29 @@ async def test_the_pager_never_follows_a_redirect(make_server: MakeServer, aioht
         await asyncio.sleep(0.01)
     # The redirect was a failure (the call waits in the outbox for its next try), not followed.
     assert elsewhere == []
+
+
+async def test_the_configured_oncall_room_is_there_whenever_a_member_asks(oncall_server: Running) -> None:
+    # Its keys expire after a quiet week in Redis (and an admin may end it): the next
+    # member in crisis must get in, not `not_found`, even with the room limit reached.
+    from server.gateway import keys as app_keys
+    from server.store import keys
+    from server.store.redis import RedisStore
+    srv = oncall_server
+    store, service = srv.app[app_keys.STORE], srv.app[app_keys.SERVICE]
+    first = await srv.client(ONCALL, "member", "Mina")
+    await first.close()
+    async with aiohttp.ClientSession() as http:
+        async with http.delete(f"{srv.url}/api/rooms/{ONCALL}", headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as r:
+            assert r.status == 204
+    assert ONCALL not in await store.room_ids()
+    service.max_rooms = len(await store.room_ids())  # full: others made every room allowed
+    member = await srv.client(ONCALL, "member", "Nia")
+    offer = await member.wait_private("crisis.offer")
+    assert offer["oncall_room"] == ONCALL
+    if isinstance(store, RedisStore):  # the keys simply expire
+        await store.redis.delete(keys.room(ONCALL), keys.log(ONCALL))
+        again = await srv.client(ONCALL, "member", "Oli")
+        ack = await again.call("chat.send", {"room": ONCALL, "text": "is anyone there", "client_id": "c1"})
+        assert ack["ok"], ack
+        assert ONCALL in await store.room_ids()
