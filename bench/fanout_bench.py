@@ -188,7 +188,10 @@ class Load:
 
 def circles_config(path: Path, rooms: int, prefix: str) -> None:
     lines = ["# fanout_bench: no moderation hooks (the rate-limit hook would shape the load)",
-             "[moderation]", "pipeline = []", ""]
+             "[moderation]", "pipeline = []", "",
+             "# every client of the load generator is one loopback address: lift the",
+             "# per-address limits (a real deployment's clients come from many addresses)",
+             "[limits]", "address_burst = 1000000", "address_per_s = 1000000.0", "address_conns = 1000000", ""]
     for i in range(rooms):
         # auto_advance off: hand.raise / hand.lower only move the queue (one commit each),
         # nobody is granted the floor, so no timers run during the bench.
