@@ -9,7 +9,9 @@ drains; the frames go over a real socket pair and are read back from the other e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -40,6 +42,10 @@ class Writer:
                 self.sending.set()
                 await self.held.wait()  # a slow client: aiohttp waits for the buffer to drain
                 self.transport.write(frame_of(pkt))
+                await self.drained()
+
+    async def drained(self) -> None:
+        """After each write: nothing to wait for (the test holds sends with ``held``)."""
 
 
 @pytest.fixture(params=[False, True], ids=["write-now", "batched"])
@@ -187,21 +193,15 @@ async def test_the_queue_keeps_order_and_shares_nothing_between_sockets() -> Non
 class DrainingWriter(Writer):
     """Engine.IO's writer over aiohttp: each send waits until the kernel took the bytes."""
 
-    async def run(self) -> None:
-        while True:
-            packets = await AsyncSocket.poll(self.sock)  # type: ignore[arg-type]
-            if not packets:
-                return
-            for pkt in packets:
-                self.sending.set()
-                await self.held.wait()
-                self.transport.write(frame_of(pkt))
-                while self.transport.get_write_buffer_size() and not self.transport.is_closing():  # noqa: ASYNC110
-                    await asyncio.sleep(0.01)  # aiohttp's drain: it waits for the client to read
+    async def drained(self) -> None:
+        while self.transport.get_write_buffer_size() and not self.transport.is_closing():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)  # aiohttp's drain: it waits for the client to read
 
 
-async def never_reading_peer(max_bytes: int, writer_type: type[Writer] = Writer) -> tuple[
-        DirectQueue, Writer, asyncio.Future[None], asyncio.Transport, socket.socket]:
+@contextlib.asynccontextmanager
+async def never_reading_peer(max_bytes: int, writer_type: type[Writer] = Writer) -> AsyncIterator[tuple[
+        DirectQueue, Writer, asyncio.Future[None], asyncio.Transport, socket.socket]]:
+    """A queue and writer over a socket whose peer reads only when the test does."""
     loop = asyncio.get_running_loop()
     a, b = socket.socketpair()
     b.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -209,7 +209,21 @@ async def never_reading_peer(max_bytes: int, writer_type: type[Writer] = Writer)
     queue = DirectQueue(max_bytes=max_bytes)
     writer = writer_type(queue, transport)
     queue.attach(writer.sock, SimpleNamespace(closed=False), transport)  # type: ignore[arg-type]
-    return queue, writer, asyncio.ensure_future(writer.run()), transport, b
+    task = asyncio.ensure_future(writer.run())
+    try:
+        yield queue, writer, task, transport, b
+    finally:
+        task.cancel()
+        transport.close()
+        b.close()
+
+
+@pytest.fixture
+def fast_stall(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stalled writer is given up after 0.3 s (checked every 0.1 s), not 30 s."""
+    from server.gateway import wsdriver
+    monkeypatch.setattr(wsdriver, "STALL_S", 0.3)
+    monkeypatch.setattr(wsdriver, "STALL_CHECK_S", 0.1)
 
 
 def message(n: int, size: int) -> FramedPacket:
@@ -219,8 +233,7 @@ def message(n: int, size: int) -> FramedPacket:
 async def test_a_connection_that_reads_nothing_is_dropped_past_its_cap_and_frees_what_waited() -> None:
     from server.gateway.wsdriver import SLOW_READER
 
-    queue, writer, task, transport, peer = await never_reading_peer(max_bytes=256 * 1024)
-    try:
+    async with never_reading_peer(max_bytes=256 * 1024) as (queue, writer, task, transport, _):
         writer.held.clear()  # the writer is stuck sending, as for a client that never reads
         await until_idle(queue)
         queue.put_nowait(message(0, 100))
@@ -238,10 +251,6 @@ async def test_a_connection_that_reads_nothing_is_dropped_past_its_cap_and_frees
         writer.held.set()
         await asyncio.wait_for(task, 5)
         await asyncio.wait_for(queue.join(), 1)  # and Engine.IO's close does not hang on it
-    finally:
-        task.cancel()
-        transport.close()
-        peer.close()
 
 
 async def test_one_large_packet_to_a_client_that_keeps_up_is_sent() -> None:
@@ -266,15 +275,12 @@ async def test_one_large_packet_to_a_client_that_keeps_up_is_sent() -> None:
         peer.close()
 
 
-async def test_a_writer_stuck_on_a_buffer_that_never_drains_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_writer_stuck_on_a_buffer_that_never_drains_is_given_up(fast_stall: None) -> None:
     # Engine.IO waits for its writer before it closes a socket; a writer waiting for a
     # client that reads nothing would hold the connection (and the close) forever.
     from server.gateway import wsdriver
 
-    monkeypatch.setattr(wsdriver, "STALL_S", 0.3)
-    monkeypatch.setattr(wsdriver, "STALL_CHECK_S", 0.1)
-    queue, writer, task, transport, peer = await never_reading_peer(max_bytes=64 * 2**20, writer_type=DrainingWriter)
-    try:
+    async with never_reading_peer(64 * 2**20, DrainingWriter) as (queue, writer, task, transport, _):
         await until_idle(queue)
         queue.put_nowait(message(0, 4 * 2**20))  # more than the kernel will hold for it
         await asyncio.sleep(0)  # written at the end of the loop turn; most of it stays buffered
@@ -286,21 +292,12 @@ async def test_a_writer_stuck_on_a_buffer_that_never_drains_is_given_up(monkeypa
         assert queue.dropped == wsdriver.STALLED
         assert 0.3 <= asyncio.get_running_loop().time() - started < 2
         assert transport.is_closing()
-    finally:
-        task.cancel()
-        transport.close()
-        peer.close()
 
 
-async def test_a_slow_reader_that_keeps_reading_is_not_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    from server.gateway import wsdriver
-
-    monkeypatch.setattr(wsdriver, "STALL_S", 0.3)
-    monkeypatch.setattr(wsdriver, "STALL_CHECK_S", 0.1)
+async def test_a_slow_reader_that_keeps_reading_is_not_given_up(fast_stall: None) -> None:
     loop = asyncio.get_running_loop()
-    queue, _, task, transport, peer = await never_reading_peer(max_bytes=64 * 2**20, writer_type=DrainingWriter)
-    peer.setblocking(False)
-    try:
+    async with never_reading_peer(64 * 2**20, DrainingWriter) as (queue, _, _task, _transport, peer):
+        peer.setblocking(False)
         await until_idle(queue)
         total = 0
         for n in range(3):
@@ -312,7 +309,3 @@ async def test_a_slow_reader_that_keeps_reading_is_not_given_up(monkeypatch: pyt
             got += len(await loop.sock_recv(peer, 65536))
             await asyncio.sleep(0.05)
         assert queue.dropped is None
-    finally:
-        task.cancel()
-        transport.close()
-        peer.close()
