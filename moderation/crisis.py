@@ -46,6 +46,7 @@ from functools import lru_cache
 from typing import Any, Final
 
 from . import crisis_phrases as phrases
+from .evasion import unmask
 from .normalise import matching_text
 from .scripts import strip_latin_accents
 
@@ -88,7 +89,10 @@ def _expand_will_would(match: re.Match[str]) -> str:
 
 def normalise(text: str) -> str:
     """The canonical token string of ``text``: tokens, " | " between clauses."""
-    text = matching_text(text)  # a no-op on a view already taken: it is a fixed point
+    # The view every rule reads (a no-op on a view already taken: it is a fixed point),
+    # with disguised words undone (look-alike letters, digits for letters, spaced and
+    # stretched letters: ``moderation.evasion``).
+    text = unmask(matching_text(text))
     text = _OD_ED.sub(" overdosed ", text)
     text = _PRONOUN_WILL_WOULD.sub(_expand_will_would, text)
     text = _APOSTROPHES.sub("", strip_latin_accents(text).lower())
@@ -169,9 +173,20 @@ def _history_re(markers: tuple[str, ...], pattern: re.Pattern[str] | None) -> re
     return re.compile("|".join(sources) or "(?!)")
 
 
+# How far from a phrase a marker of another time, another person or advice still speaks
+# for it: a few words either side, and never past "and" or the clause. Chat has little
+# punctuation, so "since last year i have been clean and now i want to end it tonight"
+# is one clause, and its "last year" must not silence "want to end it tonight".
+HISTORY_BEFORE: Final = 8
+HISTORY_AFTER: Final = 6
+
+
 def _historical(message: str, start: int, end: int, rule: phrases.Rule) -> bool:
-    """Told as resolved history: "I used to want to die", "pehle marna chahta tha"."""
-    clause = " ".join((*_clause_tokens_before(message, start, 64), "#", *_clause_tokens_after(message, end, 64)))
+    """Told as resolved history: "I used to want to die", "pehle marna chahta tha"; or
+    about someone else, or as advice: "if someone says they want to die, ..."."""
+    before = _reach_before(_clause_tokens_before(message, start, HISTORY_BEFORE))
+    after = _reach_after(_clause_tokens_after(message, end, HISTORY_AFTER))
+    clause = " ".join((*before, "#", *after))
     if _history_re(rule.history, rule.history_pattern).search(f" {clause} "):
         return True
     after = _clause_tokens_after(message, end, 1)

@@ -34,6 +34,8 @@ CANON: Final[dict[str, str]] = {
     # English contractions and chat spellings
     **_canon(
         {
+            # Chat slang for killing oneself ("kms", "kys" is said to others, an insult).
+            "kill myself": "kms",
             "do not": "dont dnt",
             "does not": "doesnt",
             "did not": "didnt",
@@ -273,6 +275,13 @@ EN_HISTORY: Final = (
     "before recovery",
     "the old me",
     "in high school",
+    # A story told about someone else: a film, a book, a series.
+    "in the movie",
+    "in the film",
+    "in the book",
+    "in the show",
+    "in the series",
+    "the character",
 )
 # The same as patterns: a year ("in 2015"), the time of the addiction ("when I was
 # drinking"), and hyperbole by degree ("so boring I wanted to die"). They are searched in
@@ -297,9 +306,37 @@ LATN_HISTORY: Final = (
     "pichhle saal",
     "pichle mahine",
     "pichhle mahine",
+    # Advice and other people, in Hindi and Punjabi as in English ("agar koi kahe ki ...").
+    "agar koi",
+    "jab koi",
+    "agar kisi",
+    "kisi ko bhi",
+    "usne kaha",
+    "usne bola",
+    "je koi",
+    "jekar koi",
+    "jado koi",
+    "jadon koi",
+    "ohne kiha",
+    "usne kiha",
+    # Films and stories.
+    "film mein",
+    "movie mein",
+    "kahani mein",
+    "serial mein",
+    "film vich",
+    "movie vich",
+    "kahani vich",
 )
-DEVA_HISTORY: Final = tuple(matching_text(w) for w in ("पहले", "सालों पहले", "खबर", "खबरें", "पिछले साल"))
-GURU_HISTORY: Final = tuple(matching_text(w) for w in ("ਪਹਿਲਾਂ", "ਸਾਲ ਪਹਿਲਾਂ", "ਖ਼ਬਰ", "ਖ਼ਬਰਾਂ", "ਪਿਛਲੇ ਸਾਲ"))
+DEVA_HISTORY: Final = tuple(matching_text(w) for w in (
+    "पहले", "सालों पहले", "खबर", "खबरें", "पिछले साल",
+    "अगर कोई", "जब कोई", "अगर किसी", "उसने कहा", "उसने बोला", "फिल्म में", "फ़िल्म में", "कहानी में",
+    "सीरियल में",
+))
+GURU_HISTORY: Final = tuple(matching_text(w) for w in (
+    "ਪਹਿਲਾਂ", "ਸਾਲ ਪਹਿਲਾਂ", "ਖ਼ਬਰ", "ਖ਼ਬਰਾਂ", "ਪਿਛਲੇ ਸਾਲ",
+    "ਜੇ ਕੋਈ", "ਜੇਕਰ ਕੋਈ", "ਜਦੋਂ ਕੋਈ", "ਉਹਨੇ ਕਿਹਾ", "ਉਸਨੇ ਕਿਹਾ", "ਫਿਲਮ ਵਿਚ", "ਫ਼ਿਲਮ ਵਿਚ", "ਕਹਾਣੀ ਵਿਚ",
+))
 # Past auxiliaries right after a desire verb: "marna chahta tha" (I wanted to die).
 LATN_PAST: Final = frozenset("tha thi the si sigi".split())
 DEVA_PAST: Final = frozenset(matching_text(w) for w in "था थी थे".split())

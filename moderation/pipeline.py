@@ -156,6 +156,7 @@ class Pipeline:
         reason = ""
         alerts: list[Alert] = []
         crisis = False
+        category: str | None = None
         seen = ctx  # one context per text, so its normalised view is worked out once
         viewed = False
         for hook, judge, runs_after_block in self._steps:
@@ -170,6 +171,8 @@ class Pipeline:
             verdict = await self._judge(hook, judge, seen)
             alerts.extend(verdict.alerts)
             crisis = crisis or verdict.crisis
+            if verdict.crisis and category != "medical":
+                category = verdict.crisis_category or category  # a medical emergency wins
             if blocked:
                 continue
             step = verdict.action
@@ -188,6 +191,7 @@ class Pipeline:
             reason=reason,
             alerts=tuple(alerts),
             crisis=crisis,
+            crisis_category=category if crisis else None,
         )
 
     def _normalise(self, ctx: MessageContext) -> None:

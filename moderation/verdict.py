@@ -69,6 +69,9 @@ class Verdict:
     reason: str = ""
     alerts: tuple[Alert, ...] = ()
     crisis: bool = False
+    # With ``crisis``: "suicide" (suicide, self-harm, hopelessness), "medical" (an
+    # overdose or other medical emergency: emergency numbers first) or "goodbye".
+    crisis_category: str | None = None
 
 
 ALLOW: Final = Verdict()

@@ -75,10 +75,17 @@ class CrisisSupport:
 
     oncall_room: str | None
     helplines: tuple[Helpline, ...]
+    # Called first when the danger is medical (an overdose, a seizure): an ambulance
+    # before a conversation.
+    emergency: Helpline = Helpline(name="Emergency: ambulance (112)", phone="112", hours="24x7")
 
-    def offer(self, room: str) -> dict[str, Any]:
-        return {"room": room, "oncall_room": self.oncall_room,
-                "helplines": [{"name": h.name, "phone": h.phone, "hours": h.hours} for h in self.helplines]}
+    def offer(self, room: str, category: str | None = None) -> dict[str, Any]:
+        lines = (self.emergency, *self.helplines) if category == "medical" else self.helplines
+        out: dict[str, Any] = {"room": room, "oncall_room": self.oncall_room,
+                               "helplines": [{"name": h.name, "phone": h.phone, "hours": h.hours} for h in lines]}
+        if category is not None:
+            out["category"] = category
+        return out
 
 
 @dataclass
@@ -314,8 +321,8 @@ class RoomService:
         if len(self._made) > 10_000:  # forget people with nothing recent
             self._made = {k: v for k, v in self._made.items() if v and v[-1] > now - HOUR_MS}
 
-    def _offer(self, room: str, actor: c.Actor) -> dict[str, Any]:
-        offer = self.crisis.offer(room)
+    def _offer(self, room: str, actor: c.Actor, category: str | None = None) -> dict[str, Any]:
+        offer = self.crisis.offer(room, category)
         oncall = self.crisis.oncall_room
         if oncall and oncall != room and self.mint_token is not None and actor.id is not None:
             offer["oncall_token"] = self.mint_token(actor.id, actor.name, oncall, "member")
@@ -411,9 +418,8 @@ class RoomService:
             fresh, seen = await self._load_chat(room_id, key)
             return fresh, dataclasses.replace(cmd, seen=seen)
 
-        crisis = verdict.crisis
-        outcome = await self.execute(room_id, actor, cmd,
-                                     lambda o: self._crisis_notices(o, actor) if crisis else (), state, reload)
+        outcome = await self.execute(room_id, actor, cmd, lambda o: self._crisis_notices(o, actor, verdict),
+                                     state, reload)
         if outcome.refusal is not None:
             held = {"id": outcome.reply["id"]} if "id" in outcome.reply else None
             raise CommandError(outcome.refusal.code, outcome.refusal.message, held)
@@ -442,9 +448,7 @@ class RoomService:
             # A note is not held for review: the milestone can be shared without it.
             raise CommandError("blocked", "your note was not shared; share the milestone without it")
         cmd = c.Milestone(days=days, note=verdict.text if verdict.text is not None else note, alerts=_alerts(verdict))
-        crisis = verdict.crisis
-        return await self.execute(room_id, actor, cmd,
-                                  lambda o: self._crisis_notices(o, actor) if crisis else (), state)
+        return await self.execute(room_id, actor, cmd, lambda o: self._crisis_notices(o, actor, verdict), state)
 
     async def _first_try(self, state: RoomState, pid: str, client_id: str, seq: int) -> dict[str, Any]:
         """The event a retried ``client_id`` made the first time (``seq``), or a refusal."""
@@ -461,16 +465,19 @@ class RoomService:
                 return _wire([e], state.deleted)[0]
         raise CommandError("conflict", "that message is too old to look up")
 
-    def _crisis_notices(self, outcome: Outcome, actor: c.Actor) -> Sequence[Notice]:
+    def _crisis_notices(self, outcome: Outcome, actor: c.Actor, verdict: Verdict) -> Sequence[Notice]:
         """Crisis language never blocks; it leads somewhere (contract §8)."""
-        if actor.id is None:
+        if actor.id is None or not verdict.crisis:
             return ()
         room = outcome.state.id
+        category = verdict.crisis_category
+        page: dict[str, Any] = {"room": room, "participant_id": actor.id, "waiting_since": self.clock.now_ms(),
+                                "tier": 1, "reason": "crisis_detected"}
+        if category is not None:
+            page["category"] = category
         return (
-            Notice("crisis.offer", Target("participant", room, actor.id), self._offer(room, actor)),
-            Notice("oncall.page", Target("on_duty"), {
-                "room": room, "participant_id": actor.id, "waiting_since": self.clock.now_ms(),
-                "tier": 1, "reason": "crisis_detected"}),
+            Notice("crisis.offer", Target("participant", room, actor.id), self._offer(room, actor, category)),
+            Notice("oncall.page", Target("on_duty"), page),
         )
 
     # -- chat.delete needs the log to know the seq is a message -------------------------------

@@ -68,6 +68,29 @@ async def test_crisis_message_is_delivered_and_leads_somewhere(make_server: Make
     assert not ben.private
 
 
+async def test_a_medical_emergency_offers_the_emergency_number_first(make_server: MakeServer) -> None:
+    # Issue 13: an overdose needs an ambulance before a conversation.
+    srv = await make_server(rooms=(RoomSpec(id="oncall", kind="oncall"),))
+    fac = await srv.client(ROOM, "facilitator", "Fay")
+    ana = await srv.client(ROOM, "member", "Ana")
+    responder = await srv.client("*", "responder", "Ravi", join=False)
+    assert (await responder.call("oncall.duty", {"on": True}))["ok"]
+    ack = await ana.call("chat.send", {"room": ROOM, "text": "took way too many pills and now i can't breathe"})
+    assert ack["ok"]
+    offer = await ana.wait_private("crisis.offer")
+    assert offer["category"] == "medical"
+    assert offer["helplines"][0]["phone"] == "112" and len(offer["helplines"]) > 1
+    alert = await fac.wait_private("moderation.alert")
+    assert alert["detail"].startswith("crisis language: medical")
+    page = await responder.wait_private("oncall.page")
+    assert page["category"] == "medical"
+    # Not medical: helplines only, no emergency number in front.
+    bea = await srv.client(ROOM, "member", "Bea")
+    assert (await bea.call("chat.send", {"room": ROOM, "text": "I don't want to live anymore"}))["ok"]
+    other = await bea.wait_private("crisis.offer")
+    assert other["category"] == "suicide" and other["helplines"][0]["phone"] != "112"
+
+
 async def test_banned_person_cannot_come_back(server: Running) -> None:
     fac = await server.client(ROOM, "facilitator", "Fay")
     troll = await server.client(ROOM, "member", "Tom", sub="tom-1")
