@@ -91,10 +91,12 @@ function renderCrisis(ctx) {
   const offer = ctx.ui.crisis;
   show($("crisis"), !!offer);
   if (!offer) return;
+  show($("crisis-medical"), offer.category === "medical");
   reconcile($("crisis-lines"), offer.helplines || [], (l) => l.name + l.phone, (l) =>
     h("li", {},
       h("a", { href: "tel:" + String(l.phone).replace(/[^0-9+]/g, ""), class: "helpline" },
-        h("span", { class: "helpline-name" }, l.name),
+        // The emergency number's name in the reader's language.
+        h("span", { class: "helpline-name" }, String(l.phone) === "112" ? t("crisis_emergency") : l.name),
         h("span", { class: "helpline-phone" }, l.phone),
         l.hours ? h("span", { class: "helpline-hours" }, l.hours) : null)));
   const box = $("crisis-oncall");

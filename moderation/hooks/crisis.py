@@ -23,6 +23,11 @@ message costs more than a facilitator's glance at one that was fine):
 Both the rules and the model read the message with disguises undone (look-alike letters,
 digits for letters, spaced and stretched letters: ``moderation.evasion``).
 
+A deployment adds its own words (a local idiom, a drug's street name in an overdose)
+without touching the code: ``[moderation.crisis] phrases`` (category suicide),
+``medical_phrases`` and ``goodbye_phrases``, lists of words or phrases matched as whole
+words on the unmasked view, so that their disguised spellings match too.
+
 Categories: ``suicide`` (suicide, self-harm, hopelessness), ``medical`` (an overdose, a
 withdrawal or other medical emergency) and ``goodbye`` (last messages, giving things
 away). A medical reading by either reader wins: it is the one that needs an ambulance.
@@ -38,13 +43,15 @@ facilitators' attention; it does not replace it.
 from __future__ import annotations
 
 import logging
+import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from ..crisis import Detection, detect, warm_up
 from ..crisis_model import CrisisModel, load_model
 from ..evasion import unmask
+from ..normalise import normalise
 from ..options import OptionTable
 from ..verdict import ALLOW, Alert, MessageContext, Verdict
 
@@ -77,7 +84,8 @@ class CrisisHook:
     runs_after_block = True
 
     def __init__(self, *, fail_open: bool = True, timeout_s: float = 1.0, name: str = NAME,
-                 model: CrisisModel | None = None, use_model: bool = True, threshold: float | None = None) -> None:
+                 model: CrisisModel | None = None, use_model: bool = True, threshold: float | None = None,
+                 phrases: Mapping[str, Sequence[str]] | None = None) -> None:
         self.name = name
         self.fail_open = fail_open
         self.timeout_s = timeout_s
@@ -89,6 +97,13 @@ class CrisisHook:
             except (OSError, ValueError, KeyError):
                 log.exception("crisis model not loaded; the phrase rules alone will alert")
         self.threshold = threshold if threshold is not None else (self.model.threshold if self.model else 1.0)
+        # The deployment's own phrases: one regex per category, on the unmasked view.
+        self._own: list[tuple[str, re.Pattern[str]]] = []
+        for category, words in (phrases or {}).items():
+            forms = sorted({unmask(normalise(w).text).strip() for w in words} - {""}, key=len, reverse=True)
+            if forms:
+                self._own.append((category, re.compile(
+                    r"(?<!\w)(?:" + "|".join(re.escape(f) for f in forms) + r")(?!\w)")))
         # (room, sender) -> [(at_ms, probability)], most recent last
         self._recent: OrderedDict[tuple[str, str], list[tuple[int, float]]] = OrderedDict()
 
@@ -98,14 +113,16 @@ class CrisisHook:
     def judge(self, ctx: MessageContext) -> Verdict:
         view = ctx.normalised.text
         rules = detect(view)
-        p, model_category = (self.model.judge_view(unmask(view)) if self.model is not None else (0.0, "suicide"))
+        unmasked = unmask(view)
+        own = next((category for category, pattern in self._own if pattern.search(unmasked)), None)
+        p, model_category = (self.model.judge_view(unmasked) if self.model is not None else (0.0, "suicide"))
         before = self._remember(ctx, p)
         together = 1.0 - (1.0 - p) * (1.0 - before)
         by_model = p >= self.threshold
         by_context = together >= self.threshold and p >= CONTEXT_FLOOR * self.threshold
-        if rules is None and not by_model and not by_context:
+        if rules is None and not by_model and not by_context and own is None:
             return ALLOW
-        category = self._category(rules, model_category, by_model or by_context)
+        category = own or self._category(rules, model_category, by_model or by_context)
         lang = rules.lang if rules is not None else _lang_of(view)
         return Verdict(alerts=(Alert("crisis", f"crisis language: {category} ({lang})"),), crisis=True,
                        crisis_category=category)
@@ -136,5 +153,7 @@ class CrisisHook:
 def from_options(options: Mapping[str, Any], name: str = NAME) -> CrisisHook:
     table = OptionTable(options, f"[moderation.{name}]")
     fail_open, timeout_s = table.read_policy(fail_open=True, timeout_s=1.0)
+    phrases = {"medical": table.get_str_list("medical_phrases"), "goodbye": table.get_str_list("goodbye_phrases"),
+               "suicide": table.get_str_list("phrases")}
     table.finish()
-    return CrisisHook(fail_open=fail_open, timeout_s=timeout_s, name=name)
+    return CrisisHook(fail_open=fail_open, timeout_s=timeout_s, name=name, phrases=phrases)

@@ -140,6 +140,27 @@ async def test_crisis_words_bring_helplines_and_alert_the_facilitator(server: st
     await expect(asha.get_by_label("Message")).to_be_focused()
 
 
+async def test_a_medical_emergency_puts_the_ambulance_number_first(server: str, session: Session) -> None:
+    # Issue 13: in en, hi and pa on a phone, 112 leads and says what it is for.
+    lines = {"en-US": ("took way too many pills and now i can't breathe", "call 112 for an ambulance now"),
+             "hi-IN": ("बहुत ज़्यादा गोलियाँ खा ली हैं और साँस नहीं आ रही", "112 पर एम्बुलेंस"),
+             "pa-IN": ("ਬਹੁਤ ਜ਼ਿਆਦਾ ਗੋਲੀਆਂ ਖਾ ਲਈਆਂ ਤੇ ਸਾਹ ਨਹੀਂ ਆ ਰਿਹਾ", "112 'ਤੇ ਐਂਬੂਲੈਂਸ")}
+    await session.open(server, "medical-circle", "facilitator", "Meera")
+    for locale, (text, says) in lines.items():
+        who = "Ravi" + locale[:2]
+        member = await session.open(server, "medical-circle", "member", who, phone=True, locale=locale, sub=who,
+                                    wait_for_room=False)
+        await expect(member.locator("#chat-log")).to_be_visible()
+        await member.locator("#chat-input").fill(text)
+        await member.locator("#chat-input").press("Enter")
+        panel = member.locator("#crisis")
+        await expect(panel).to_be_visible()
+        await expect(panel.locator("#crisis-medical")).to_contain_text(says)
+        await expect(panel.locator("#crisis-lines a").first).to_have_attribute("href", "tel:112")
+        await shoot(member, f"crisis-medical-{locale[:2]}")
+        await member.context.close()
+
+
 async def test_lobby_admit_and_deny(server: str, session: Session) -> None:
     room = "lobby-circle"
     fac = await session.open(server, room, "facilitator", "Meera")

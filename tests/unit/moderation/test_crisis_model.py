@@ -133,3 +133,19 @@ def test_the_hook_keeps_scores_for_a_bounded_number_of_people() -> None:
     for i in range(crisis.CONTEXT_PEOPLE + 50):
         hook.judge(ctx("so tired", sender=f"p{i}"))
     assert len(hook._recent) == crisis.CONTEXT_PEOPLE
+
+
+def test_a_deployment_adds_its_own_phrases_with_a_category() -> None:
+    from moderation.pipeline import build_pipeline
+    pipeline = build_pipeline({"pipeline": ["crisis"], "crisis": {
+        "medical_phrases": ["safed powder", "blue tablet"], "goodbye_phrases": ["last chai"]}})
+    hook = pipeline.hooks[0]
+    assert isinstance(hook, CrisisHook)
+    med = hook.judge(ctx("bhai maine b l u e tabl3t kha li"))  # disguised, still theirs
+    assert med.crisis and med.crisis_category == "medical"
+    bye = hook.judge(ctx("this is my last chai with you all", sender="bea"))
+    assert bye.crisis and bye.crisis_category == "goodbye"
+    # Whole words only: "blue tablets" is not "blue tablet" (the model kept out of it here).
+    own = CrisisHook(model=tiny_model({}), phrases={"medical": ["blue tablet"]})
+    assert not own.judge(ctx("the blue tablets in my grandmother's story")).crisis
+    assert own.judge(ctx("took the blue tablet")).crisis
