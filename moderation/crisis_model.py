@@ -57,8 +57,11 @@ CHAR_NGRAMS: Final = (2, 5)
 WORD_NGRAMS: Final = (1, 2)
 MIN_DF: Final = 2
 C: Final = 4.0
-# The probability at which the model alone raises an alert: chosen on cross-validated
-# scores of the training corpus for recall (see ``choose_threshold``).
+# The probability at which the model alone raises an alert is chosen on scores each
+# writer's rows got from a model trained on the *other* writers (what a new writer's
+# text will get): the lowest threshold (the most recall) whose false-positive rate on
+# those scores stays within MAX_FPR (see ``choose_threshold``).
+MAX_FPR: Final = 0.05
 TARGET_RECALL: Final = 0.92
 _WORD: Final = re.compile(r"(?u)\b\w\w+\b")
 
@@ -148,20 +151,34 @@ def word_ngrams(text: str, lo: int = WORD_NGRAMS[0], hi: int = WORD_NGRAMS[1]) -
     return out
 
 
-def _tfidf(grams: Iterable[str], vocab: dict[str, list[float]]) -> tuple[list[list[float]], float]:
-    """The weights rows of the n-grams present, and the L2 norm of their tf-idf values
-    (sublinear tf, as the vectoriser was trained)."""
-    rows, norm2, values = [], 0.0, []
+# Scores kept per n-gram: risk and up to three categories (rows are padded to this).
+WIDTH: Final = 4
+
+
+def _scores(grams: Iterable[str], vocab: dict[str, tuple[float, ...]]) -> tuple[float, float, float, float]:
+    """One vectoriser's share of the linear scores: its tf-idf vector (sublinear tf, L2
+    normalised, as it was trained) dotted with each weight column (unrolled: this is
+    the hot loop of every chat message)."""
+    a0 = a1 = a2 = a3 = norm2 = 0.0
+    get = vocab.get
     for gram, tf in Counter(grams).items():
-        row = vocab.get(gram)
+        row = get(gram)
         if row is None:
             continue
-        v = (1.0 + math.log(tf)) * row[0]
+        v = row[0] if tf == 1 else (1.0 + math.log(tf)) * row[0]
         norm2 += v * v
-        rows.append(row)
-        values.append(v)
-    norm = math.sqrt(norm2) or 1.0
-    return [[v / norm, *r[1:]] for v, r in zip(values, rows, strict=True)], norm
+        a0 += v * row[1]
+        a1 += v * row[2]
+        a2 += v * row[3]
+        a3 += v * row[4]
+    if norm2 == 0.0:
+        return 0.0, 0.0, 0.0, 0.0
+    inv = 1.0 / math.sqrt(norm2)
+    return a0 * inv, a1 * inv, a2 * inv, a3 * inv
+
+
+def _padded(vocab: dict[str, list[float]]) -> dict[str, tuple[float, ...]]:
+    return {gram: (*row, *([0.0] * (1 + WIDTH - len(row)))) for gram, row in vocab.items()}
 
 
 class CrisisModel:
@@ -169,23 +186,18 @@ class CrisisModel:
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
-        self.char_vocab: dict[str, list[float]] = data["char"]
-        self.word_vocab: dict[str, list[float]] = data["word"]
-        self.intercepts: list[float] = data["intercepts"]
+        self.char_vocab = _padded(data["char"])
+        self.word_vocab = _padded(data["word"])
+        self.intercepts: list[float] = [*data["intercepts"], *([0.0] * (WIDTH - len(data["intercepts"])))]
         self.platt: tuple[float, float] = (float(data["platt"][0]), float(data["platt"][1]))
         self.threshold: float = data["threshold"]
         self.categories: tuple[str, ...] = tuple(data["categories"])
 
     def decisions(self, text: str) -> list[float]:
         """Raw linear scores: [risk, then one per category], for ``features_text(text)``."""
-        out = list(self.intercepts)
-        for grams, vocab in ((char_wb_ngrams(text), self.char_vocab), (word_ngrams(text), self.word_vocab)):
-            weighted, _ = _tfidf(grams, vocab)
-            for row in weighted:
-                x = row[0]
-                for k in range(len(out)):
-                    out[k] += x * row[k + 1]
-        return out
+        chars = _scores(char_wb_ngrams(text), self.char_vocab)
+        words = _scores(word_ngrams(text), self.word_vocab)
+        return [b + c + w for b, c, w in zip(self.intercepts, chars, words, strict=True)][:1 + len(self.categories)]
 
     def judge(self, text: str) -> tuple[float, str]:
         """The probability that ``text`` is crisis language, and its likeliest category."""
@@ -265,10 +277,15 @@ def train(rows: Sequence[Row], calibrate: bool = True, folds: int = 5) -> Traine
 
 
 def _cross_decisions(rows: Sequence[Row], y: Sequence[int], folds: int = 5) -> list[float]:
+    """Each row's score from a model that did not see it: trained on the other writers
+    when there are at least three, else on the other ``folds``."""
     out = [0.0] * len(rows)
-    for k in range(folds):
-        test = [i for i in range(len(rows)) if i % folds == k]
-        train_rows = [r for i, r in enumerate(rows) if i % folds != k]
+    writers = sorted({r.writer for r in rows})
+    groups = ([[i for i, r in enumerate(rows) if r.writer == w] for w in writers] if len(writers) >= 3
+              else [[i for i in range(len(rows)) if i % folds == k] for k in range(folds)])
+    for test in groups:
+        held = set(test)
+        train_rows = [r for i, r in enumerate(rows) if i not in held]
         model = train(train_rows, calibrate=False)
         for i, d in zip(test, model.decision([features_text(rows[i].text) for i in test]), strict=True):
             out[i] = float(d)
@@ -281,13 +298,19 @@ def _platt(decisions: Sequence[float], y: Sequence[int]) -> tuple[float, float]:
     return float(fit.coef_[0][0]), float(fit.intercept_[0])
 
 
-def choose_threshold(probs: Sequence[float], y: Sequence[int], recall: float = TARGET_RECALL) -> float:
-    """The highest probability that still reaches ``recall`` on these scores."""
+def choose_threshold(probs: Sequence[float], y: Sequence[int], recall: float = TARGET_RECALL,
+                     max_fpr: float = MAX_FPR) -> float:
+    """The threshold that reaches ``recall`` on these scores, unless that costs more than
+    ``max_fpr`` false positives: then the lowest one within ``max_fpr``."""
     positives = sorted((p for p, t in zip(probs, y, strict=True) if t), reverse=True)
+    negatives = sorted((p for p, t in zip(probs, y, strict=True) if not t), reverse=True)
     if not positives:
         return 0.5
     k = max(0, min(len(positives) - 1, math.ceil(recall * len(positives)) - 1))
-    return round(positives[k] - 1e-9, 6)
+    for_recall = positives[k] - 1e-9
+    allowed = math.floor(max_fpr * len(negatives))  # false positives within max_fpr
+    within_fpr = negatives[allowed] + 1e-9 if allowed < len(negatives) else 0.0
+    return max(for_recall, within_fpr)
 
 
 def export(model: Trained, digest: str) -> dict[str, Any]:

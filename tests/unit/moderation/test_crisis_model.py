@@ -66,11 +66,15 @@ def test_plain_python_scores_equal_scikit_learns() -> None:
 def test_the_threshold_is_chosen_for_recall() -> None:
     probs = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
     truth = [1, 1, 1, 0, 1, 1, 0, 1, 0, 0]
-    t = m.choose_threshold(probs, truth, recall=0.8)
+    t = m.choose_threshold(probs, truth, recall=0.8, max_fpr=1.0)
     found = [p >= t for p in probs]
     hits = sum(f and y for f, y in zip(found, truth, strict=True))
     assert hits / sum(truth) >= 0.8
-    assert m.choose_threshold(probs, truth, recall=1.0) <= 0.2
+    assert m.choose_threshold(probs, truth, recall=1.0, max_fpr=1.0) <= 0.2
+    # Unless that recall costs more false positives than allowed: then within the bound.
+    t = m.choose_threshold(probs, truth, recall=1.0, max_fpr=0.25)
+    false_alarms = sum(p >= t and not y for p, y in zip(probs, truth, strict=True))
+    assert false_alarms <= 0.25 * truth.count(0) and t > 0.2
 
 
 # -- the hook: rules or model or the conversation -------------------------------------------------
