@@ -51,8 +51,8 @@ function update() {
   if (frame) return;
   frame = requestAnimationFrame(() => {
     frame = 0;
+    syncAudio(); // first: what is drawn must follow who may be heard now
     render(ctx);
-    syncAudio();
   });
 }
 
@@ -363,6 +363,7 @@ async function act(event, payload, okNote) {
 }
 
 function syncAudio() {
+  if (!ctx.audio) return; // no link, or a bad one: no audio at all
   const me = state.participants.get(ctx.me.id);
   const allowed = !!me && !me.muted
     && (state.holder() === ctx.me.id || isStaff(ctx) || state.settings.audio === "open");

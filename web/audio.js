@@ -3,8 +3,14 @@
 //
 // The connection starts without a microphone track, so joining a circle never asks for
 // the microphone; the person turns it on when they want to speak, and the track is
-// swapped in without renegotiation. Whether the track is live follows the floor (the
-// server enforces who is heard; this is a courtesy so nobody sends sound for nothing).
+// swapped in without renegotiation. The microphone is held only while the person may be
+// heard (the floor, staff, open audio) and has not paused it: otherwise the track is
+// stopped, so the phone's microphone light goes out, and it is acquired again (no new
+// prompt: the permission stays) when they get the floor. The server enforces who is
+// heard; this is so that nothing of a person is captured when nobody can hear it.
+//
+// What is shown follows the real state: "on" only once the peer connection is
+// connected, and live only while a track is actually being sent.
 
 // ICE gathering on a phone can be slow when an interface is dead; send what we have.
 const GATHER_MAX_MS = 3000;
@@ -12,6 +18,9 @@ const GATHER_MAX_MS = 3000;
 // is opened again after this long, doubling, this many times.
 const RETRY_MS = 1000;
 const RETRIES = 5;
+// An answered connection that has not connected by then has failed (no candidate pair
+// works): it says so and is tried again.
+const CONNECT_MAX_MS = 8000;
 
 export class Audio {
   /** call(event, payload) -> Promise<ack>; onChange() when status changes. */
@@ -20,7 +29,8 @@ export class Audio {
     this.onChange = onChange;
     this.element = element;
     this.status = "off"; // off | connecting | on | unavailable | failed
-    this.mic = "none"; // none | asking | ready | denied
+    this.mic = "none"; // none | asking | ready | denied (ready: permission given)
+    this.acquiring = false; // getting the microphone again after it was released
     this.selfMuted = false;
     this.allowed = false; // may be heard now (floor, facilitator, or open audio)
     this.pc = null;
@@ -30,6 +40,7 @@ export class Audio {
     this.needsTap = false;
     this.retries = 0;
     this.retryTimer = null;
+    this.connectTimer = null;
     this.wasOn = false; // audio worked here before: "unavailable" now is for a moment
   }
 
@@ -55,11 +66,15 @@ export class Audio {
     pc.onconnectionstatechange = () => {
       if (pc !== this.pc) return;
       if (pc.connectionState === "failed") {
-        this.set("failed");
-        this.retryLater();
+        this.fail();
       } else if (pc.connectionState === "connected") {
+        clearTimeout(this.connectTimer);
+        this.connectTimer = null;
         this.retries = 0;
+        this.wasOn = true;
         this.set("on");
+      } else if (pc.connectionState === "disconnected" && this.status === "on") {
+        this.set("connecting"); // it may come back by itself; "failed" follows if not
       }
     };
     try {
@@ -77,8 +92,10 @@ export class Audio {
         return;
       }
       await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
-      this.wasOn = true;
-      this.set("on");
+      // Answered is not connected: "on" comes with the connection state.
+      this.connectTimer = setTimeout(() => {
+        if (pc === this.pc && pc.connectionState !== "connected") this.fail();
+      }, CONNECT_MAX_MS);
       this.apply();
     } catch {
       if (pc === this.pc) {
@@ -95,6 +112,14 @@ export class Audio {
       this.retries = 0;
       this.start(this.room);
     }
+  }
+
+  /** This connection failed: close it (the server forgets it), say so, try again. */
+  fail() {
+    if (this.pc && this.room) this.call("rtc.close", { room: this.room });
+    this.stopPeer();
+    this.set("failed");
+    this.retryLater();
   }
 
   retryLater() {
@@ -122,21 +147,26 @@ export class Audio {
   }
 
   async enableMic() {
-    if (this.track) return;
+    if (this.mic === "ready" || this.mic === "asking") return;
     this.mic = "asking";
     this.onChange();
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      });
-      this.track = stream.getAudioTracks()[0];
+      await this.acquire();
       this.mic = "ready";
-      if (this.transceiver) await this.transceiver.sender.replaceTrack(this.track);
     } catch {
       this.mic = "denied";
     }
     this.apply();
     this.onChange();
+  }
+
+  async acquire() {
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    });
+    this.track = stream.getAudioTracks()[0];
+    this.acquiredAt = performance.now();
+    if (this.transceiver) await this.transceiver.sender.replaceTrack(this.track);
   }
 
   toggleSelfMute() {
@@ -152,12 +182,31 @@ export class Audio {
     this.apply();
   }
 
+  /** Hold the microphone only while it can be heard; release it otherwise. */
   apply() {
-    if (this.track) this.track.enabled = this.allowed && !this.selfMuted;
+    const wanted = this.mic === "ready" && this.allowed && !this.selfMuted;
+    if (!wanted && this.track) {
+      const track = this.track;
+      this.track = null;
+      if (this.transceiver) this.transceiver.sender.replaceTrack(null).catch(() => {});
+      track.stop(); // the device is let go: the phone's microphone light goes out
+    } else if (wanted && !this.track && !this.acquiring) {
+      this.acquiring = true;
+      this.onChange();
+      this.acquire()
+        .catch(() => { this.mic = "denied"; })
+        .finally(() => {
+          this.acquiring = false;
+          if (!(this.mic === "ready" && this.allowed && !this.selfMuted)) this.apply(); // changed meanwhile
+          this.onChange();
+        });
+    }
   }
 
+  /** Sound of this person reaches the server now: a live track on a connected link. */
   live() {
-    return !!this.track && this.track.enabled && this.status === "on";
+    return !!this.track && this.track.readyState === "live" && this.track.enabled && this.status === "on"
+      && !!this.transceiver && this.transceiver.sender.track === this.track;
   }
 
   stopPeer() {
@@ -165,6 +214,8 @@ export class Audio {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
     }
+    clearTimeout(this.connectTimer);
+    this.connectTimer = null;
     if (this.pc) {
       const pc = this.pc;
       this.pc = null;

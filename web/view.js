@@ -198,12 +198,13 @@ function renderAudio(ctx) {
     case "unavailable": text = t("audio_unavailable"); break;
     case "failed": text = t("audio_failed"); break;
     case "on":
-      if (audio.mic === "none") text = t("audio_listen");
+      if (audio.mic === "none") text = t(state.holder() === me.id && !muted ? "audio_floor_mic_off" : "audio_listen");
       else if (audio.mic === "asking") text = t("mic_asking");
       else if (audio.mic === "denied") text = t("mic_denied");
       else if (muted) text = t("audio_muted");
       else if (audio.selfMuted) text = t("audio_paused");
-      else text = audio.allowed ? t("audio_live") : t("audio_ready");
+      else if (!audio.allowed) text = t("audio_ready");
+      else text = audio.live() ? t("audio_live") : t("mic_asking");
       break;
     default: text = "";
   }

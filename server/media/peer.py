@@ -29,6 +29,9 @@ log = logging.getLogger("circles.media")
 # so a quiet or muted participant sends a packet every 400 ms instead of 50 a second,
 # which is most of what a listener costs the server on the way in.
 OPUS_FMTP: Final = "minptime=10;useinbandfec=1;usedtx=1"
+# An answered connection that has not connected by then is given up (the client, for
+# its part, gives up after 8 s and offers again).
+CONNECT_TIMEOUT_S: Final = 15.0
 
 
 def with_opus_fmtp(sdp: str) -> str:
@@ -70,6 +73,7 @@ class Peer:
         self._transceiver: RTCRtpTransceiver | None = None
         self._answer = ""
         self._closed = False
+        self._deadline: asyncio.TimerHandle | None = None
 
         @self.pc.on("connectionstatechange")
         def _state() -> None:
@@ -106,12 +110,22 @@ class Peer:
         self._transceiver = transceiver
         if self.pc.connectionState == "connected":
             self.downlink.connected(transceiver, self._answer, allow_fast=self._fast_send)
+        else:
+            # A connection that never connects (no candidate pair works) is given up, so
+            # that nothing is kept, and counted, for a client that cannot be reached.
+            self._deadline = asyncio.get_running_loop().call_later(CONNECT_TIMEOUT_S, self._never_connected)
         return self._answer
+
+    def _never_connected(self) -> None:
+        if not self._closed and self.pc.connectionState != "connected":
+            self._on_gone(self)
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._deadline is not None:
+            self._deadline.cancel()
         self.downlink.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.pc.close(), timeout=5)

@@ -37,12 +37,17 @@ async def test_the_page_offers_again_when_its_audio_moves(aiohttp_server: Any, s
 
     # Joining starts audio without asking for the microphone.
     assert await asyncio.wait_for(offers.get(), 10) == ("circle", "fac")
-    await expect(page.locator("#audio-status")).to_have_text("Audio is on. You can listen; turn on your microphone "
-                                                            "to speak when it's your turn.")
+    # Answered is not connected (this page gathers no candidate): it never claims audio
+    # is on (issue 14), and once the connection has had its chance it says so and
+    # tries again.
+    status = page.locator("#audio-status")
+    await expect(status).to_have_text("Connecting audio…")
+    await expect(status).not_to_contain_text("Audio is on", timeout=1000)
+    await expect(status).to_contain_text("couldn't connect", timeout=12_000)
+    assert await asyncio.wait_for(offers.get(), 10) == ("circle", "fac")
 
     gateway.deliver_notice(Notice(event="rtc.restart", to=Target(kind="participant", room="circle",
                                                                    participant="fac"),
                                   data={"room": "circle", "reason": "moved"}))
     assert await asyncio.wait_for(offers.get(), 10) == ("circle", "fac")
-    await expect(page.locator("#audio-status")).to_contain_text("Audio is on")
-    assert offers.empty()
+    await expect(status).not_to_contain_text("Audio is on", timeout=1000)

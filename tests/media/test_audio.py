@@ -7,9 +7,11 @@ those the core says may be heard, and never anyone's own voice.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import numpy as np
+import pytest
 
 from server.media.ice import candidate_addresses
 from tests.integration.conftest import Running
@@ -213,3 +215,29 @@ async def test_offers_that_cannot_be_answered(media_server: Running) -> None:
         assert ROOM not in hub_of(media_server).rooms
     finally:
         await peer.close()
+
+
+async def test_a_connection_that_never_connects_is_dropped(media_server: Running,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 14: dead connections stayed, counted in circles_media_peers, for the meeting.
+    from server.gateway import keys
+    from server.media import peer as peer_module
+    monkeypatch.setattr(peer_module, "CONNECT_TIMEOUT_S", 0.5)
+    await media_server.client("dead-audio", "facilitator", "Fay")  # opens the room
+    client = await media_server.client("dead-audio", "member", "Ana")
+    silent = AudioPeer()
+    try:
+        # An offer whose answer the client never applies: no ICE check ever reaches the server.
+        ack = await client.call("rtc.offer", {"room": "dead-audio", "sdp": await silent.make_offer(),
+                                              "type": "offer"})
+        assert ack["ok"]
+        hub = hub_of(media_server)
+        registry = media_server.app[keys.METRICS].registry
+        assert registry.get_sample_value("circles_media_peers") == 1
+        deadline = asyncio.get_running_loop().time() + 5
+        while "dead-audio" in hub.rooms:  # nothing announces the give-up: poll it
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)
+        assert registry.get_sample_value("circles_media_peers") == 0
+    finally:
+        await silent.close()

@@ -128,7 +128,8 @@ def test_detail_names_category_and_language(text: str, detail: str) -> None:
 def test_hook_never_blocks_and_never_quotes_the_text() -> None:
     text = "I want to end my life tonight"
     verdict = CrisisHook().judge(ctx(text))
-    assert verdict == Verdict(Action.ALLOW, alerts=(Alert("crisis", "crisis language: suicide (en)"),), crisis=True)
+    assert verdict == Verdict(Action.ALLOW, alerts=(Alert("crisis", "crisis language: suicide (en)"),), crisis=True,
+                              crisis_category="suicide")
     assert "life" not in verdict.alerts[0].detail.replace("crisis language", "")
     assert CrisisHook().judge(ctx("30 days today")) == Verdict()
 
