@@ -321,6 +321,14 @@ class RoomService:
         if len(self._made) > 10_000:  # forget people with nothing recent
             self._made = {k: v for k, v in self._made.items() if v and v[-1] > now - HOUR_MS}
 
+    def help_offer(self, room: str, actor: c.Actor) -> dict[str, Any]:
+        """What "Need help now?" shows: the crisis offer, asked for by the person, with
+        the emergency number after the helplines."""
+        offer = self._offer(room, actor)
+        e = self.crisis.emergency
+        offer["helplines"] = [*offer["helplines"], {"name": e.name, "phone": e.phone, "hours": e.hours}]
+        return offer
+
     def _offer(self, room: str, actor: c.Actor, category: str | None = None) -> dict[str, Any]:
         offer = self.crisis.offer(room, category)
         oncall = self.crisis.oncall_room

@@ -621,7 +621,30 @@ $("moved-close").addEventListener("click", () => {
 $("crisis-close").addEventListener("click", () => {
   ui.crisis = null;
   update();
-  $("chat-input").focus();
+  (ui.screen === "room" ? $("chat-input") : $("help")).focus();
+});
+// "Need help now?": from the server when connected (with the way into the on-call room),
+// else the public helplines: a bad or expired link must not stand between anyone and help.
+$("help").addEventListener("click", async () => {
+  let offer = null;
+  if (ctx.conn && ctx.conn.connected && link.room) {
+    const ack = await ctx.conn.call("help.offer", { room: link.room });
+    if (ack.ok) offer = ack;
+  }
+  if (!offer) {
+    try {
+      const lines = await (await fetch("/api/help")).json();
+      offer = { helplines: [...lines.helplines, lines.emergency], oncall_room: null };
+    } catch {
+      offer = { helplines: [], oncall_room: null };
+    }
+  }
+  ui.crisis = offer;
+  update();
+  requestAnimationFrame(() => {
+    $("crisis").scrollIntoView({ block: "nearest" });
+    $("crisis-title").focus({ preventScroll: true });
+  });
 });
 $("notice-actions").addEventListener("click", (e) => {
   const btn = e.target.closest("[data-action]");

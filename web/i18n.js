@@ -233,6 +233,7 @@ const en = {
 
   crisis_title: "You don't have to carry this alone",
   crisis_text: "If things feel too heavy right now, please reach out. These lines are free, private and answered by people who care:",
+  help_now: "Need help now?",
   crisis_emergency: "Emergency: ambulance",
   crisis_medical: "If you or someone with you took too much, can't breathe, has a fit or won't wake up: call 112 for an ambulance now. Then stay with them.",
   crisis_oncall_link: "Talk with someone from our on-call team now",
@@ -489,6 +490,7 @@ const hi = {
 
   crisis_title: "आपको यह बोझ अकेले नहीं उठाना है",
   crisis_text: "अगर अभी सब बहुत भारी लग रहा है, तो कृपया किसी से बात करें। ये हेल्पलाइन मुफ़्त और गोपनीय हैं, और यहाँ परवाह करने वाले लोग जवाब देते हैं:",
+  help_now: "अभी मदद चाहिए?",
   crisis_emergency: "आपातकाल: एम्बुलेंस",
   crisis_medical: "अगर आपने या आपके साथ किसी ने बहुत ज़्यादा ले लिया है, साँस नहीं आ रही, दौरा पड़ा है या वे जाग नहीं रहे: अभी 112 पर एम्बुलेंस बुलाएँ। फिर उनके साथ रहें।",
   crisis_oncall_link: "हमारी ऑन-कॉल टीम से अभी बात करें",
@@ -745,6 +747,7 @@ const pa = {
 
   crisis_title: "ਤੁਹਾਨੂੰ ਇਹ ਬੋਝ ਇਕੱਲਿਆਂ ਨਹੀਂ ਚੁੱਕਣਾ ਪਵੇਗਾ",
   crisis_text: "ਜੇ ਹੁਣ ਸਭ ਕੁਝ ਬਹੁਤ ਭਾਰੀ ਲੱਗ ਰਿਹਾ ਹੈ, ਤਾਂ ਕਿਰਪਾ ਕਰਕੇ ਕਿਸੇ ਨਾਲ ਗੱਲ ਕਰੋ। ਇਹ ਹੈਲਪਲਾਈਨਾਂ ਮੁਫ਼ਤ ਅਤੇ ਗੁਪਤ ਹਨ, ਅਤੇ ਇੱਥੇ ਪਰਵਾਹ ਕਰਨ ਵਾਲੇ ਲੋਕ ਜਵਾਬ ਦਿੰਦੇ ਹਨ:",
+  help_now: "ਹੁਣੇ ਮਦਦ ਚਾਹੀਦੀ ਹੈ?",
   crisis_emergency: "ਐਮਰਜੈਂਸੀ: ਐਂਬੂਲੈਂਸ",
   crisis_medical: "ਜੇ ਤੁਸੀਂ ਜਾਂ ਤੁਹਾਡੇ ਨਾਲ ਕਿਸੇ ਨੇ ਬਹੁਤ ਜ਼ਿਆਦਾ ਲੈ ਲਿਆ ਹੈ, ਸਾਹ ਨਹੀਂ ਆ ਰਿਹਾ, ਦੌਰਾ ਪਿਆ ਹੈ ਜਾਂ ਉਹ ਉੱਠ ਨਹੀਂ ਰਹੇ: ਹੁਣੇ 112 'ਤੇ ਐਂਬੂਲੈਂਸ ਬੁਲਾਓ। ਫਿਰ ਉਨ੍ਹਾਂ ਦੇ ਨਾਲ ਰਹੋ।",
   crisis_oncall_link: "ਸਾਡੀ ਆਨ-ਕਾਲ ਟੀਮ ਨਾਲ ਹੁਣੇ ਗੱਲ ਕਰੋ",

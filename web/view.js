@@ -34,6 +34,7 @@ export function isStaff(ctx) {
 export function render(ctx) {
   const { ui } = ctx;
   renderHeader(ctx);
+  renderCrisis(ctx); // help is in reach on every screen, in the room or not
   const inRoom = ui.screen === "room";
   show($("notice"), !inRoom);
   show($("room"), inRoom);
@@ -42,7 +43,6 @@ export function render(ctx) {
     return;
   }
   renderNotes(ctx);
-  renderCrisis(ctx);
   renderMoved(ctx);
   renderFloor(ctx);
   renderAudio(ctx);

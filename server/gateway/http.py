@@ -118,6 +118,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def help_lines(request: web.Request) -> web.Response:
+    """The helplines and the emergency number, for a page that has no working link (a
+    bad or expired one) but must still offer help."""
+    support = request.app[keys.SERVICE].crisis
+    lines = [{"name": h.name, "phone": h.phone, "hours": h.hours} for h in support.helplines]
+    e = support.emergency
+    return web.json_response({"helplines": lines, "emergency": {"name": e.name, "phone": e.phone, "hours": e.hours}})
+
+
 async def readyz(request: web.Request) -> web.Response:
     try:
         await request.app[keys.STORE].ping()
@@ -230,6 +239,7 @@ async def oncall_waiting(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/help", help_lines)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/api/rooms", create_room)

@@ -37,9 +37,9 @@ log = logging.getLogger("circles.gateway")
 # Events that act on a room a connection has not joined: joining it, and leaving (its
 # lobby, too). Every other event naming a room needs this socket to have joined it, so
 # that a second socket of the same person cannot act there unseen (issue 12, item 5).
-NO_JOIN_NEEDED: Final = frozenset({"join", "leave"})
+NO_JOIN_NEEDED: Final = frozenset({"join", "leave", "help.offer"})
 # Still allowed once the token has expired: letting go is always fine.
-AFTER_EXPIRY: Final = frozenset({"leave", "rtc.close"})
+AFTER_EXPIRY: Final = frozenset({"leave", "rtc.close", "help.offer"})
 
 
 # The event name a packet too deeply nested to decode is read as (see ``PacketJSON``):
@@ -144,6 +144,7 @@ class SocketGateway:
             "chat.review": (s.ChatReviewPayload, self._command(lambda p: c.ChatReview(p.id, p.approve))),
             "room.end": (s.RoomPayload, self._simple(c.EndRoom)),
             "oncall.duty": (s.DutyPayload, self._duty),
+            "help.offer": (s.RoomPayload, self._help),
             "oncall.private": (s.ParticipantPayload, self._private),
             "oncall.return": (s.RoomPayload, self._return),
             "rtc.offer": (s.RtcOffer, self._rtc_offer),
@@ -339,6 +340,12 @@ class SocketGateway:
         waiting = await self.service.waiting()
         return {"on": p.on, "waiting": [{"room": w["room"], "participant": w["participant"], "since": w["since"]}
                                         for w in waiting]}
+
+    async def _help(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
+        """"Need help now?": the helplines and the way into the on-call room, for anyone
+        connected, in a room or not, even with an expired link. Nobody is paged: joining
+        the on-call room does that."""
+        return self.service.help_offer(p.room, conn.actor())
 
     async def _private(self, conn: Conn, p: s.ParticipantPayload) -> dict[str, Any]:
         return await self.service.open_private(p.room, conn.actor(), p.participant)

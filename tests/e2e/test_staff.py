@@ -11,7 +11,7 @@ from playwright.async_api import Locator, Page, expect
 
 from tests.support import ADMIN_KEY, token
 
-from .conftest import Session, create_room
+from .conftest import Session, create_room, shoot
 
 PAGES = "People waiting for a responder"
 ANSWERED = "A responder is here with you now."
@@ -259,3 +259,29 @@ async def test_ending_the_circle_ends_it_for_everyone(server: str, session: Sess
     await asha.reload()
     await expect(asha.get_by_role("heading", name="This circle hasn't started yet")).to_be_visible()
     await expect(chat(asha)).to_be_hidden()
+
+
+async def test_help_is_one_tap_away_on_every_screen(server: str, session: Session) -> None:
+    # Issue 14, item 5: before, help appeared only once the detector fired.
+    for locale, label in (("en-US", "Need help now?"), ("hi-IN", "अभी मदद चाहिए?"), ("pa-IN", "ਹੁਣੇ ਮਦਦ ਚਾਹੀਦੀ ਹੈ?")):
+        lang = locale[:2]
+        # A broken link: no connection at all, and still the helplines and the emergency number.
+        bad = await session.open(server, "help-circle", "member", "Asha", phone=True, locale=locale,
+                                 tok="not-a-token", wait_for_room=False)
+        await bad.get_by_role("button", name=label).click()
+        panel = bad.locator("#crisis")
+        await expect(panel).to_be_visible()
+        await expect(panel.locator("a[href='tel:14416']")).to_be_visible()
+        await expect(panel.locator("a[href='tel:112']")).to_be_visible()
+        await expect(bad.locator("#crisis-title")).to_be_focused()
+        await shoot(bad, f"help-bad-link-{lang}")
+        await bad.context.close()
+        # Waiting for a circle that has not started: help, and the way to the on-call team.
+        early = await session.open(server, f"not-started-{lang}", "member", "Bea", phone=True, locale=locale,
+                                   wait_for_room=False)
+        await expect(early.locator("#notice")).to_be_visible()
+        await early.get_by_role("button", name=label).click()
+        await expect(early.locator("#crisis a[href='tel:14416']")).to_be_visible()
+        await expect(early.locator("#crisis-oncall a")).to_have_attribute("href", re.compile(r"^/#room=oncall&token="))
+        await shoot(early, f"help-not-started-{lang}")
+        await early.context.close()
