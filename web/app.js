@@ -618,6 +618,12 @@ $("moved-close").addEventListener("click", () => {
   ui.moved = null;
   update();
 });
+$("attention-show").addEventListener("click", () => {
+  const list = $("alerts").children.length ? $("alerts") : $("lobby");
+  list.scrollIntoView({ block: "start" });
+  const first = list.querySelector("button");
+  if (first) first.focus({ preventScroll: true });
+});
 $("crisis-close").addEventListener("click", () => {
   ui.crisis = null;
   update();

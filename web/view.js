@@ -43,6 +43,7 @@ export function render(ctx) {
     return;
   }
   renderNotes(ctx);
+  renderAttention(ctx);
   renderMoved(ctx);
   renderFloor(ctx);
   renderAudio(ctx);
@@ -79,6 +80,19 @@ function renderNotice(ctx) {
   reconcile($("notice-actions"), actions, (a) => a.action, (a) =>
     h("button", { type: "button", class: a.primary ? "btn btn-primary" : "btn", dataset: { action: a.action } },
       t(a.label)));
+}
+
+// Staff on a phone: what needs them (someone who may need support, a report, people in
+// the lobby) at the top of the screen, not 1,600 px down in the tools.
+function renderAttention(ctx) {
+  const staff = isStaff(ctx);
+  const urgent = staff ? ctx.ui.alerts.filter((a) => a.kind === "crisis" || a.kind === "report").slice(0, 3) : [];
+  const lobby = staff ? ctx.state.lobby.size : 0;
+  show($("attention"), urgent.length > 0 || lobby > 0);
+  const items = urgent.map((a) => ({ key: a.key, text: t("alert_" + a.kind) + " · "
+    + (a.participant_id ? nameOf(ctx, a.participant_id) : "") }));
+  if (lobby > 0) items.push({ key: "lobby", text: t("attention_lobby", { n: lobby }) });
+  reconcile($("attention-list"), items, (i) => i.key + i.text, (i) => h("li", {}, i.text));
 }
 
 function renderNotes(ctx) {

@@ -145,7 +145,7 @@ async def test_a_medical_emergency_puts_the_ambulance_number_first(server: str, 
     lines = {"en-US": ("took way too many pills and now i can't breathe", "call 112 for an ambulance now"),
              "hi-IN": ("बहुत ज़्यादा गोलियाँ खा ली हैं और साँस नहीं आ रही", "112 पर एम्बुलेंस"),
              "pa-IN": ("ਬਹੁਤ ਜ਼ਿਆਦਾ ਗੋਲੀਆਂ ਖਾ ਲਈਆਂ ਤੇ ਸਾਹ ਨਹੀਂ ਆ ਰਿਹਾ", "112 'ਤੇ ਐਂਬੂਲੈਂਸ")}
-    await session.open(server, "medical-circle", "facilitator", "Meera")
+    fac = await session.open(server, "medical-circle", "facilitator", "Meera", phone=True)
     for locale, (text, says) in lines.items():
         who = "Ravi" + locale[:2]
         member = await session.open(server, "medical-circle", "member", who, phone=True, locale=locale, sub=who,
@@ -159,6 +159,15 @@ async def test_a_medical_emergency_puts_the_ambulance_number_first(server: str, 
         await expect(panel.locator("#crisis-lines a").first).to_have_attribute("href", "tel:112")
         await shoot(member, f"crisis-medical-{locale[:2]}")
         await member.context.close()
+    # The facilitator on a phone sees it at the top of the screen, not down in the tools.
+    attention = fac.locator("#attention")
+    await expect(attention).to_be_visible()
+    await expect(attention).to_contain_text("May need support")
+    box = await attention.bounding_box()
+    assert box is not None and box["y"] < 300, box
+    await shoot(fac, "facilitator-attention-phone")
+    await attention.get_by_role("button", name="Show alerts").click()
+    await expect(fac.locator("#alerts button").first).to_be_focused()
 
 
 async def test_lobby_admit_and_deny(server: str, session: Session) -> None:
