@@ -10,7 +10,7 @@ import { readLink } from "./link.js";
 import { Outbox } from "./outbox.js";
 import { settingsChanges, fillSettings, waitedText } from "./staff.js";
 import { RoomState } from "./state.js";
-import { isStaff, nameOf, render, renderFloor } from "./view.js";
+import { isStaff, nameOf, render, renderFloor, renderOncallWait } from "./view.js";
 
 // A circle that is not open yet (or is reopening after a server restart) is asked
 // again this often.
@@ -33,6 +33,7 @@ const ui = {
   joining: false,
   roomNote: null,
   crisis: null,
+  oncallSince: 0, // when this person first joined the on-call room (ms)
   moved: null,
   alerts: [],
   pages: new Map(),
@@ -188,6 +189,12 @@ function joined(ack) {
   const first = ui.screen !== "room";
   ui.screen = "room";
   ui.joined = true;
+  if (state.kind === "oncall" && !ui.oncallSince) {
+    // How long this person has waited, across reloads of the page.
+    const key = "circles.oncall." + link.room;
+    ui.oncallSince = Number(sessionStorage.getItem(key)) || Date.now();
+    sessionStorage.setItem(key, String(ui.oncallSince));
+  }
   ui.waiting = false;
   if (had && prevHolder !== state.holder()) announceFloor();
   ctx.outbox.resume();
@@ -672,6 +679,7 @@ $("lang").addEventListener("change", (e) => {
 
 function tick() {
   if (ui.screen !== "room") return;
+  if (state.kind === "oncall") renderOncallWait(ctx);
   if (state.floor) renderFloor(ctx);
   if (ui.pages.size) {
     for (const li of $("pages").children) {

@@ -43,6 +43,7 @@ export function render(ctx) {
     return;
   }
   renderNotes(ctx);
+  renderOncallWait(ctx);
   renderAttention(ctx);
   renderMoved(ctx);
   renderFloor(ctx);
@@ -80,6 +81,23 @@ function renderNotice(ctx) {
   reconcile($("notice-actions"), actions, (a) => a.action, (a) =>
     h("button", { type: "button", class: a.primary ? "btn btn-primary" : "btn", dataset: { action: a.action } },
       t(a.label)));
+}
+
+/** A member in an on-call room is there for one thing: a responder. Their view says a
+ * responder has been called, how long they have waited, and keeps chat and helplines;
+ * hands, reactions and milestones belong to circles. */
+export function renderOncallWait(ctx) {
+  const { state } = ctx;
+  const member = state.kind === "oncall" && !isStaff(ctx);
+  $("room").classList.toggle("oncall-member", member);
+  show($("oncall-wait"), member);
+  if (!member) return;
+  const answered = isPrivateRoom(state) || state.log.some((e) => e.kind === "answered");
+  setText($("oncall-wait-title"), t(answered ? "oncall_here_title" : "oncall_called_title"));
+  setText($("oncall-wait-text"), t(answered ? "oncall_here_text" : "oncall_called_text"));
+  const since = ctx.ui.oncallSince;
+  const waited = !answered && since ? Math.max(0, Date.now() - since) : null;
+  setText($("oncall-waited"), waited === null ? "" : t("oncall_waited", { time: clock(waited) }));
 }
 
 // Staff on a phone: what needs them (someone who may need support, a report, people in

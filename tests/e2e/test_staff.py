@@ -69,6 +69,15 @@ async def test_a_responder_on_duty_is_paged_and_answers(server: str, session: Se
     asha = await session.open(server, "oncall", "member", "Asha", phone=True)
     crisis = asha.get_by_role("region", name="You don't have to carry this alone")
     await expect(crisis.get_by_role("link", name=re.compile("Tele-MANAS"))).to_have_attribute("href", "tel:14416")
+    # Her own view of the on-call room (issue 14, item 6): a responder has been called,
+    # how long she has waited, the chat; no hands, claps or milestones.
+    wait = asha.get_by_role("region", name="A responder has been called")
+    await expect(wait).to_contain_text("Please stay here")
+    await expect(wait.get_by_role("timer")).to_contain_text("Waiting 0:")
+    await expect(asha.get_by_role("button", name="Raise hand")).to_be_hidden()
+    await expect(asha.get_by_text("Share a milestone")).to_be_hidden()
+    await expect(asha.locator(".reactions")).to_be_hidden()
+    await shoot(asha, "oncall-member-waiting")
     pages = dev.get_by_role("list", name=PAGES).get_by_role("listitem")
     await expect(pages).to_have_count(1)
     page_item = pages.first
@@ -86,6 +95,7 @@ async def test_a_responder_on_duty_is_paged_and_answers(server: str, session: Se
     room = await follow(session, dev, open_room, "Dev (on-call)")
     await expect(room.get_by_role("heading", level=1)).to_have_text("On-call room")
     await expect(chat(asha)).to_contain_text(ANSWERED)
+    await expect(asha.get_by_role("region", name="A responder is here with you")).to_be_visible()
     await expect(people(asha, "Dev")).to_contain_text("responder")
     await expect(people(room, "Asha")).to_be_visible()
     # In the on-call room the responder has the facilitator's tools.
