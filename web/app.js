@@ -531,7 +531,12 @@ $("participants").addEventListener("click", async (e) => {
     case "give": act("floor.grant", { participant: pid }); break;
     case "mute": act("participant.mute", { participant: pid, muted: true }); break;
     case "unmute": act("participant.mute", { participant: pid, muted: false }); break;
-    case "remove": act("participant.remove", { participant: pid }); break;
+    case "remove": {
+      const answer = await ask({ title: t("confirm_remove_title", { name }), text: t("confirm_remove_text", { name }),
+        ok: t("confirm_remove_ok") });
+      if (answer.ok) act("participant.remove", { participant: pid });
+      break;
+    }
     case "private": act("oncall.private", { participant: pid }); break;
     case "ban": {
       const answer = await ask({ title: t("confirm_ban_title", { name }), text: t("confirm_ban_text", { name }),

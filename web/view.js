@@ -26,6 +26,13 @@ export function isPrivateRoom(state) {
   return state.kind === "oncall" && state.id.startsWith("private-");
 }
 
+/** A room a facilitator's join made has its id for a title: "tuesday-circle" reads "Tuesday circle". */
+function displayTitle(state) {
+  if (state.title !== state.id) return state.title;
+  const words = state.id.replace(/-/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 export function isStaff(ctx) {
   const role = ctx.me.role;
   return role === "facilitator" || (role === "responder" && ctx.state.kind === "oncall");
@@ -62,8 +69,9 @@ export function render(ctx) {
 
 function renderHeader(ctx) {
   const { ui, state } = ctx;
-  setText($("room-title"), state.loaded ? state.title : "Circles");
-  document.title = state.loaded ? `${state.title} · Circles` : "Circles";
+  const title = state.loaded ? displayTitle(state) : "Circles";
+  setText($("room-title"), title);
+  document.title = state.loaded ? `${title} · Circles` : "Circles";
   let status = "";
   if (ui.started && !ui.connected && !ui.stopped) status = t("status_offline");
   setText($("conn-status"), status);
@@ -252,7 +260,9 @@ function renderAudio(ctx) {
 
 function timeOf(at) {
   try {
-    return new Intl.DateTimeFormat(language(), { hour: "numeric", minute: "2-digit" }).format(new Date(at));
+    // Punjabi has no day-period words of its own in the browser's data ("AM"): a 24-hour clock.
+    const hourCycle = language() === "pa" ? "h23" : undefined;
+    return new Intl.DateTimeFormat(language(), { hour: "numeric", minute: "2-digit", hourCycle }).format(new Date(at));
   } catch {
     return "";
   }
@@ -385,19 +395,18 @@ function renderPeople(ctx) {
         p.role !== "member" ? h("span", { class: "badge" }, t("role_" + p.role)) : null,
         tags.length ? h("span", { class: "tags" }, tags.map(([k, text]) => h("span", { class: "tag tag-" + k }, text))) : null),
       staff ? h("span", { class: "person-actions row small" },
-        p.id !== holder && !p.muted
-          ? h("button", { type: "button", class: "btn btn-small", dataset: { action: "give", focus: "give" } }, t("give_floor"))
-          : null,
-        h("button", { type: "button", class: "btn btn-small", dataset: { action: p.muted ? "unmute" : "mute", focus: "mute" } },
-          t(p.muted ? "unmute" : "mute")),
-        oncallHere && p.role === "member"
-          ? h("button", { type: "button", class: "btn btn-small btn-primary", dataset: { action: "private", focus: "private" } },
-            t("talk_privately")) : null,
-        !self ? h("button", { type: "button", class: "btn btn-small", dataset: { action: "remove", focus: "remove" } },
-          t("remove")) : null,
-        !self ? h("button", { type: "button", class: "btn btn-small btn-quiet-danger", dataset: { action: "ban", focus: "ban" } },
-          t("ban")) : null) : null);
+        p.id !== holder && !p.muted ? personButton("give", "give_floor", p.name) : null,
+        personButton(p.muted ? "unmute" : "mute", p.muted ? "unmute" : "mute", p.name, "", "mute"),
+        oncallHere && p.role === "member" ? personButton("private", "talk_privately", p.name, " btn-primary") : null,
+        !self ? personButton("remove", "remove", p.name) : null,
+        !self ? personButton("ban", "ban", p.name, " btn-quiet-danger") : null) : null);
   });
+}
+
+/** A button acting on one person: its accessible name says whom ("Mute: Asha"). */
+function personButton(action, label, name, extra = "", focus = action) {
+  return h("button", { type: "button", class: "btn btn-small" + extra, dataset: { action, focus },
+    "aria-label": t("act_on", { action: t(label), name }) }, t(label));
 }
 
 export { translatePage };

@@ -211,11 +211,12 @@ async def test_held_message_review_and_mute(server: str, session: Session) -> No
     await expect(outbox.get_by_role("listitem")).to_have_count(0)
 
     # Muting: the member is told, cannot raise a hand, and the facilitator can undo it.
-    await people(fac, "Asha").get_by_role("button", name="Mute", exact=True).click()
+    # Each per-person button says whom it acts on (issue 14).
+    await people(fac, "Asha").get_by_role("button", name="Mute: Asha", exact=True).click()
     await expect(people(asha, "Asha")).to_contain_text("muted")
     await expect(asha.get_by_role("button", name="Raise hand")).to_be_disabled()
     await expect(asha.get_by_text("A facilitator has muted you").first).to_be_visible()
-    await people(fac, "Asha").get_by_role("button", name="Unmute").click()
+    await people(fac, "Asha").get_by_role("button", name="Unmute: Asha").click()
     await expect(asha.get_by_role("button", name="Raise hand")).to_be_enabled()
 
     # A member can report a message; facilitators see the report as an alert.
@@ -228,8 +229,14 @@ async def test_held_message_review_and_mute(server: str, session: Session) -> No
     await expect(dialog).to_be_hidden()
     await expect(fac.get_by_role("list", name="Alerts")).to_contain_text("Testing the report button")
 
-    # A facilitator can remove someone; they are told, and the others see them go.
-    await people(fac, "Asha").get_by_role("button", name="Remove").click()
+    # A facilitator can remove someone, once they confirm it (it sits beside "Mute");
+    # the person is told, and the others see them go.
+    await people(fac, "Asha").get_by_role("button", name="Remove: Asha").click()
+    confirm = fac.get_by_role("dialog", name="Remove Asha?")
+    await confirm.get_by_role("button", name="Cancel").click()
+    await expect(people(fac, "Asha")).to_have_count(1)
+    await people(fac, "Asha").get_by_role("button", name="Remove: Asha").click()
+    await confirm.get_by_role("button", name="Remove").click()
     await expect(asha.get_by_role("heading", name="You have been removed from the circle")).to_be_visible()
     await expect(people(fac, "Asha")).to_have_count(0)
 
