@@ -16,6 +16,9 @@ DEFAULT_TTL: Final = 4 * 3600
 MAX_TTL: Final = 30 * 86400
 # Small clock differences between the minting system and this server.
 LEEWAY_S: Final = 30
+# A session credential (``mint(..., session=True)``): what a join gives back so that a
+# meeting in progress outlives its link. Renewed while the person stays in the room.
+SESSION_TTL: Final = 2 * 3600
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,8 @@ class Identity:
     role: str
     room: str  # a room id, or "*" for any room
     exp: int
+    # A session credential: it may only bring back someone who is still in its room.
+    session: bool = False
 
     def admits(self, room: str) -> bool:
         return self.room == "*" or self.room == room
@@ -49,14 +54,19 @@ def validate_claims(sub: object, name: object, role: object, room: object) -> tu
 
 
 def mint(secret: str, *, sub: str, name: str, role: str, room: str, ttl: int = DEFAULT_TTL,
-         now: int | None = None) -> tuple[str, int]:
-    """A signed token and its expiry (seconds since the epoch)."""
+         now: int | None = None, session: bool = False) -> tuple[str, int]:
+    """A signed token and its expiry (seconds since the epoch); ``session``: a session
+    credential for one room (``ses`` claim)."""
     sub, name, role, room = validate_claims(sub, name, role, room)
     if not isinstance(ttl, int) or not 1 <= ttl <= MAX_TTL:
         raise CommandError("invalid", f"ttl must be 1-{MAX_TTL} seconds")
     iat = int(time.time()) if now is None else now
     exp = iat + ttl
     claims: dict[str, Any] = {"sub": sub, "name": name, "role": role, "room": room, "iat": iat, "exp": exp}
+    if session:
+        if room == "*":
+            raise CommandError("invalid", "a session is for one room")
+        claims["ses"] = 1
     return jwt.encode(claims, secret, algorithm=ALGORITHM), exp
 
 
@@ -76,4 +86,5 @@ def verify(secret: str, token: object) -> Identity:
                                                 claims.get("role"), claims.get("room"))
     except CommandError as e:
         raise TokenError("unauthorized", f"the token's claims are not valid: {e.message}") from None
-    return Identity(sub=sub, name=name, role=role, room=room, exp=int(claims["exp"]))
+    return Identity(sub=sub, name=name, role=role, room=room, exp=int(claims["exp"]),
+                    session=claims.get("ses") == 1 and room != "*")

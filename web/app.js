@@ -115,7 +115,7 @@ function start() {
     onChange: update,
   });
   ctx.audio = new Audio({ call: (e, p) => ctx.conn.call(e, p), onChange: update, element: $("remote-audio") });
-  ctx.conn = new Connection(link.token, {
+  ctx.conn = new Connection(credential, {
     connect: onConnect,
     disconnect: onDisconnect,
     connectError: onConnectError,
@@ -173,7 +173,53 @@ async function join() {
   else refused(ack.error || {});
 }
 
+// -- session continuity: a meeting in progress outlives its link ----------------------------
+
+// Renew the session this long before the link or the session runs out.
+const RENEW_BEFORE_MS = 5 * 60 * 1000;
+const sessionKey = "circles.session." + (link.room || "");
+let renewTimer = 0;
+
+function session() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(sessionKey) || "null");
+    return s && s.token && s.expires_at * 1000 > Date.now() + 5000 ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+function keepSession(s) {
+  if (!s || !s.token) return;
+  sessionStorage.setItem(sessionKey, JSON.stringify({ token: s.token, expires_at: s.expires_at }));
+  scheduleRenew();
+}
+
+/** The credential to connect with: the link while it lasts, then the session. */
+function credential() {
+  const exp = ctx.claims && ctx.claims.exp ? ctx.claims.exp * 1000 : Infinity;
+  const s = session();
+  return s && exp < Date.now() + 60000 ? s.token : link.token;
+}
+
+function scheduleRenew() {
+  clearTimeout(renewTimer);
+  const s = session();
+  if (!s) return;
+  const linkExp = ctx.claims && ctx.claims.exp ? ctx.claims.exp * 1000 : Infinity;
+  const due = Math.min(linkExp, s.expires_at * 1000) - RENEW_BEFORE_MS;
+  renewTimer = setTimeout(renew, Math.max(1000, Math.min(due - Date.now(), 2 ** 31 - 1)));
+}
+
+async function renew() {
+  if (!ui.joined) { scheduleRenew(); return; }
+  const ack = await ctx.conn.call("session.renew", { room: link.room });
+  if (ack.ok) keepSession(ack);
+  else setTimeout(renew, 30000); // offline or busy: try again soon
+}
+
 function joined(ack) {
+  keepSession(ack.session);
   const snap = ack.room;
   const had = state.loaded && state.id === snap.id;
   const prevHolder = state.holder();

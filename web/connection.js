@@ -13,11 +13,13 @@ const ACK_TIMEOUT_MS = 10000;
 const COME_BACK_MS = 1000;
 
 export class Connection {
+  /** `token()` gives the credential for each (re)connection: the link, or once the link
+   * has run out, the session a join gave back. */
   constructor(token, handlers) {
     this.handlers = handlers;
     this.stopped = false;
     this.socket = io({
-      auth: { token },
+      auth: (cb) => cb({ token: token() }),
       transports: ["websocket"],
       reconnectionDelay: 500,
       reconnectionDelayMax: 4000,

@@ -27,7 +27,7 @@ from ..fanout import Fanout
 from ..media.base import Media, NoMedia
 from ..metrics import Metrics
 from ..service import RoomService
-from ..tokens import LEEWAY_S, Identity, TokenError, verify
+from ..tokens import LEEWAY_S, SESSION_TTL, Identity, TokenError, mint, verify
 from . import schemas as s
 from .limits import UNKNOWN_ADDRESS, Guard, Limits, Networks, TokenBucket, client_address
 from .wsdriver import DirectQueue, FramedPacket
@@ -39,7 +39,7 @@ log = logging.getLogger("circles.gateway")
 # that a second socket of the same person cannot act there unseen (issue 12, item 5).
 NO_JOIN_NEEDED: Final = frozenset({"join", "leave", "help.offer"})
 # Still allowed once the token has expired: letting go is always fine.
-AFTER_EXPIRY: Final = frozenset({"leave", "rtc.close", "help.offer"})
+AFTER_EXPIRY: Final = frozenset({"leave", "rtc.close", "help.offer", "session.renew"})
 
 
 # The event name a packet too deeply nested to decode is read as (see ``PacketJSON``):
@@ -145,6 +145,7 @@ class SocketGateway:
             "room.end": (s.RoomPayload, self._simple(c.EndRoom)),
             "oncall.duty": (s.DutyPayload, self._duty),
             "help.offer": (s.RoomPayload, self._help),
+            "session.renew": (s.RoomPayload, self._renew),
             "oncall.private": (s.ParticipantPayload, self._private),
             "oncall.return": (s.RoomPayload, self._return),
             "rtc.offer": (s.RtcOffer, self._rtc_offer),
@@ -277,6 +278,8 @@ class SocketGateway:
 
     async def _join(self, conn: Conn, p: s.JoinPayload) -> dict[str, Any]:
         room, sid, pid = p.room, conn.sid, conn.who.sub
+        if conn.who.session:
+            await self._still_in(room, pid)
         self.fanout.begin_join(room, sid)
         previous = self.people.get((room, pid))
         self.people[(room, pid)] = sid
@@ -305,7 +308,33 @@ class SocketGateway:
                                "now": self.service.clock.now_ms()}
         if result.missed is not None:
             ack["missed"] = result.missed
+        ack["session"] = self._session(conn, room)
         return ack
+
+    # -- session continuity: a meeting in progress outlives its link ---------------------------
+
+    async def _still_in(self, room: str, pid: str) -> None:
+        """A session credential is minted only for someone who got in; it brings them
+        back to that room (which must still be going) unless they were removed or banned
+        since: what their link would be refused, it is refused too."""
+        state = await self.service.load(room)
+        if pid in state.banned or pid in state.kicked:
+            raise CommandError("unauthorized", "this session is over; open your link again")
+
+    def _session(self, conn: Conn, room: str) -> dict[str, Any]:
+        w = conn.who
+        tok, exp = mint(self.secret, sub=w.sub, name=w.name, role=w.role, room=room, ttl=SESSION_TTL, session=True)
+        return {"token": tok, "expires_at": exp}
+
+    async def _renew(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
+        """A fresh session credential for a room this connection is in, and this
+        connection acting on it: allowed after the link's expiry, never after removal."""
+        await self._still_in(p.room, conn.who.sub)
+        session = self._session(conn, p.room)
+        w = conn.who
+        conn.who = Identity(sub=w.sub, name=w.name, role=w.role, room=p.room, exp=session["expires_at"],
+                            session=True)
+        return session
 
     async def _leave(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
         if p.room not in conn.rooms and p.room not in conn.waiting:

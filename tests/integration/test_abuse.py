@@ -327,3 +327,45 @@ async def test_held_messages_live_beside_the_room_state_not_in_it(make_server: M
     # A member's snapshot has no held texts at all.
     member = await server.client(room, "member", "Ana")
     assert "held" not in (await member.call("join", {"room": room}))["room"]
+
+
+async def test_a_meeting_in_progress_outlives_its_link_but_not_a_removal(server: Running) -> None:
+    # Issue 14, item 4: a link that expired mid-share ended the meeting at the next
+    # network blip ("This link has expired", no helplines).
+    from server.tokens import verify
+    from tests.support import SECRET
+    room = "session-room"
+    fac = await server.client(room, "facilitator", "Fay")
+    ana = Client(server.url, token(room, "member", name="Ana", ttl=60))
+    server.clients.append(ana)
+    await ana.connect()
+    joined = await ana.join(room)
+    session = joined["session"]
+    who = verify(SECRET, session["token"])
+    assert who.session and who.room == room and who.sub == "Ana"
+    # The link runs out while she is in the meeting: commands say so, a renewal carries on.
+    gateway = server.app[keys.GATEWAY]
+    gateway.wall = lambda: time.time() + 120
+    ack = await ana.call("chat.send", {"room": room, "text": "still here", "client_id": "c1"})
+    assert ack["error"]["code"] == "expired"
+    renewed = await ana.call("session.renew", {"room": room})
+    assert renewed["ok"] and renewed["expires_at"] > time.time() + 3600
+    assert (await ana.call("chat.send", {"room": room, "text": "still here", "client_id": "c1"}))["ok"]
+    # A network blip after the link expired: the session brings her back, events and all.
+    await ana.close()
+    back = Client(server.url, renewed["token"])
+    server.clients.append(back)
+    await back.connect()
+    again = await back.join(room, since=joined["room"]["seq"])
+    assert any(e["type"] == "chat.message" for e in again.get("missed", []))
+    # Only to this room.
+    ack = await back.call("join", {"room": "another-room"})
+    assert ack["error"]["code"] == "forbidden"
+    # Removed: the session is over, as her link would be refused.
+    assert (await fac.call("participant.remove", {"room": room, "participant": "Ana"}))["ok"]
+    await back.close()
+    gone = Client(server.url, renewed["token"])
+    server.clients.append(gone)
+    await gone.connect()
+    ack = await gone.call("join", {"room": room})
+    assert ack["error"]["code"] == "unauthorized"
