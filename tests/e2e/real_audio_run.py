@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import math
+import os
 import struct
 import subprocess
 import sys
@@ -112,8 +112,12 @@ async def quiet_for(page: Page, freq: float, seconds: float, need_db: float = 20
     return loudest
 
 
-async def main() -> int:
+def bring_loopback_up() -> None:
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+
+
+async def main() -> int:
+    bring_loopback_up()
     tmp = Path(tempfile.mkdtemp(prefix="circles-audio-"))
     low, high = tmp / "fac-440.wav", tmp / "member-880.wav"
     pulsed_tone(low, 440)
