@@ -55,13 +55,16 @@ ALERT_CATEGORY: Final = {
 CATEGORIES: Final = ("suicide", "medical", "goodbye")
 CHAR_NGRAMS: Final = (2, 5)
 WORD_NGRAMS: Final = (1, 2)
-MIN_DF: Final = 2
-C: Final = 4.0
+# Chosen by leave-one-writer-out on the corpus (F and J held out in turn; the blind sets
+# were not used): every n-gram seen once counts (min_df 1 beat 2: AUC 0.959 / 0.948), and
+# each writer weighs the same, whatever the number of their rows (0.948 / 0.927).
+MIN_DF: Final = 1
+C: Final = 8.0
 # The probability at which the model alone raises an alert is chosen on scores each
 # writer's rows got from a model trained on the *other* writers (what a new writer's
 # text will get): the lowest threshold (the most recall) whose false-positive rate on
 # those scores stays within MAX_FPR (see ``choose_threshold``).
-MAX_FPR: Final = 0.05
+MAX_FPR: Final = 0.10
 TARGET_RECALL: Final = 0.92
 _WORD: Final = re.compile(r"(?u)\b\w\w+\b")
 
@@ -250,10 +253,19 @@ class Trained:
         return [1.0 / (1.0 + math.exp(-(a * d + b))) for d in self.decision(texts)]
 
 
-def _fit_linear(x: Any, y: Sequence[Any], balanced: bool = True) -> Any:
+def _fit_linear(x: Any, y: Sequence[Any], weights: Sequence[float], balanced: bool = True) -> Any:
     from sklearn.linear_model import LogisticRegression
     return LogisticRegression(C=C, class_weight="balanced" if balanced else None, max_iter=5000, random_state=0,
-                              solver="liblinear" if len(set(y)) == 2 else "lbfgs").fit(x, y)
+                              solver="liblinear" if len(set(y)) == 2 else "lbfgs").fit(x, y, sample_weight=weights)
+
+
+def writer_weights(rows: Sequence[Row]) -> list[float]:
+    """Each writer weighs the same in training, however many rows they wrote: one
+    prolific author must not teach the model their phrasing as the language of crisis."""
+    counts = Counter(r.writer for r in rows)
+    raw = [1.0 / counts[r.writer] for r in rows]
+    mean = sum(raw) / len(raw)
+    return [w / mean for w in raw]
 
 
 def train(rows: Sequence[Row], calibrate: bool = True, folds: int = 5) -> Trained:
@@ -264,9 +276,11 @@ def train(rows: Sequence[Row], calibrate: bool = True, folds: int = 5) -> Traine
     y = [int(r.label) for r in rows]
     chars, words = _vectorisers()
     x = hstack([chars.fit_transform(texts), words.fit_transform(texts)]).tocsr()
-    risk = _fit_linear(x, y)
+    weights = writer_weights(rows)
+    risk = _fit_linear(x, y, weights)
     positive = [i for i, r in enumerate(rows) if r.label]
-    category = _fit_linear(x[positive], [ALERT_CATEGORY[rows[i].category] for i in positive], balanced=True)
+    category = _fit_linear(x[positive], [ALERT_CATEGORY[rows[i].category] for i in positive],
+                           [weights[i] for i in positive])
     platt, threshold = (1.0, 0.0), 0.5
     if calibrate:
         decisions = _cross_decisions(rows, y, folds)
