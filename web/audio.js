@@ -164,8 +164,15 @@ export class Audio {
     const stream = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
     });
-    this.track = stream.getAudioTracks()[0];
+    const track = stream.getAudioTracks()[0];
+    this.track = track;
     this.acquiredAt = performance.now();
+    // The device went away (unplugged, taken by a call): say so at once, not "live".
+    track.addEventListener("ended", () => {
+      if (this.track !== track) return;
+      this.track = null;
+      this.onChange();
+    });
     if (this.transceiver) await this.transceiver.sender.replaceTrack(this.track);
   }
 
