@@ -50,7 +50,7 @@ const en = {
   error_title: "Something went wrong",
   error_text: "We couldn't get you into the circle. Please try again.",
   try_again: "Try again",
-  room_reset: "The circle restarted, so earlier messages are no longer here.",
+  room_reset: "The circle restarted: earlier messages, the queue and the current share are gone. If you were waiting to share, raise your hand again.",
   room_reopening: "The server restarted; waiting for the circle to reopen…",
 
   floor_title: "Sharing now",
@@ -319,7 +319,7 @@ const hi = {
   error_title: "कुछ गड़बड़ हो गई",
   error_text: "हम आपको सर्कल में नहीं ला सके। कृपया फिर कोशिश करें।",
   try_again: "फिर कोशिश करें",
-  room_reset: "सर्कल फिर से शुरू हुआ है, इसलिए पहले के संदेश अब यहाँ नहीं हैं।",
+  room_reset: "सर्कल फिर से शुरू हुआ है: पहले के संदेश, कतार और चल रही बारी अब नहीं हैं। अगर आप बोलने का इंतज़ार कर रहे थे, तो फिर से हाथ उठाएँ।",
   room_reopening: "सर्वर फिर से शुरू हुआ है; सर्कल के दोबारा खुलने का इंतज़ार है…",
 
   floor_title: "अभी कौन बोल रहा है",
@@ -588,7 +588,7 @@ const pa = {
   error_title: "ਕੁਝ ਗੜਬੜ ਹੋ ਗਈ",
   error_text: "ਅਸੀਂ ਤੁਹਾਨੂੰ ਸਰਕਲ ਵਿੱਚ ਨਹੀਂ ਲਿਆ ਸਕੇ। ਕਿਰਪਾ ਕਰਕੇ ਫਿਰ ਕੋਸ਼ਿਸ਼ ਕਰੋ।",
   try_again: "ਫਿਰ ਕੋਸ਼ਿਸ਼ ਕਰੋ",
-  room_reset: "ਸਰਕਲ ਦੁਬਾਰਾ ਸ਼ੁਰੂ ਹੋਇਆ ਹੈ, ਇਸ ਲਈ ਪਹਿਲਾਂ ਦੇ ਸੁਨੇਹੇ ਹੁਣ ਇੱਥੇ ਨਹੀਂ ਹਨ।",
+  room_reset: "ਸਰਕਲ ਦੁਬਾਰਾ ਸ਼ੁਰੂ ਹੋਇਆ ਹੈ: ਪਹਿਲਾਂ ਦੇ ਸੁਨੇਹੇ, ਕਤਾਰ ਅਤੇ ਚੱਲ ਰਹੀ ਵਾਰੀ ਹੁਣ ਨਹੀਂ ਹਨ। ਜੇ ਤੁਸੀਂ ਬੋਲਣ ਦੀ ਉਡੀਕ ਕਰ ਰਹੇ ਸੀ, ਤਾਂ ਦੁਬਾਰਾ ਹੱਥ ਉਠਾਓ।",
   room_reopening: "ਸਰਵਰ ਦੁਬਾਰਾ ਸ਼ੁਰੂ ਹੋਇਆ ਹੈ; ਸਰਕਲ ਦੇ ਮੁੜ ਖੁੱਲ੍ਹਣ ਦੀ ਉਡੀਕ ਹੈ…",
 
   floor_title: "ਹੁਣ ਕੌਣ ਬੋਲ ਰਿਹਾ ਹੈ",

@@ -47,6 +47,8 @@ async def test_pages_rejoin_after_a_restart_and_deliver_the_offline_message(
         "Typed while the server was away", timeout=RECOVER_MS)
     await expect(outbox.get_by_role("listitem")).to_have_count(0)
     await expect(fac.get_by_role("list", name="Participants")).to_contain_text("Asha")
+    # The member is told what the restart took with it (issue 14): not only messages.
+    await expect(asha.locator("#room-note")).to_contain_text("the queue and the current share are gone")
 
     # And the circle goes on.
     await fac.get_by_label("Message").fill("Welcome back, everyone")
