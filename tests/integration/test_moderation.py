@@ -41,12 +41,18 @@ async def test_phone_number_is_redacted_for_everyone(server: Running) -> None:
     assert ok["event"]["data"]["text"] == "30 days sober today" and ok["event"]["data"]["redacted"] is False
 
 
-async def test_crisis_message_is_delivered_and_leads_somewhere(make_server: MakeServer) -> None:
+async def crisis_circle(make_server: MakeServer) -> tuple[Running, Client, Client, Client]:
+    """A circle with a facilitator and a member, an on-call room and a responder on duty."""
     srv = await make_server(rooms=(RoomSpec(id="oncall", kind="oncall"),))
     fac = await srv.client(ROOM, "facilitator", "Fay")
     ana = await srv.client(ROOM, "member", "Ana")
     responder = await srv.client("*", "responder", "Ravi", join=False)
     assert (await responder.call("oncall.duty", {"on": True}))["ok"]
+    return srv, fac, ana, responder
+
+
+async def test_crisis_message_is_delivered_and_leads_somewhere(make_server: MakeServer) -> None:
+    srv, fac, ana, responder = await crisis_circle(make_server)
     text = "I don't want to live anymore"
     ack = await ana.call("chat.send", {"room": ROOM, "text": text})
     assert ack["ok"] and ack["event"]["data"]["text"] == text  # never blocked
@@ -70,11 +76,7 @@ async def test_crisis_message_is_delivered_and_leads_somewhere(make_server: Make
 
 async def test_a_medical_emergency_offers_the_emergency_number_first(make_server: MakeServer) -> None:
     # Issue 13: an overdose needs an ambulance before a conversation.
-    srv = await make_server(rooms=(RoomSpec(id="oncall", kind="oncall"),))
-    fac = await srv.client(ROOM, "facilitator", "Fay")
-    ana = await srv.client(ROOM, "member", "Ana")
-    responder = await srv.client("*", "responder", "Ravi", join=False)
-    assert (await responder.call("oncall.duty", {"on": True}))["ok"]
+    srv, fac, ana, responder = await crisis_circle(make_server)
     ack = await ana.call("chat.send", {"room": ROOM, "text": "took way too many pills and now i can't breathe"})
     assert ack["ok"]
     offer = await ana.wait_private("crisis.offer")
