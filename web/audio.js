@@ -74,7 +74,11 @@ export class Audio {
         this.wasOn = true;
         this.set("on");
       } else if (pc.connectionState === "disconnected" && this.status === "on") {
-        this.set("connecting"); // it may come back by itself; "failed" follows if not
+        this.set("connecting"); // it may come back by itself; if not, it has failed
+        clearTimeout(this.connectTimer);
+        this.connectTimer = setTimeout(() => {
+          if (pc === this.pc && pc.connectionState !== "connected") this.fail();
+        }, CONNECT_MAX_MS);
       }
     };
     try {
