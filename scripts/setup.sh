@@ -10,6 +10,7 @@ if [ "${1:-}" = "--test" ]; then
   need=()
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
   [ -x /usr/bin/chromium ] || need+=(chromium)   # tests/e2e drive Debian's headless Chromium
+  command -v nft >/dev/null 2>&1 || need+=(nftables)   # a lossy path in tests/e2e/test_real_audio.py
   if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]} with apt-get" >&2
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -74,6 +74,40 @@ TRACK_MICROPHONES = """(() => {
   md.getUserMedia = async (c) => { const s = await get(c); window.__mics.push(...s.getAudioTracks()); return s; };
 })();"""
 LIVE_MICS_JS = "() => window.__mics.filter((t) => t.readyState === 'live').length"
+# Every RTCPeerConnection the page makes, for its receive statistics.
+TRACK_PEERS = """(() => {
+  const Native = window.RTCPeerConnection;
+  window.__pcs = [];
+  const Tracked = function (config) { const pc = new Native(config); window.__pcs.push(pc); return pc; };
+  Tracked.prototype = Native.prototype;
+  window.RTCPeerConnection = Tracked;
+})();"""
+# The receive side of the page's live audio connection: packets, losses, concealment, FEC.
+INBOUND_JS = """async () => {
+  const pc = window.__pcs.filter((p) => p.connectionState === "connected").pop();
+  if (!pc) return null;
+  for (const r of (await pc.getStats()).values()) {
+    if (r.type === "inbound-rtp" && r.kind === "audio") {
+      return { received: r.packetsReceived, lost: r.packetsLost, fec: r.fecPacketsReceived || 0,
+               concealed: r.concealedSamples, samples: r.totalSamplesReceived };
+    }
+  }
+  return null;
+}"""
+# A lossy path: this share of UDP packets on loopback is dropped (both ways: every packet
+# of the namespace passes the input hook once). nftables, since this kernel has no netem.
+LOSS_PERCENT = 5
+
+
+def lossy(on: bool) -> None:
+    if on:
+        subprocess.run(["nft", "add", "table", "inet", "lossy"], check=True)
+        subprocess.run(["nft", "add", "chain", "inet", "lossy", "input",
+                        "{ type filter hook input priority 0; }"], check=True)
+        subprocess.run(["nft", "add", "rule", "inet", "lossy", "input", "meta", "l4proto", "udp",
+                        "numgen", "random", "mod", "100", "<", str(LOSS_PERCENT), "drop"], check=True)
+    else:
+        subprocess.run(["nft", "delete", "table", "inet", "lossy"], check=True)
 
 
 def pulsed_tone(path: Path, freq: float, seconds: float = 20.0) -> None:
@@ -143,6 +177,7 @@ async def main() -> int:
             browsers.append(b)
             context = await b.new_context(viewport={"width": 390, "height": 844})
             await context.add_init_script(TRACK_MICROPHONES)
+            await context.add_init_script(TRACK_PEERS)
             page = await context.new_page()
             await page.goto(f"{base}/#room={ROOM}&token={token(ROOM, role, name=name)}")
             await expect(page.get_by_role("region", name="Chat")).to_be_visible(timeout=15000)
@@ -174,6 +209,33 @@ async def main() -> int:
             t = await heard(fac, 880, 15)
             out["member_with_floor_heard_s"] = None if t is None else round(time.monotonic() - granted, 2)
             out["member_mics_held_with_floor"] = await member.evaluate(LIVE_MICS_JS)
+
+            # A lossy path: the member keeps the floor and talks; the facilitator keeps
+            # hearing, chat and the floor keep working.
+            before = await fac.evaluate(INBOUND_JS)
+            lossy(True)
+            try:
+                out["lossy_heard_db"] = round(await quiet_for(fac, 880, 4.0), 1)
+                await fac.get_by_label("Message").fill("still with you")
+                await fac.get_by_role("button", name="Send", exact=True).click()
+                await expect(member.get_by_role("region", name="Chat")).to_contain_text("still with you",
+                                                                                       timeout=10000)
+                out["lossy_chat_ok"] = True
+                await member.get_by_role("button", name="Finish sharing").click()
+                await expect(member.locator("#audio-status")).to_contain_text("goes live when you have the floor",
+                                                                              timeout=10000)
+                out["lossy_floor_ok"] = True
+                after = await fac.evaluate(INBOUND_JS)
+            finally:
+                lossy(False)
+            if before and after:
+                received = after["received"] - before["received"]
+                lost = after["lost"] - before["lost"]
+                samples = max(1, after["samples"] - before["samples"])
+                out["lossy_packets"] = {"received": received, "lost": lost, "fec": after["fec"] - before["fec"],
+                                        "loss_pct": round(100 * lost / max(1, received + lost), 1),
+                                        "concealed_pct": round(100 * (after["concealed"] - before["concealed"])
+                                                               / samples, 1)}
         finally:
             for b in browsers:
                 await b.close()
