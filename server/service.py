@@ -479,14 +479,16 @@ class RoomService:
             return ()
         room = outcome.state.id
         category = verdict.crisis_category
+        offer = Notice("crisis.offer", Target("participant", room, actor.id), self._offer(room, actor, category))
+        if outcome.state.parent is not None:
+            # A private 1:1 room: the responder is already there (their alert comes with
+            # the event), and its id must reach nobody else.
+            return (offer,)
         page: dict[str, Any] = {"room": room, "participant_id": actor.id, "waiting_since": self.clock.now_ms(),
                                 "tier": 1, "reason": "crisis_detected"}
         if category is not None:
             page["category"] = category
-        return (
-            Notice("crisis.offer", Target("participant", room, actor.id), self._offer(room, actor, category)),
-            Notice("oncall.page", Target("on_duty"), page),
-        )
+        return (offer, Notice("oncall.page", Target("on_duty"), page))
 
     # -- chat.delete needs the log to know the seq is a message -------------------------------
 

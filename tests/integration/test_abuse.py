@@ -70,6 +70,10 @@ async def test_a_private_room_pages_nobody_and_admits_only_its_two_people(
     await mina.connect()
     await mina.join(room)
     assert (await mina.call("chat.send", {"room": room, "text": "I need to tell someone"}))["ok"]
+    # Crisis language in the private room: she is offered help, and nobody else is paged
+    # with the room's id (the responder is already with her).
+    assert (await mina.call("chat.send", {"room": room, "text": "I want to end my life tonight"}))["ok"]
+    await mina.wait_private("crisis.offer")
     await srv.clock.advance(10 * 60_000)
     await srv.app[keys.SERVICE].tick(room)
     for intruder in (roaming, on_duty):
