@@ -68,6 +68,9 @@ class Helpline:
     phone: str
     hours: str = ""
 
+    def to_wire(self) -> dict[str, str]:
+        return {"name": self.name, "phone": self.phone, "hours": self.hours}
+
 
 @dataclass(frozen=True)
 class CrisisSupport:
@@ -82,7 +85,7 @@ class CrisisSupport:
     def offer(self, room: str, category: str | None = None) -> dict[str, Any]:
         lines = (self.emergency, *self.helplines) if category == "medical" else self.helplines
         out: dict[str, Any] = {"room": room, "oncall_room": self.oncall_room,
-                               "helplines": [{"name": h.name, "phone": h.phone, "hours": h.hours} for h in lines]}
+                               "helplines": [h.to_wire() for h in lines]}
         if category is not None:
             out["category"] = category
         return out
@@ -325,8 +328,7 @@ class RoomService:
         """What "Need help now?" shows: the crisis offer, asked for by the person, with
         the emergency number after the helplines."""
         offer = self._offer(room, actor)
-        e = self.crisis.emergency
-        offer["helplines"] = [*offer["helplines"], {"name": e.name, "phone": e.phone, "hours": e.hours}]
+        offer["helplines"] = [*offer["helplines"], self.crisis.emergency.to_wire()]
         return offer
 
     def _offer(self, room: str, actor: c.Actor, category: str | None = None) -> dict[str, Any]:

@@ -75,10 +75,7 @@ export class Audio {
         this.set("on");
       } else if (pc.connectionState === "disconnected" && this.status === "on") {
         this.set("connecting"); // it may come back by itself; if not, it has failed
-        clearTimeout(this.connectTimer);
-        this.connectTimer = setTimeout(() => {
-          if (pc === this.pc && pc.connectionState !== "connected") this.fail();
-        }, CONNECT_MAX_MS);
+        this.expectConnected(pc);
       }
     };
     try {
@@ -97,9 +94,7 @@ export class Audio {
       }
       await pc.setRemoteDescription({ type: "answer", sdp: ack.sdp });
       // Answered is not connected: "on" comes with the connection state.
-      this.connectTimer = setTimeout(() => {
-        if (pc === this.pc && pc.connectionState !== "connected") this.fail();
-      }, CONNECT_MAX_MS);
+      this.expectConnected(pc);
       this.apply();
     } catch {
       if (pc === this.pc) {
@@ -116,6 +111,14 @@ export class Audio {
       this.retries = 0;
       this.start(this.room);
     }
+  }
+
+  /** `pc` must be connected within CONNECT_MAX_MS, or it has failed. */
+  expectConnected(pc) {
+    clearTimeout(this.connectTimer);
+    this.connectTimer = setTimeout(() => {
+      if (pc === this.pc && pc.connectionState !== "connected") this.fail();
+    }, CONNECT_MAX_MS);
   }
 
   /** This connection failed: close it (the server forgets it), say so, try again. */

@@ -122,9 +122,8 @@ async def help_lines(request: web.Request) -> web.Response:
     """The helplines and the emergency number, for a page that has no working link (a
     bad or expired one) but must still offer help."""
     support = request.app[keys.SERVICE].crisis
-    lines = [{"name": h.name, "phone": h.phone, "hours": h.hours} for h in support.helplines]
-    e = support.emergency
-    return web.json_response({"helplines": lines, "emergency": {"name": e.name, "phone": e.phone, "hours": e.hours}})
+    return web.json_response({"helplines": [h.to_wire() for h in support.helplines],
+                              "emergency": support.emergency.to_wire()})
 
 
 async def readyz(request: web.Request) -> web.Response:
