@@ -12,9 +12,12 @@ with an AnalyserNode on the remote stream. It prints one JSON object with the fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
+import random
+import socket
 import struct
 import subprocess
 import sys
@@ -82,32 +85,111 @@ TRACK_PEERS = """(() => {
   Tracked.prototype = Native.prototype;
   window.RTCPeerConnection = Tracked;
 })();"""
-# The receive side of the page's live audio connection: packets, losses, concealment, FEC.
-INBOUND_JS = """async () => {
+# A 3G-like path for the second half of the run (this kernel has no netem, so it is built
+# from three real parts):
+# - delay: Chromium's own WebRTC network emulation (DevTools Network.emulateNetworkConditions,
+#   set before the page makes its peer connection) holds each packet LATENCY_MS on the way
+#   out and on the way in: about 150 ms round trip, read back from the ICE candidate pair;
+# - loss: nftables drops LOSS_PERCENT of UDP in the kernel, both ways (every packet of the
+#   namespace passes the input hook once);
+# - jitter: loopback is shaped to SHAPED_RATE by a token bucket (tbf) and bursty cross
+#   traffic queues in front of the audio for 0 to ~70 ms at random.
+LATENCY_MS = 75
+LOSS_PERCENT = 3
+SHAPED_RATE = "4mbit"
+# Each side's view of its live connection: round trip on the ICE pair, and what it received.
+PATH_JS = """async () => {
   const pc = window.__pcs.filter((p) => p.connectionState === "connected").pop();
   if (!pc) return null;
+  const out = {};
   for (const r of (await pc.getStats()).values()) {
+    if (r.type === "candidate-pair" && r.nominated) out.rtt = r.currentRoundTripTime;
     if (r.type === "inbound-rtp" && r.kind === "audio") {
-      return { received: r.packetsReceived, lost: r.packetsLost, fec: r.fecPacketsReceived || 0,
-               concealed: r.concealedSamples, samples: r.totalSamplesReceived };
+      Object.assign(out, { received: r.packetsReceived, lost: r.packetsLost, fec: r.fecPacketsReceived || 0,
+        fecDiscarded: r.fecPacketsDiscarded || 0, concealed: r.concealedSamples,
+        samples: r.totalSamplesReceived, jitter: r.jitter,
+        buffer: r.jitterBufferDelay, emitted: r.jitterBufferEmittedCount });
     }
   }
-  return null;
+  return out;
 }"""
-# A lossy path: this share of UDP packets on loopback is dropped (both ways: every packet
-# of the namespace passes the input hook once). nftables, since this kernel has no netem.
-LOSS_PERCENT = 5
 
 
-def lossy(on: bool) -> None:
-    if on:
-        subprocess.run(["nft", "add", "table", "inet", "lossy"], check=True)
-        subprocess.run(["nft", "add", "chain", "inet", "lossy", "input",
-                        "{ type filter hook input priority 0; }"], check=True)
-        subprocess.run(["nft", "add", "rule", "inet", "lossy", "input", "meta", "l4proto", "udp",
-                        "numgen", "random", "mod", "100", "<", str(LOSS_PERCENT), "drop"], check=True)
-    else:
-        subprocess.run(["nft", "delete", "table", "inet", "lossy"], check=True)
+def nft(*args: str) -> None:
+    subprocess.run(["nft", *args], check=True)
+
+
+class WeakPath:
+    """Loss and jitter on the namespace's loopback (the delay is set per page, see above)."""
+
+    def __init__(self) -> None:
+        self._sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sink.bind(("127.0.0.1", 0))
+        self._sink.setblocking(False)
+        self._src = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._src.setblocking(False)
+        self._task: asyncio.Task[None] | None = None
+
+    def _shape(self, on: bool) -> None:
+        if not on:
+            nft("delete", "table", "inet", "weak")
+            subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], check=True)
+            return
+        subprocess.run(["ip", "link", "set", "lo", "mtu", "1500"], check=True)  # tbf's bucket holds a packet
+        subprocess.run(["tc", "qdisc", "add", "dev", "lo", "root", "tbf", "rate", SHAPED_RATE,
+                        "burst", "4kb", "latency", "300ms"], check=True)
+        nft("add", "table", "inet", "weak")
+        nft("add", "chain", "inet", "weak", "input", "{ type filter hook input priority 0; }")
+        nft("add", "rule", "inet", "weak", "input", "meta", "l4proto", "udp", "udp", "dport", "!=",
+            str(self._sink.getsockname()[1]), "numgen", "random", "mod", "100", "<", str(LOSS_PERCENT), "drop")
+
+    async def __aenter__(self) -> WeakPath:
+        self._shape(True)
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self._sink.fileno(), self._drain)
+        self._task = loop.create_task(self._cross_traffic())
+        return self
+
+    def _drain(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                self._sink.recv(2048)
+
+    async def _cross_traffic(self) -> None:
+        rnd = random.Random(14)
+        to = self._sink.getsockname()
+        while True:
+            for _ in range(rnd.randint(0, 30)):  # up to 36 KB at once: ~70 ms of queue at 4 Mbit/s
+                with contextlib.suppress(BlockingIOError):
+                    self._src.sendto(b"x" * 1200, to)
+            await asyncio.sleep(rnd.uniform(0.02, 0.15))
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task:
+            self._task.cancel()
+        asyncio.get_running_loop().remove_reader(self._sink.fileno())
+        self._shape(False)
+
+
+async def slow_path(page: Page) -> None:
+    """This page's WebRTC packets wait LATENCY_MS each way (for connections made from now)."""
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("Network.enable")
+    await cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": LATENCY_MS, "downloadThroughput": -1, "uploadThroughput": -1})
+
+
+def path_figures(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    received = after["received"] - before["received"]
+    lost = after["lost"] - before["lost"]
+    emitted = max(1, after["emitted"] - before["emitted"])
+    return {"rtt_ms": round(1000 * after["rtt"]), "received": received, "lost": lost,
+            "loss_pct": round(100 * lost / max(1, received + lost), 1), "fec": after["fec"] - before["fec"],
+            "fec_discarded": after["fecDiscarded"] - before["fecDiscarded"],
+            "concealed_pct": round(100 * (after["concealed"] - before["concealed"])
+                                   / max(1, after["samples"] - before["samples"]), 1),
+            "jitter_ms": round(1000 * after["jitter"], 1),
+            "jitter_buffer_ms": round(1000 * (after["buffer"] - before["buffer"]) / emitted)}
 
 
 def pulsed_tone(path: Path, freq: float, seconds: float = 20.0) -> None:
@@ -210,32 +292,41 @@ async def main() -> int:
             out["member_with_floor_heard_s"] = None if t is None else round(time.monotonic() - granted, 2)
             out["member_mics_held_with_floor"] = await member.evaluate(LIVE_MICS_JS)
 
-            # A lossy path: the member keeps the floor and talks; the facilitator keeps
-            # hearing, chat and the floor keep working.
-            before = await fac.evaluate(INBOUND_JS)
-            lossy(True)
-            try:
-                out["lossy_heard_db"] = round(await quiet_for(fac, 880, 4.0), 1)
+            # A 3G-like path (see WeakPath): both pages load again, so their new peer
+            # connections take the delay; the circle goes on as before.
+            await member.get_by_role("button", name="Finish sharing").click()
+            await expect(status).to_contain_text("goes live when you have the floor", timeout=10000)
+            async with WeakPath():
+                for page in (fac, member):
+                    await slow_path(page)
+                    await page.reload()
+                for page in (fac, member):
+                    await expect(page.locator("#audio-status")).to_contain_text("Audio is on", timeout=20000)
+                mic = fac.get_by_role("button", name="Turn on microphone")
+                if await mic.count():
+                    await mic.click()
+                await expect(fac.locator("#audio-status")).to_contain_text("microphone is live", timeout=10000)
+                t = await heard(member, 440, 15)
+                out["weak_fac_heard"] = t is not None
+                before = await member.evaluate(PATH_JS)
+                out["weak_heard_db"] = round(await quiet_for(member, 440, 8.0), 1)
                 await fac.get_by_label("Message").fill("still with you")
+                sent = time.monotonic()
                 await fac.get_by_role("button", name="Send", exact=True).click()
                 await expect(member.get_by_role("region", name="Chat")).to_contain_text("still with you",
                                                                                        timeout=10000)
-                out["lossy_chat_ok"] = True
-                await member.get_by_role("button", name="Finish sharing").click()
-                await expect(member.locator("#audio-status")).to_contain_text("goes live when you have the floor",
-                                                                              timeout=10000)
-                out["lossy_floor_ok"] = True
-                after = await fac.evaluate(INBOUND_JS)
-            finally:
-                lossy(False)
-            if before and after:
-                received = after["received"] - before["received"]
-                lost = after["lost"] - before["lost"]
-                samples = max(1, after["samples"] - before["samples"])
-                out["lossy_packets"] = {"received": received, "lost": lost, "fec": after["fec"] - before["fec"],
-                                        "loss_pct": round(100 * lost / max(1, received + lost), 1),
-                                        "concealed_pct": round(100 * (after["concealed"] - before["concealed"])
-                                                               / samples, 1)}
+                out["weak_chat_s"] = round(time.monotonic() - sent, 2)
+                granted = time.monotonic()
+                await fac.get_by_role("button", name="Give floor: Ana").click()
+                mic = member.get_by_role("button", name="Turn on microphone")
+                if await mic.count():
+                    await mic.click()
+                await expect(status).to_contain_text("microphone is live", timeout=10000)
+                t = await heard(fac, 880, 15)
+                out["weak_floor_heard_s"] = None if t is None else round(time.monotonic() - granted, 2)
+                after = await member.evaluate(PATH_JS)
+                if before and after:
+                    out["weak_path"] = path_figures(before, after)
         finally:
             for b in browsers:
                 await b.close()

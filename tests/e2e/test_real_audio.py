@@ -22,12 +22,12 @@ RUN = Path(__file__).with_name("real_audio_run.py")
 
 
 def _require_namespaces() -> None:
-    ok = shutil.which("unshare") and shutil.which("ip") and shutil.which("nft") and subprocess.run(
-        ["unshare", "-n", "true"], capture_output=True).returncode == 0
+    tools = all(shutil.which(tool) for tool in ("unshare", "ip", "tc", "nft"))
+    ok = tools and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
     if ok:
         return
-    message = ("needs `unshare -n` (root, util-linux), iproute2 and nftables for a loopback-only network namespace "
-               "(scripts/setup.sh --test installs them)")
+    message = ("needs `unshare -n` (root, util-linux), iproute2 (ip, tc) and nftables for a loopback-only "
+               "network namespace (scripts/setup.sh --test installs them)")
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -53,8 +53,12 @@ async def test_a_tone_is_heard_through_the_server_and_only_from_whoever_may_spea
     assert figures["reacquire_to_live_s"] < 3, figures
     assert figures["member_with_floor_heard_s"] is not None and figures["member_with_floor_heard_s"] < 5, figures
     assert figures["member_mics_held_with_floor"] == 1, figures
-    # A lossy path (5% of UDP packets dropped; this kernel has no netem for delay): still
-    # heard, the loss concealed and repaired (Opus in-band FEC), chat and the floor work.
-    assert figures["lossy_heard_db"] >= 20, figures
-    assert figures["lossy_chat_ok"] and figures["lossy_floor_ok"], figures
-    assert figures["lossy_packets"]["concealed_pct"] < 10, figures
+    # A 3G-like path (150 ms round trip from Chromium's WebRTC emulation, 3% UDP loss from
+    # nftables, jitter from bursty cross traffic through a token bucket; no netem in this
+    # kernel): the delay is real, audio stays clear, chat and the floor keep working.
+    path = figures["weak_path"]
+    assert 130 <= path["rtt_ms"] <= 500, figures
+    assert path["lost"] > 0 and path["concealed_pct"] < 10, figures
+    assert figures["weak_fac_heard"] and figures["weak_heard_db"] >= 20, figures
+    assert figures["weak_chat_s"] < 5, figures
+    assert figures["weak_floor_heard_s"] is not None and figures["weak_floor_heard_s"] < 5, figures
