@@ -274,3 +274,72 @@ async def test_speaks_the_browsers_language_and_switches(server: str, session: S
     await page.get_by_label("ਭਾਸ਼ਾ").select_option("en")
     await expect(page.get_by_role("button", name="Raise hand")).to_be_visible()
     await expect(page.get_by_label("Message")).to_be_visible()
+
+
+FOCUSED_NAME = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return "";
+  const label = el.labels && el.labels.length ? el.labels[0].innerText : "";
+  return (el.getAttribute("aria-label") || label || el.innerText || el.tagName).trim();
+}"""
+
+
+async def tab_to(page: Page, name: str, *, limit: int = 80) -> None:
+    """Press Tab (only Tab) until the focused control is called ``name`` and shows a focus
+    ring; fail if it never is."""
+    seen: list[str] = []
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(FOCUSED_NAME)
+        if focused == name:
+            ring = await page.evaluate("() => { const s = getComputedStyle(document.activeElement); "
+                                       "return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; }")
+            assert ring, f"{name!r} has focus but shows no focus ring"
+            return
+        seen.append(focused)
+    raise AssertionError(f"{name!r} is not reachable with Tab; the focus went through {seen}")
+
+
+async def test_a_meeting_by_keyboard_alone(server: str, session: Session) -> None:
+    # Issue 14: everything a member and a facilitator do in a meeting, with Tab, Enter and
+    # Escape only: help, hand, chat, the floor passing, a removal confirmed.
+    fac = await session.open(server, "keys-circle", "facilitator", "Meera")
+    asha = await session.open(server, "keys-circle", "member", "Asha", phone=True)
+    # Help first: a few Tab stops from the top of the page.
+    await tab_to(asha, "Need help now?", limit=4)
+    await asha.keyboard.press("Enter")
+    await expect(asha.locator("#crisis")).to_be_visible()
+    await expect(asha.locator("#crisis-title")).to_be_focused()
+    await tab_to(asha, "Close this panel")
+    await asha.keyboard.press("Enter")
+    await expect(asha.locator("#crisis")).to_be_hidden()
+    # The hand (the floor is free, so it is hers at once), a share finished, a message.
+    await tab_to(asha, "Raise hand")
+    await asha.keyboard.press("Enter")
+    await expect(floor(asha)).to_contain_text("You have the floor")
+    await tab_to(asha, "Finish sharing")
+    await asha.keyboard.press("Enter")
+    await expect(people(fac, "Asha")).not_to_contain_text("sharing")
+    await tab_to(asha, "Message")
+    await asha.keyboard.type("thank you all for being here")
+    await asha.keyboard.press("Enter")
+    await expect(fac.get_by_role("region", name="Chat")).to_contain_text("thank you all for being here")
+    # The facilitator gives her the floor again from the keyboard.
+    await tab_to(fac, "Give floor: Asha")
+    await fac.keyboard.press("Enter")
+    await expect(floor(asha)).to_contain_text("You have the floor")
+    # A removal asks first, with the safe answer focused: Escape keeps her; Tab to
+    # "Remove" and Enter removes her.
+    dialog = fac.get_by_role("dialog", name="Remove Asha?")
+    await tab_to(fac, "Remove: Asha")
+    await fac.keyboard.press("Enter")
+    await expect(dialog).to_be_visible()
+    await expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    await fac.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    await expect(people(fac, "Asha")).to_be_visible()
+    await tab_to(fac, "Remove: Asha")
+    await fac.keyboard.press("Enter")
+    await tab_to(fac, "Remove", limit=3)
+    await fac.keyboard.press("Enter")
+    await expect(people(fac, "Asha")).to_be_hidden()

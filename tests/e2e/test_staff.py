@@ -296,3 +296,41 @@ async def test_help_is_one_tap_away_on_every_screen(server: str, session: Sessio
         await expect(early.locator("#crisis-oncall a")).to_have_attribute("href", re.compile(r"^/#room=oncall&token="))
         await shoot(early, f"help-not-started-{lang}")
         await early.context.close()
+
+
+async def test_the_oncall_wait_and_the_staff_alert_read_in_hindi_and_punjabi(server: str, session: Session) -> None:
+    # Issue 14, items 6 and 7, in the other two languages on a phone: the member waiting in
+    # the on-call room and the facilitator's alert at the top are wholly translated (no
+    # English word left in them) and fit the 390 px screen.
+    english = re.compile(r"\b[A-Za-z]{3,}\b")
+    lines = {"hi-IN": "मैं अब और नहीं जीना चाहता", "pa-IN": "ਮੈਂ ਹੁਣ ਹੋਰ ਨਹੀਂ ਜੀਣਾ ਚਾਹੁੰਦਾ"}
+    for locale, words in lines.items():
+        lang = locale[:2]
+        member = await session.open(server, "oncall", "member", "Q", phone=True, locale=locale, sub=f"q-{lang}",
+                                    wait_for_room=False)
+        wait = member.locator("#oncall-wait")
+        await expect(wait.get_by_role("timer")).to_contain_text(":")
+        text = await wait.inner_text()
+        assert not english.search(text), text
+        box = await wait.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        await shoot(member, f"oncall-member-waiting-{lang}")
+        await member.context.close()
+
+        room = f"alert-circle-{lang}"
+        fac = await session.open(server, room, "facilitator", "M", phone=True, locale=locale, sub=f"m-{lang}",
+                                 wait_for_room=False)
+        writer = await session.open(server, room, "member", "R", phone=True, locale=locale, sub=f"r-{lang}",
+                                    wait_for_room=False)
+        await expect(writer.locator("#chat-input")).to_be_enabled()
+        await writer.locator("#chat-input").fill(words)
+        await writer.locator("#chat-input").press("Enter")
+        attention = fac.locator("#attention")
+        await expect(attention).to_be_visible()
+        box = await attention.bounding_box()
+        assert box is not None and box["y"] < 300 and box["x"] + box["width"] <= 390, box
+        text = await attention.inner_text()
+        assert not english.search(text), text
+        await shoot(fac, f"facilitator-attention-phone-{lang}")
+        await writer.context.close()
+        await fac.context.close()
