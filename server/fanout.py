@@ -22,12 +22,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from .clock import Clock, SystemClock, Timer
+
 log = logging.getLogger("circles.fanout")
 
 # How long an out-of-order event waits for the ones before it before the channel asks
 # the store for the missing range. Cross-worker messages normally arrive within a
 # millisecond or two; this only matters when a pub/sub message was lost.
-GAP_WAIT_S: Final = 0.25
+GAP_WAIT_MS: Final = 250
 # Events a joining client may have queued for it while its ack is on the way.
 JOIN_BUFFER_MAX: Final = 5000
 
@@ -55,7 +57,7 @@ class Channel:
     live: set[str] = field(default_factory=set)
     joining: dict[str, _Joining] = field(default_factory=dict)
     pending: dict[int, Wire] = field(default_factory=dict)
-    refill: asyncio.TimerHandle | None = None
+    refill: Timer | None = None
 
     @property
     def empty(self) -> bool:
@@ -65,13 +67,16 @@ class Channel:
 class Fanout:
     def __init__(self, sender: Sender, fetch: Fetch,
                  on_ended: Callable[[str, set[str]], None] = lambda room, sids: None,
-                 on_delivered: Callable[[int], None] = lambda n: None, gap_wait_s: float = GAP_WAIT_S) -> None:
+                 on_delivered: Callable[[int], None] = lambda n: None, gap_wait_ms: int = GAP_WAIT_MS,
+                 clock: Clock | None = None) -> None:
         self._sender = sender
-        self._gap_wait_s = gap_wait_s
+        self._gap_wait_ms = gap_wait_ms
+        self._clock = clock or SystemClock()
         self._fetch = fetch
         self._on_ended = on_ended
         self._on_delivered = on_delivered
         self.channels: dict[str, Channel] = {}
+        self._filling: set[asyncio.Future[None]] = set()
 
     # -- subscriptions ----------------------------------------------------------------------
 
@@ -178,8 +183,7 @@ class Fanout:
             return
         # Anything still pending is ahead of a gap: fill it if it does not close soon.
         if ch.pending and ch.refill is None:
-            ch.refill = asyncio.get_running_loop().call_later(
-                self._gap_wait_s, lambda: asyncio.ensure_future(self._fill_gap(ch)))
+            ch.refill = self._clock.call_later(self._gap_wait_ms, lambda: self._refill(ch))
         elif not ch.pending and ch.refill is not None:
             ch.refill.cancel()
             ch.refill = None
@@ -201,6 +205,11 @@ class Fanout:
                 ch.pending.setdefault(e["seq"], e)
         self._drain(ch)
         return True
+
+    def _refill(self, ch: Channel) -> None:
+        task = asyncio.ensure_future(self._fill_gap(ch))
+        self._filling.add(task)
+        task.add_done_callback(self._filling.discard)
 
     async def _fill_gap(self, ch: Channel) -> None:
         ch.refill = None

@@ -29,6 +29,7 @@ import aiohttp
 from moderation.signing import signed_headers
 
 from .store import OutboxItem, Store, StoreUnavailable
+from .tasks import TaskSet
 
 log = logging.getLogger("circles.pager")
 
@@ -48,7 +49,7 @@ class WebhookPager:
         self.secret = secret or ""
         self._session: aiohttp.ClientSession | None = None
         self._poke = asyncio.Event()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()
 
     def poke(self) -> None:
         """A commit wrote a call to the outbox: look now rather than at the next poll."""
@@ -60,9 +61,7 @@ class WebhookPager:
             self._poke.clear()
             try:
                 for item in await self.store.claim_outbox(LEASE_MS):
-                    task = asyncio.create_task(self._deliver(item))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                    self._tasks.spawn(self._deliver(item))
             except StoreUnavailable:
                 pass  # the store's own warning says so; the calls wait in the outbox
             except Exception:
@@ -105,10 +104,7 @@ class WebhookPager:
             await self.store.ack_outbox(item.key)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         if self._session is not None:
             await self._session.close()
 

@@ -23,6 +23,7 @@ from ..config import MediaConfig
 from ..core import rules
 from ..core.errors import CommandError
 from ..service import RoomService
+from ..tasks import TaskSet
 from . import ice
 from .mixer import RoomMixer
 from .peer import OfferError, Peer
@@ -60,7 +61,7 @@ class MediaHub:
         self.mixer_factory = mixer_factory
         self.fast_send = fast_send
         self.rooms: dict[str, RoomMedia] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._closing = False
 
     # -- the Media protocol ---------------------------------------------------------------------
@@ -154,10 +155,7 @@ class MediaHub:
         self._closing = True
         for room in list(self.rooms):
             await self.close_room(room)
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     # -- who may be heard ---------------------------------------------------------------------
 
@@ -211,9 +209,7 @@ class MediaHub:
             rm.refresher.cancel()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task = self._tasks.spawn(coro)
         task.add_done_callback(_log_failure)
         return task
 

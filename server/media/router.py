@@ -36,6 +36,7 @@ from redis import exceptions as rex
 from ..core.errors import CODES, CommandError
 from ..store import StoreUnavailable, keys
 from ..store.redis import RedisStore, unreachable_is_unavailable
+from ..tasks import TaskSet
 from .hub import MediaHub
 
 log = logging.getLogger("circles.media")
@@ -106,7 +107,7 @@ class MediaRouter:
         # the hub has no peer there yet.
         self._answering: dict[str, int] = {}
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = TaskSet()
         self._acquire = store.redis.register_script(_ACQUIRE)
         self._renew = store.redis.register_script(_RENEW)
         self._release = store.redis.register_script(_RELEASE)
@@ -166,10 +167,7 @@ class MediaRouter:
                 async with unreachable_is_unavailable("media lease"):
                     await self._release(keys=[keys.media_lease(room)], args=[self.worker_id])
         self.leased.clear()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     # -- the bus ----------------------------------------------------------------------------------
 
@@ -329,7 +327,4 @@ class MediaRouter:
             self.notify(room, participant, "rtc.restart", {"room": room, "reason": "moved"})
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._tasks.spawn(coro)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
-import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,7 +71,7 @@ class MemoryStore:
         self._client_ids: dict[str, dict[str, int]] = {}
         # room -> held message id -> text
         self._held: dict[str, dict[str, str]] = {}
-        # key -> [due (ms, wall clock), tries]: webhook calls not yet delivered.
+        # key -> [due (ms, by the clock), tries]: webhook calls not yet delivered.
         self._outbox: dict[str, list[int]] = {}
 
     def _touch(self, room_id: str) -> None:
@@ -154,7 +153,7 @@ class MemoryStore:
         return True
 
     async def claim_outbox(self, lease_ms: int, limit: int = 20) -> list[OutboxItem]:
-        now = int(time.time() * 1000)
+        now = self._clock.now_ms()
         out: list[OutboxItem] = []
         for key, item in list(self._outbox.items()):
             if len(out) >= limit:

@@ -3,10 +3,10 @@ get exactly what their snapshot lacks."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import Any
 
+from server.clock import ManualClock
 from server.fanout import Fanout
 
 
@@ -46,7 +46,7 @@ async def joined(f: Fanout, sid: str, seq: int) -> None:
 
 async def test_out_of_order_and_duplicate_events_arrive_in_order_once() -> None:
     rec, log = Recorder(), Log(10)
-    f = Fanout(rec, log.fetch, gap_wait_s=10)
+    f = Fanout(rec, log.fetch, gap_wait_ms=10_000)
     await joined(f, "a", 3)
     f.deliver("r", [ev(5), ev(4)])
     f.deliver("r", [ev(4), ev(6), ev(5)])
@@ -55,7 +55,7 @@ async def test_out_of_order_and_duplicate_events_arrive_in_order_once() -> None:
 
 async def test_joiner_does_not_get_what_its_snapshot_holds() -> None:
     rec, log = Recorder(), Log(10)
-    f = Fanout(rec, log.fetch, gap_wait_s=10)
+    f = Fanout(rec, log.fetch, gap_wait_ms=10_000)
     await joined(f, "a", 3)
     f.begin_join("r", "b")
     f.deliver("r", [ev(4)])
@@ -70,7 +70,7 @@ async def test_joiner_does_not_get_what_its_snapshot_holds() -> None:
 
 async def test_joiner_behind_the_channel_catches_up_from_the_log() -> None:
     rec, log = Recorder(), Log(10)
-    f = Fanout(rec, log.fetch, gap_wait_s=10)
+    f = Fanout(rec, log.fetch, gap_wait_ms=10_000)
     await joined(f, "a", 3)
     f.deliver("r", [ev(4), ev(5), ev(6)])
     f.begin_join("r", "b")
@@ -83,21 +83,20 @@ async def test_joiner_behind_the_channel_catches_up_from_the_log() -> None:
 
 async def test_gap_is_filled_from_the_log() -> None:
     rec, log = Recorder(), Log(6)
-    f = Fanout(rec, log.fetch, gap_wait_s=0.01)
+    clock = ManualClock()
+    f = Fanout(rec, log.fetch, gap_wait_ms=250, clock=clock)
     await joined(f, "a", 3)
     f.deliver("r", [ev(6)])  # 4 and 5 were lost on the way
-    assert rec.got.get("a", []) == []
-    for _ in range(100):
-        if rec.got.get("a"):
-            break
-        await asyncio.sleep(0.01)
+    await clock.advance(249)
+    assert rec.got.get("a", []) == []  # it may still come by itself
+    await clock.advance(1)
     assert rec.got["a"] == [4, 5, 6]
 
 
 async def test_room_end_closes_the_channel() -> None:
     rec, log = Recorder(), Log(10)
     ended: list[set[str]] = []
-    f = Fanout(rec, log.fetch, on_ended=lambda room, sids: ended.append(sids), gap_wait_s=10)
+    f = Fanout(rec, log.fetch, on_ended=lambda room, sids: ended.append(sids), gap_wait_ms=10_000)
     await joined(f, "a", 3)
     f.deliver("r", [ev(4, "room.ended"), ev(5)])
     assert rec.got["a"] == [4] and ended == [{"a"}] and "r" not in f.channels
