@@ -102,7 +102,7 @@ def serve(port: int, mode: str) -> None:
                     rooms=(RoomSpec(id=ROOM, settings={"max_participants": 1000}),),
                     moderation={"pipeline": ["rate_limit"]}, log_level="WARNING")
     app = create_app(config)
-    hub = app[keys.GATEWAY].media
+    hub = app[keys.DELIVERY].media
     assert isinstance(hub, MediaHub)
     hub.fast_send = mode != "rtpsender"
     if mode == "naive":

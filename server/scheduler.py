@@ -18,33 +18,36 @@ from .store import Store, StoreUnavailable
 
 log = logging.getLogger("circles.scheduler")
 
+Fire = Callable[[str], Awaitable[None]]
+
 
 class Scheduler:
-    def __init__(self, store: Store, clock: Clock, fire: Callable[[str], Awaitable[None]],
-                 poll_ms: int = 1000) -> None:
+    def __init__(self, store: Store, clock: Clock, poll_ms: int = 1000) -> None:
         self._store = store
         self._clock = clock
-        self._fire = fire
         # Other workers may set deadlines this one does not hear of; look that often.
         self._poll_ms = poll_ms
         self._poked = asyncio.Event()
 
-    def poke(self) -> None:
-        """A commit set a deadline: look again now rather than at the next poll."""
-        self._poked.set()
+    def poke(self, deadline: int | None = None) -> None:
+        """A commit set ``deadline`` (None: no deadline): look again now rather than at
+        the next poll."""
+        if deadline is not None:
+            self._poked.set()
 
-    async def run_once(self) -> None:
+    async def run_once(self, fire: Fire) -> None:
         for room in await self._store.due_rooms(self._clock.now_ms()):
             try:
-                await self._fire(room)
+                await fire(room)
             except Exception:  # one room's failure must not stop the others' timers
                 log.exception("timer failed", extra={"room": room})
 
-    async def run(self) -> None:
+    async def run(self, fire: Fire) -> None:
+        """Forever: ``fire(room)`` (the service's tick) for each room whose deadline is due."""
         while True:
             self._poked.clear()
             try:
-                await self.run_once()
+                await self.run_once(fire)
                 nxt = await self._store.next_due()
             except StoreUnavailable:
                 task = asyncio.current_task()

@@ -132,6 +132,7 @@ class RoomService:
         mint_token: Callable[[str, str, str, str], str] | None = None,
         max_rooms: int = MAX_ROOMS,
         rooms_made_per_hour: int = ROOMS_MADE_PER_HOUR,
+        configured: Mapping[str, tuple[str, str, Mapping[str, Any]]] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -152,7 +153,7 @@ class RoomService:
         # The deployment's configured rooms (id -> kind, title, settings): they always
         # exist. One that is missing (its keys expired after a quiet week, Redis came back
         # empty, an admin ended it) is made again the moment anyone asks for it.
-        self.configured: dict[str, tuple[str, str, Mapping[str, Any]]] = {}
+        self.configured: dict[str, tuple[str, str, Mapping[str, Any]]] = dict(configured or {})
 
     # -- rooms ---------------------------------------------------------------------------
 
@@ -387,6 +388,10 @@ class RoomService:
                    for pid in both]
         await self.publisher.publish(state.parent, (), notices)
         return {"room": state.parent}
+
+    async def counts(self) -> tuple[int, int]:
+        """Rooms in the store, and people waiting in on-call rooms (for the metrics)."""
+        return len(await self._guard(self.store.room_ids())), len(await self.waiting())
 
     async def waiting(self) -> list[dict[str, Any]]:
         """Everyone waiting in an on-call room, oldest first: ids and times only."""

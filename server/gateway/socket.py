@@ -1,36 +1,32 @@
 """Socket.IO handlers (contract §4): parse and validate, authorize, call the service, ack.
 
-No rule of a room lives here. What does live here is what belongs to one connection on
-this worker: its verified identity, which rooms it has joined, a flood guard, and the
-routing of private notices to the right sockets.
+No rule of a room lives here, and no delivery: the connections this worker holds, the
+people index and every send are ``delivery.LocalDelivery``'s. What lives here is the
+edge of one connection: its verified identity and token expiry, its flood guard, parsing
+and dispatch, and the connection lifecycle (connect, join, leave, disconnect).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
-import engineio
 import socketio
 from pydantic import BaseModel
 
 from ..core import commands as c
 from ..core.errors import CommandError
-from ..core.model import Notice
-from ..core.room import is_staff
-from ..fanout import Fanout
-from ..media.base import Media, NoMedia
+from ..delivery import Conn, LocalDelivery
 from ..metrics import Metrics
 from ..service import RoomService
 from ..tokens import LEEWAY_S, SESSION_TTL, Identity, TokenError, mint, verify
 from . import schemas as s
 from .limits import UNKNOWN_ADDRESS, Guard, Limits, Networks, TokenBucket, client_address
-from .wsdriver import DirectQueue, FramedPacket
+from .wsdriver import DirectQueue
 
 log = logging.getLogger("circles.gateway")
 
@@ -73,49 +69,31 @@ class RefusedConnection(socketio.exceptions.ConnectionRefusedError):
         self.error_args = {"message": message, "code": code, "data": {"code": code, "message": message}}
 
 
-@dataclass
-class Conn:
-    sid: str
-    who: Identity
-    conn_id: str
+@dataclass(eq=False, kw_only=True)
+class Connection(Conn):
+    """A connection as the edge sees it: the held one, and its flood guard."""
+
     bucket: TokenBucket
     address: str = UNKNOWN_ADDRESS
-    rooms: set[str] = field(default_factory=set)
-    waiting: set[str] = field(default_factory=set)
-    # Rooms where this connection has facilitator powers (responders: on-call rooms).
-    staff_in: set[str] = field(default_factory=set)
-    # The Engine.IO socket under this connection (its send queue).
-    eio: Any = None
-
-    def actor(self) -> c.Actor:
-        return c.Actor(id=self.who.sub, name=self.who.name, role=self.who.role, conn=self.conn_id)
 
 
-Handler = Callable[[Conn, Any], Awaitable[dict[str, Any]]]
+Handler = Callable[[Connection, Any], Awaitable[dict[str, Any]]]
 
 
 class SocketGateway:
-    def __init__(self, sio: socketio.AsyncServer, service: RoomService, secret: str, metrics: Metrics,
-                 worker_id: str, media: Media | None = None, limits: Limits | None = None,
-                 trusted_proxies: Networks = (), wall: Callable[[], float] = time.time) -> None:
+    def __init__(self, sio: socketio.AsyncServer, service: RoomService, delivery: LocalDelivery[Connection],
+                 secret: str, metrics: Metrics, limits: Limits | None = None, trusted_proxies: Networks = (),
+                 wall: Callable[[], float] = time.time) -> None:
         self.sio = sio
-        self.media: Media = media or NoMedia()
         self.service = service
+        self.delivery = delivery
+        self.conns = delivery.conns
         self.secret = secret
         self.metrics = metrics
-        self.worker_id = worker_id
-        self.conns: dict[str, Conn] = {}
         self.guard = Guard(limits)
         self.trusted_proxies = trusted_proxies
         # Wall-clock seconds, for token expiry (tests drive it).
         self.wall = wall
-        # Responders on duty (by participant id); duty ends with their last connection here.
-        self.on_duty: set[str] = set()
-        self._tasks: set[asyncio.Future[None]] = set()
-        # (room, participant) -> the sid of that person's live connection on this worker
-        self.people: dict[tuple[str, str], str] = {}
-        self.fanout = Fanout(self, self._fetch, on_ended=self._room_ended,
-                             on_delivered=lambda n: metrics.deliveries.inc(n))
         self.handlers: dict[str, tuple[type[BaseModel], Handler]] = {
             "join": (s.JoinPayload, self._join),
             "leave": (s.RoomPayload, self._leave),
@@ -193,12 +171,12 @@ class SocketGateway:
         eio = self.sio.eio.sockets.get(eio_sid) if eio_sid is not None else None
         if eio is not None and isinstance(eio.queue, DirectQueue):
             eio.queue.belongs_to(eio)
-        self.conns[sid] = Conn(sid=sid, who=who, conn_id=f"{self.worker_id}:{sid}",
-                               bucket=self.guard.connection_bucket(), address=address, eio=eio)
+        self.delivery.add(Connection(sid=sid, who=who, conn_id=f"{self.delivery.worker_id}:{sid}", eio=eio,
+                                     bucket=self.guard.connection_bucket(), address=address))
         self.metrics.connections.inc()
 
     async def _disconnect(self, sid: str, *args: Any) -> None:
-        conn = self.conns.pop(sid, None)
+        conn = self.delivery.remove(sid)
         if conn is None:
             return
         self.guard.close(conn.who.sub, conn.address)
@@ -210,10 +188,8 @@ class SocketGateway:
             log.warning("connection dropped", extra={"reason": dropped})
         self.metrics.disconnects.labels(reason).inc()
         actor = conn.actor()
-        if conn.who.sub in self.on_duty and not any(o.who.sub == conn.who.sub for o in self.conns.values()):
-            self.on_duty.discard(conn.who.sub)
         for room in list(conn.rooms | conn.waiting):
-            self._forget(conn, room)
+            self.delivery.forget(conn, room)
             try:
                 await self.service.execute(room, actor, c.Disconnect())
             except CommandError:
@@ -267,7 +243,7 @@ class SocketGateway:
         return self._command(lambda p: cls())
 
     def _command(self, build: Callable[[Any], c.Command]) -> Handler:
-        async def run(conn: Conn, p: Any) -> dict[str, Any]:
+        async def run(conn: Connection, p: Any) -> dict[str, Any]:
             outcome = await self.service.execute(p.room, conn.actor(), build(p))
             if outcome.refusal is not None:
                 raise outcome.refusal
@@ -276,34 +252,22 @@ class SocketGateway:
 
     # -- handlers with more to do than one command ----------------------------------------------
 
-    async def _join(self, conn: Conn, p: s.JoinPayload) -> dict[str, Any]:
-        room, sid, pid = p.room, conn.sid, conn.who.sub
+    async def _join(self, conn: Connection, p: s.JoinPayload) -> dict[str, Any]:
+        room = p.room
         if conn.who.session:
-            await self._still_in(room, pid)
-        self.fanout.begin_join(room, sid)
-        previous = self.people.get((room, pid))
-        self.people[(room, pid)] = sid
+            await self._still_in(room, conn.who.sub)
+        previous = self.delivery.joining(conn, room)
         try:
             result = await self.service.join(room, conn.actor(), p.since)
         except BaseException:
-            self.fanout.cancel_join(room, sid)
-            if previous is not None and previous != sid and previous in self.conns:
-                self.people[(room, pid)] = previous
-            elif self.people.get((room, pid)) == sid and room not in conn.rooms:
-                del self.people[(room, pid)]
+            self.delivery.not_joined(conn, room, previous)
             raise
         if result.outcome.refusal is not None:
-            self.fanout.cancel_join(room, sid)
-            conn.waiting.add(room)  # in the lobby: lobby.admitted / denied reach this socket
+            self.delivery.in_lobby(conn, room)
             raise result.outcome.refusal
-        conn.waiting.discard(room)
-        conn.rooms.add(room)
-        if is_staff(conn.who.role, result.snapshot["kind"]):
-            conn.staff_in.add(room)
-        self.fanout.finish_join(room, sid, result.seq)
         # The ack goes out when this handler returns; the events held for this client
         # follow it, so the client sees its snapshot first.
-        asyncio.get_running_loop().call_soon(self._background, self.fanout.activate(room, sid))
+        self.delivery.joined(conn, room, result.snapshot["kind"], result.seq)
         ack: dict[str, Any] = {"room": result.snapshot, "you": result.outcome.reply["you"],
                                "now": self.service.clock.now_ms()}
         if result.missed is not None:
@@ -321,12 +285,12 @@ class SocketGateway:
         if pid in state.banned or pid in state.kicked:
             raise CommandError("unauthorized", "this session is over; open your link again")
 
-    def _session(self, conn: Conn, room: str) -> dict[str, Any]:
+    def _session(self, conn: Connection, room: str) -> dict[str, Any]:
         w = conn.who
         tok, exp = mint(self.secret, sub=w.sub, name=w.name, role=w.role, room=room, ttl=SESSION_TTL, session=True)
         return {"token": tok, "expires_at": exp}
 
-    async def _renew(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
+    async def _renew(self, conn: Connection, p: s.RoomPayload) -> dict[str, Any]:
         """A fresh session credential for a room this connection is in, and this
         connection acting on it: allowed after the link's expiry, never after removal."""
         await self._still_in(p.room, conn.who.sub)
@@ -336,140 +300,57 @@ class SocketGateway:
                             session=True)
         return session
 
-    async def _leave(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
+    async def _leave(self, conn: Connection, p: s.RoomPayload) -> dict[str, Any]:
         if p.room not in conn.rooms and p.room not in conn.waiting:
             raise CommandError("not_joined", "you have not joined this room")
         await self.service.execute(p.room, conn.actor(), c.Leave())
-        self._forget(conn, p.room)
+        self.delivery.forget(conn, p.room)
         return {}
 
-    async def _chat(self, conn: Conn, p: s.ChatSend) -> dict[str, Any]:
+    async def _chat(self, conn: Connection, p: s.ChatSend) -> dict[str, Any]:
         if p.room not in conn.rooms:
             raise CommandError("not_joined", "you have not joined this room")
         event = await self.service.chat(p.room, conn.actor(), p.text, p.client_id, p.reply_to)
         return {"event": event}
 
-    async def _milestone(self, conn: Conn, p: s.MilestoneShare) -> dict[str, Any]:
+    async def _milestone(self, conn: Connection, p: s.MilestoneShare) -> dict[str, Any]:
         outcome = await self.service.milestone(p.room, conn.actor(), p.days, p.note)
         if outcome.refusal is not None:
             raise outcome.refusal
         return {}
 
-    async def _delete(self, conn: Conn, p: s.ChatDeletePayload) -> dict[str, Any]:
+    async def _delete(self, conn: Connection, p: s.ChatDeletePayload) -> dict[str, Any]:
         await self.service.delete_message(p.room, conn.actor(), p.seq)
         return {}
 
-    async def _duty(self, conn: Conn, p: s.DutyPayload) -> dict[str, Any]:
+    async def _duty(self, conn: Connection, p: s.DutyPayload) -> dict[str, Any]:
         if conn.who.role != "responder":
             raise CommandError("forbidden", "only responders go on duty")
         if p.on:
-            self.on_duty.add(conn.who.sub)
+            self.delivery.on_duty.add(conn.who.sub)
         else:
-            self.on_duty.discard(conn.who.sub)
+            self.delivery.on_duty.discard(conn.who.sub)
         waiting = await self.service.waiting()
         return {"on": p.on, "waiting": [{"room": w["room"], "participant": w["participant"], "since": w["since"]}
                                         for w in waiting]}
 
-    async def _help(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
+    async def _help(self, conn: Connection, p: s.RoomPayload) -> dict[str, Any]:
         """"Need help now?": the helplines and the way into the on-call room, for anyone
         connected, in a room or not, even with an expired link. Nobody is paged: joining
         the on-call room does that."""
         return self.service.help_offer(p.room, conn.actor())
 
-    async def _private(self, conn: Conn, p: s.ParticipantPayload) -> dict[str, Any]:
+    async def _private(self, conn: Connection, p: s.ParticipantPayload) -> dict[str, Any]:
         return await self.service.open_private(p.room, conn.actor(), p.participant)
 
-    async def _return(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
+    async def _return(self, conn: Connection, p: s.RoomPayload) -> dict[str, Any]:
         return await self.service.close_private(p.room, conn.actor())
 
-    async def _rtc_offer(self, conn: Conn, p: s.RtcOffer) -> dict[str, Any]:
+    async def _rtc_offer(self, conn: Connection, p: s.RtcOffer) -> dict[str, Any]:
         if p.room not in conn.rooms:
             raise CommandError("not_joined", "join the room before starting audio")
-        return await self.media.offer(p.room, conn.who.sub, p.sdp, p.type)
+        return await self.delivery.media.offer(p.room, conn.who.sub, p.sdp, p.type)
 
-    async def _rtc_close(self, conn: Conn, p: s.RoomPayload) -> dict[str, Any]:
-        await self.media.close(p.room, conn.who.sub)
+    async def _rtc_close(self, conn: Connection, p: s.RoomPayload) -> dict[str, Any]:
+        await self.delivery.media.close(p.room, conn.who.sub)
         return {}
-
-    def _background(self, aw: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(aw)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def receive(self, room: str, events: list[dict[str, Any]]) -> None:
-        """Committed events of a room, from whichever worker committed them."""
-        self.fanout.deliver(room, events)
-        self.media.on_events(room, events)
-
-    def _forget(self, conn: Conn, room: str) -> None:
-        if room in conn.rooms:
-            self._background(self.media.close(room, conn.who.sub))
-        conn.rooms.discard(room)
-        conn.waiting.discard(room)
-        conn.staff_in.discard(room)
-        self.fanout.unsubscribe(room, conn.sid)
-        if self.people.get((room, conn.who.sub)) == conn.sid:
-            del self.people[(room, conn.who.sub)]
-
-    def _room_ended(self, room: str, sids: set[str]) -> None:
-        for sid in sids:
-            conn = self.conns.get(sid)
-            if conn is not None:
-                self._forget(conn, room)
-
-    async def _fetch(self, room: str, seq: int) -> list[dict[str, Any]] | None:
-        events = await self.service.store.events_after(room, seq)
-        return None if events is None else [e.to_wire() for e in events]
-
-    # -- sending (the fan-out's Sender, and private notices) ------------------------------------
-
-    def send(self, sids: Iterable[str], event: str, data: Any) -> int:
-        """Encode once, then put the packet straight on each socket's queue.
-
-        python-socketio's own room emit makes one task per recipient; going to the
-        Engine.IO socket queues directly keeps delivery synchronous (so it cannot
-        reorder) and several times cheaper; and the queue writes the frame to the
-        socket at once when nothing waits before it.
-        """
-        # A Socket.IO EVENT on the default namespace is "2" and the JSON of [event, data]
-        # (what socketio's Packet encodes, without its walk of the data for bytes: ours
-        # is JSON only). One Engine.IO packet for every recipient; its websocket frame is
-        # built once, the first time a socket writes it through (``wsdriver.DirectQueue``).
-        encoded = "2" + json.dumps([event, data], separators=(",", ":"), ensure_ascii=False)
-        eio_pkt = FramedPacket(engineio.packet.MESSAGE, encoded)
-        conns = self.conns
-        n = 0
-        for sid in sids:
-            conn = conns.get(sid)
-            sock = conn.eio if conn is not None else None
-            if sock is None or sock.closed:
-                continue
-            sock.queue.put_nowait(eio_pkt)
-            n += 1
-        return n
-
-    def deliver_notice(self, notice: Notice) -> None:
-        to = notice.to
-        if to.kind == "participant":
-            sid = self.people.get((to.room, to.participant))
-            if to.conn:
-                worker, _, sid_part = to.conn.partition(":")
-                sid = sid_part if worker == self.worker_id else None
-            if sid is None or sid not in self.conns:
-                return
-            self.send((sid,), notice.event, dict(notice.data))
-            if notice.event == "removed":
-                self._forget(self.conns[sid], to.room)
-            elif notice.event == "lobby.denied":
-                self.conns[sid].waiting.discard(to.room)
-            return
-        if to.kind == "facilitators":
-            sids = [sid for sid in self.fanout.subscribers(to.room)
-                    if (conn := self.conns.get(sid)) is not None and to.room in conn.staff_in]
-        elif to.kind == "staff":
-            sids = [sid for sid, conn in self.conns.items() if conn.who.role in ("responder", "facilitator")]
-        elif to.kind == "on_duty":
-            sids = [sid for sid, conn in self.conns.items() if conn.who.sub in self.on_duty]
-        else:
-            return
-        self.send(sids, notice.event, dict(notice.data))

@@ -64,6 +64,12 @@ class MediaHub:
         self._tasks = TaskSet()
         self._closing = False
 
+    def room_count(self) -> int:
+        return len(self.rooms)
+
+    def peer_count(self) -> int:
+        return sum(len(rm.peers) for rm in self.rooms.values())
+
     # -- the Media protocol ---------------------------------------------------------------------
 
     async def offer(self, room: str, participant: str, sdp: str, type_: str) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 from collections.abc import Callable, Coroutine, Sequence
@@ -34,7 +33,7 @@ from typing import Any, Final, cast
 from redis import exceptions as rex
 
 from ..core.errors import CODES, CommandError
-from ..store import StoreUnavailable, keys
+from ..store import StoreUnavailable, bus, keys
 from ..store.redis import RedisStore, unreachable_is_unavailable
 from ..tasks import TaskSet
 from .hub import MediaHub
@@ -90,11 +89,14 @@ Notify = Callable[[str, str, str, dict[str, Any]], None]
 class MediaRouter:
     """The gateway's ``Media`` with several workers: routes signalling to the lease holder."""
 
-    def __init__(self, hub: MediaHub, store: RedisStore, worker_id: str) -> None:
+    def __init__(self, hub: MediaHub, store: RedisStore, worker_id: str,
+                 notify: Notify = lambda room, participant, event, data: None,
+                 on_restart: Callable[[], None] = lambda: None) -> None:
         self.hub = hub
         self.store = store
         self.worker_id = worker_id
-        self.notify: Notify = lambda room, participant, event, data: None
+        self._notify = notify
+        self._on_restart = on_restart
         # Rooms whose lease this worker holds.
         self.leased: set[str] = set()
         # (room, participant) -> the worker their audio was forwarded to, for people
@@ -215,10 +217,10 @@ class MediaRouter:
             self._pending.pop(rid, None)
 
     async def _send(self, worker: str, body: dict[str, Any]) -> None:
-        data = json.dumps({**body, "from": self.worker_id}, separators=(",", ":"))
+        message = bus.media(self.store.origin, worker, {**body, "from": self.worker_id})
         try:
             async with unreachable_is_unavailable("media signalling"):
-                await self.store.redis.publish(keys.BUS, f"M|{self.store.origin}|{worker}|{data}")
+                await self.store.redis.publish(keys.BUS, message)
         except StoreUnavailable as e:
             raise CommandError("unavailable", "audio signalling is unavailable; try again") from e
 
@@ -313,7 +315,7 @@ class MediaRouter:
                 if holders.get(room) != holder:
                     del self.remote[(room, participant)]
                     log.info("media moved; client re-offers", extra={"room": room})
-                    self.notify(room, participant, "rtc.restart", {"room": room, "reason": "moved"})
+                    self._restart(room, participant)
 
     async def _lost(self, room: str) -> None:
         """Our lease is gone: another worker serves (or will serve) this room's audio."""
@@ -324,7 +326,12 @@ class MediaRouter:
         log.warning("media lease lost; closing the room's audio here", extra={"room": room})
         await self.hub.close_room(room)
         for participant in local:
-            self.notify(room, participant, "rtc.restart", {"room": room, "reason": "moved"})
+            self._restart(room, participant)
+
+    def _restart(self, room: str, participant: str) -> None:
+        """Their audio moved to another worker: their client offers again (to it)."""
+        self._on_restart()
+        self._notify(room, participant, "rtc.restart", {"room": room, "reason": "moved"})
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         return self._tasks.spawn(coro)

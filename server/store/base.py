@@ -150,6 +150,10 @@ class Store(Protocol):
         """Write ``outcome`` if the stored version is still ``expected_version``."""
         ...
 
+    async def seq(self, room_id: str) -> int | None:
+        """The room's latest seq; None when the store has no such room."""
+        ...
+
     async def events_after(self, room_id: str, seq: int) -> list[Event] | None:
         """Every logged event with a seq above ``seq``, in order; None if ``seq`` is
         older than the retained log (the caller then sends a reset snapshot)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -71,7 +72,7 @@ class MemoryStore:
         self._client_ids: dict[str, dict[str, int]] = {}
         # room -> held message id -> text
         self._held: dict[str, dict[str, str]] = {}
-        # key -> [due (ms, by the clock), tries]: webhook calls not yet delivered.
+        # key -> [due (ms, wall clock), tries]: webhook calls not yet delivered.
         self._outbox: dict[str, list[int]] = {}
 
     def _touch(self, room_id: str) -> None:
@@ -153,7 +154,9 @@ class MemoryStore:
         return True
 
     async def claim_outbox(self, lease_ms: int, limit: int = 20) -> list[OutboxItem]:
-        now = self._clock.now_ms()
+        # Wall time, not the injected clock: the outbox's leases are the pager's, which
+        # runs in real time (the Redis store uses Redis's TIME), whatever clock the rooms use.
+        now = int(time.time() * 1000)
         out: list[OutboxItem] = []
         for key, item in list(self._outbox.items()):
             if len(out) >= limit:
@@ -166,6 +169,11 @@ class MemoryStore:
 
     async def ack_outbox(self, key: str) -> None:
         self._outbox.pop(key, None)
+
+    async def seq(self, room_id: str) -> int | None:
+        self._expire()
+        state = self._rooms.get(room_id)
+        return None if state is None else state.seq
 
     async def events_after(self, room_id: str, seq: int) -> list[Event] | None:
         self._expire()

@@ -23,7 +23,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
@@ -37,7 +37,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 
 from ..core.model import CLIENT_IDS_KEPT, AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
-from . import keys
+from . import bus, keys
 from .base import (
     AUDIT_CLASSES,
     AUDIT_KEPT,
@@ -436,9 +436,10 @@ class RedisStore:
         self._bus = bus
         # Tags what this store publishes, so that its own worker can skip the echo.
         self.origin = secrets.token_hex(6)
-        # Called with a room id when a commit's fate is unknown (the reply was lost): the
-        # events may be committed, and published to others but not delivered here.
-        self.on_uncertain: Callable[[str], None] = lambda room: None
+        # Rooms where a commit's fate is unknown (the reply was lost): the events may be
+        # committed, and published to others but not delivered here. The cluster takes
+        # them (``take_uncertain``) and reads those rooms' logs once Redis answers again.
+        self._uncertain: set[str] = set()
         self._create = self.redis.register_script(_CREATE)
         self._commit = self.redis.register_script(_COMMIT)
         self._recent = self.redis.register_script(_RECENT_CHAT)
@@ -491,7 +492,7 @@ class RedisStore:
             expected_version, state.version, secrets.token_hex(8), _json(state.to_dict()), state.seq,
             "" if deadline is None else deadline, keys.ROOM_IDLE_TTL_MS, keys.LOG_MAXLEN,
             self._audit_retention_ms, AUDIT_MAX, state.id, self._bus or "",
-            f"E|{self.origin}|{state.id}|", len(outcome.events),
+            bus.events_prefix(self.origin, state.id), len(outcome.events),
         ]
         for e in outcome.events:
             args += [e.seq, e.type, _json(e.to_wire())]
@@ -528,9 +529,14 @@ class RedisStore:
                 keys=self._commit_keys(room_id),
                 args=self._commit_args(expected_version, outcome, deadline)))
         except StoreUnavailable:
-            self.on_uncertain(room_id)
+            self._uncertain.add(room_id)
             raise
         return bool(done)
+
+    def take_uncertain(self) -> set[str]:
+        """The rooms whose last commit's fate is unknown, since the last call."""
+        rooms, self._uncertain = self._uncertain, set()
+        return rooms
 
     async def events_after(self, room_id: str, seq: int) -> list[Event] | None:
         async def read() -> list[Any]:

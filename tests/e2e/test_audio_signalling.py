@@ -23,15 +23,15 @@ from .conftest import LOOPBACK_MEDIA, Session
 
 async def test_the_page_offers_again_when_its_audio_moves(aiohttp_server: Any, session: Session) -> None:
     app = create_app(Config(secret=SECRET, admin_key=ADMIN_KEY, media=LOOPBACK_MEDIA))
-    gateway = app[keys.GATEWAY]
+    delivery = app[keys.DELIVERY]
     offers: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-    answer = gateway.media.offer
+    answer = delivery.media.offer
 
     async def offer(room: str, participant: str, sdp: str, type_: str) -> dict[str, Any]:
         offers.put_nowait((room, participant))
         return await answer(room, participant, sdp, type_)
 
-    gateway.media.offer = offer  # type: ignore[method-assign]
+    delivery.media.offer = offer  # type: ignore[method-assign]
     srv = await aiohttp_server(app, host="127.0.0.1")
     page = await session.open(f"http://127.0.0.1:{srv.port}", "circle", "facilitator", "Fac")
 
@@ -46,7 +46,7 @@ async def test_the_page_offers_again_when_its_audio_moves(aiohttp_server: Any, s
     await expect(status).to_contain_text("couldn't connect", timeout=12_000)
     assert await asyncio.wait_for(offers.get(), 10) == ("circle", "fac")
 
-    gateway.deliver_notice(Notice(event="rtc.restart", to=Target(kind="participant", room="circle",
+    delivery.deliver_notice(Notice(event="rtc.restart", to=Target(kind="participant", room="circle",
                                                                    participant="fac"),
                                   data={"room": "circle", "reason": "moved"}))
     assert await asyncio.wait_for(offers.get(), 10) == ("circle", "fac")

@@ -263,8 +263,7 @@ async def test_the_configured_limits_reach_every_part_and_metrics_can_need_a_key
     proxied = Client(server.url, token("made-1", "member", name="Ana"))
     server.clients.append(proxied)
     await proxied.connect(headers={"X-Forwarded-For": "203.0.113.9"})
-    gateway = server.app[keys.GATEWAY]
-    conn = next(cn for cn in gateway.conns.values() if cn.who.name == "Ana")
+    conn = next(cn for cn in server.app[keys.DELIVERY].conns.values() if cn.who.name == "Ana")
     assert conn.address == "203.0.113.9" and conn.eio.queue.max_bytes == 100_000
     # /metrics needs the key once one is set.
     async with aiohttp.ClientSession() as http:

@@ -50,7 +50,7 @@ async def pair(redis_url: str, aiohttp_server: Any) -> AsyncIterator[Pair]:
         app = create_app(Config(secret=SECRET, admin_key=ADMIN_KEY), store=RedisStore.from_url(redis_url),
                          worker_id=f"worker-{i}")
         srv = await aiohttp_server(app, host="127.0.0.1")
-        await app[CLUSTER].bus_connected.wait()
+        await app[CLUSTER].bus.connected.wait()
         workers.append(Worker(f"http://127.0.0.1:{srv.port}", app[CLUSTER]))
     p = Pair(workers)
     yield p
@@ -60,13 +60,13 @@ async def pair(redis_url: str, aiohttp_server: Any) -> AsyncIterator[Pair]:
 
 def dropping(cluster: Cluster, drop: Callable[[str], bool]) -> None:
     """Lose the bus messages ``drop`` picks, as a Redis blip would."""
-    deliver = cluster.on_message
+    deliver = cluster.bus.on_message
 
     def on_message(data: str) -> None:
         if not drop(data):
             deliver(data)
 
-    cluster.on_message = on_message  # type: ignore[method-assign]
+    cluster.bus.on_message = on_message  # type: ignore[method-assign]
 
 
 async def test_a_lost_bus_message_is_refilled_from_the_log(pair: Pair) -> None:
@@ -100,7 +100,7 @@ async def test_what_was_committed_while_the_bus_was_down_arrives_on_reconnect(pa
     # The link comes back: the worker reconnects and reads what it missed, with no
     # further event to reveal the gap.
     down[0] = False
-    pair.workers[1].cluster.bus_connected.clear()
+    pair.workers[1].cluster.bus.connected.clear()
     raw = aioredis.Redis.from_url(redis_url)
     try:
         await raw.client_kill_filter(_type="pubsub")
@@ -115,14 +115,14 @@ async def test_a_worker_swept_while_only_slow_puts_its_people_back(pair: Pair, r
     fac = await pair.client(0, "facilitator", "Fay")
     await pair.client(1, "member", "Ana")
     survivor, slow = pair.workers[0].cluster, pair.workers[1].cluster
-    await slow.beat()  # Ana is in its presence
-    survivor._beating_since = time.monotonic() - 60  # it has judged others for a while
+    await slow.presence.beat()  # Ana is in its presence
+    survivor.presence._beating_since = time.monotonic() - 60  # it has judged others for a while
     raw = aioredis.Redis.from_url(redis_url)
     try:
         swept: list[str] = []
         for _ in range(5):  # the slow worker's own heartbeat may land in between: try again
             await raw.zadd(keys.WORKERS, {"worker-1": 0})
-            swept = await survivor.sweep_once()
+            swept = await survivor.presence.sweep_once()
             if swept:
                 break
         assert swept == ["worker-1"]
@@ -137,8 +137,8 @@ async def test_a_worker_swept_while_only_slow_puts_its_people_back(pair: Pair, r
 
 
 def _sid_of(pair: Pair, name: str) -> str:
-    gateway = pair.workers[1].cluster.gateway
-    return next(sid for (room, pid), sid in gateway.people.items() if room == ROOM and pid == name)
+    delivery = pair.workers[1].cluster.bus.delivery
+    return next(sid for (room, pid), sid in delivery.people.items() if room == ROOM and pid == name)
 
 
 async def test_every_key_a_worker_writes_has_a_ttl(pair: Pair, redis_url: str) -> None:
@@ -150,7 +150,7 @@ async def test_every_key_a_worker_writes_has_a_ttl(pair: Pair, redis_url: str) -
     held = await fac.call("chat.send", {"room": ROOM, "text": "see https://example.net/x", "client_id": "c2"})
     assert held["error"]["code"] == "held"  # a held text: the held key
     for w in pair.workers:
-        await w.cluster.beat()
+        await w.cluster.presence.beat()
     raw = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
         found = sorted([k async for k in raw.scan_iter("*")])

@@ -23,7 +23,7 @@ async def media_server(make_server: MakeServer) -> Running:  # noqa: F811
 def hub_of(server: Running) -> MediaHub:
     from server.gateway import keys
     from server.media.router import MediaRouter
-    media = server.app[keys.GATEWAY].media
+    media = server.app[keys.DELIVERY].media
     if isinstance(media, MediaRouter):  # the Redis store: the room's media is on this one worker
         media = media.hub
     assert isinstance(media, MediaHub)

@@ -29,7 +29,7 @@ LOOPBACK = MediaConfig(host_candidates=("127.0.0.1",))
 
 
 def router_of(server: Running) -> MediaRouter:
-    media = server.app[app_keys.GATEWAY].media
+    media = server.app[app_keys.DELIVERY].media
     assert isinstance(media, MediaRouter)
     return media
 
@@ -130,7 +130,7 @@ async def test_a_close_from_a_socket_the_person_has_left_does_not_end_their_new_
     router = router_of(server)
     # Ana's earlier socket, on a worker she has since left, says goodbye late.
     router.on_bus({"op": "close", "room": ROOM, "participant": "Ana", "from": "her-old-worker", "id": "x"})
-    await asyncio.gather(*router._tasks)
+    await router._tasks.wait()
     assert router.hub.has_peer(ROOM, "Ana")
     assert router.via == {(ROOM, "Ana"): router.worker_id}
 
