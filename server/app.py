@@ -22,11 +22,11 @@ from aiohttp import web
 
 from moderation.pipeline import Pipeline, build_pipeline
 
-from . import cluster
+from . import cluster, wsdriver
 from .clock import Clock, SystemClock
 from .config import Config
 from .delivery import LocalDelivery
-from .gateway import http, keys, wsdriver
+from .gateway import http, keys
 from .gateway.limits import trusted_networks
 from .gateway.schemas import MAX_PAYLOAD_BYTES
 from .gateway.socket import Connection, SocketGateway

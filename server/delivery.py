@@ -28,11 +28,11 @@ from .core import commands as c
 from .core.model import Event, Notice
 from .core.room import is_staff
 from .fanout import Fanout
-from .gateway.wsdriver import event_packet
 from .media.base import Media, NoMedia
 from .store import Store
 from .tasks import TaskSet
 from .tokens import Identity
+from .wsdriver import event_packet
 
 log = logging.getLogger("circles.delivery")
 

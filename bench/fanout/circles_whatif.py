@@ -65,7 +65,7 @@ def main() -> int:
         raise SystemExit(f"unknown variant {variant!r}: {', '.join(VARIANTS)}")
     wrap_create_app(**({"direct_write": False} if variant == "queued" else {}))
     if variant == "unbatched":
-        from server.gateway.wsdriver import DirectQueue
+        from server.wsdriver import DirectQueue
 
         DirectQueue.batch = False
     if variant == "uvloop":

@@ -24,9 +24,9 @@ from ..delivery import Conn, LocalDelivery
 from ..metrics import Metrics
 from ..service import RoomService
 from ..tokens import LEEWAY_S, SESSION_TTL, Identity, TokenError, mint, verify
+from ..wsdriver import DirectQueue
 from . import schemas as s
 from .limits import UNKNOWN_ADDRESS, Guard, Limits, Networks, TokenBucket, client_address
-from .wsdriver import DirectQueue
 
 log = logging.getLogger("circles.gateway")
 

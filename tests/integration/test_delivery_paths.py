@@ -11,7 +11,7 @@ import asyncio
 import pytest
 
 from server.gateway import keys
-from server.gateway.wsdriver import DirectQueue
+from server.wsdriver import DirectQueue
 from tests.integration.conftest import MakeServer, Running
 from tests.support import assert_contiguous
 

@@ -25,7 +25,7 @@ import aiohttp
 import pytest
 
 from server.gateway import keys
-from server.gateway.wsdriver import SLOW_READER
+from server.wsdriver import SLOW_READER
 from tests.integration.conftest import MakeServer
 from tests.integration.test_cli import ROOT, env, free_port, wait_healthy
 from tests.support import SECRET, Client, token

@@ -19,7 +19,7 @@ import pytest
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 
-from server.gateway.wsdriver import DirectQueue, FramedPacket, frame_of
+from server.wsdriver import DirectQueue, FramedPacket, frame_of
 
 
 class Writer:
@@ -221,7 +221,7 @@ async def never_reading_peer(max_bytes: int, writer_type: type[Writer] = Writer)
 @pytest.fixture
 def fast_stall(monkeypatch: pytest.MonkeyPatch) -> None:
     """A stalled writer is given up after 0.3 s (checked every 0.1 s), not 30 s."""
-    from server.gateway import wsdriver
+    from server import wsdriver
     monkeypatch.setattr(wsdriver, "STALL_S", 0.3)
     monkeypatch.setattr(wsdriver, "STALL_CHECK_S", 0.1)
 
@@ -231,7 +231,7 @@ def message(n: int, size: int) -> FramedPacket:
 
 
 async def test_a_connection_that_reads_nothing_is_dropped_past_its_cap_and_frees_what_waited() -> None:
-    from server.gateway.wsdriver import SLOW_READER
+    from server.wsdriver import SLOW_READER
 
     async with never_reading_peer(max_bytes=256 * 1024) as (queue, writer, task, transport, _):
         writer.held.clear()  # the writer is stuck sending, as for a client that never reads
@@ -278,7 +278,7 @@ async def test_one_large_packet_to_a_client_that_keeps_up_is_sent() -> None:
 async def test_a_writer_stuck_on_a_buffer_that_never_drains_is_given_up(fast_stall: None) -> None:
     # Engine.IO waits for its writer before it closes a socket; a writer waiting for a
     # client that reads nothing would hold the connection (and the close) forever.
-    from server.gateway import wsdriver
+    from server import wsdriver
 
     async with never_reading_peer(64 * 2**20, DrainingWriter) as (queue, writer, task, transport, _):
         await until_idle(queue)
