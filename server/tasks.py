@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 log = logging.getLogger("circles.tasks")
@@ -53,3 +53,18 @@ class TaskSet:
         for t in tasks:
             if t.done() and not t.cancelled() and t.exception() is not None:
                 log.error("background task failed", extra={"event": t.get_name()})
+
+
+async def every(seconds: float, step: Callable[[], Awaitable[Any]], what: str,
+                expected: tuple[type[BaseException], ...] = ()) -> None:
+    """Forever: wait ``seconds``, then ``step()``. An ``expected`` error (the store is
+    away: something else says so) is passed over; any other is logged as ``what`` failed.
+    Either way the loop goes on."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await step()
+        except expected:
+            pass
+        except Exception:
+            log.exception("%s failed", what)

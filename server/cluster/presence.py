@@ -30,6 +30,7 @@ from ..delivery import LocalDelivery
 from ..service import RoomService
 from ..store import StoreUnavailable, keys
 from ..store.redis import RedisStore, unreachable_is_unavailable
+from ..tasks import every
 
 log = logging.getLogger("circles.cluster")
 
@@ -167,15 +168,9 @@ class Presence:
         log.warning("presence was lost; re-asserted", extra={"count": count})
 
     async def sweep(self) -> None:
-        """Forever: look for dead workers every second."""
-        while True:
-            await asyncio.sleep(SWEEP_S)
-            try:
-                await self.sweep_once()
-            except (StoreUnavailable, rex.RedisError, OSError):
-                pass  # the heartbeat says so; try again next time
-            except Exception:
-                log.exception("sweep failed")
+        """Forever: look for dead workers every second. (Store errors: the heartbeat says
+        so; try again next time.)"""
+        await every(SWEEP_S, self.sweep_once, "sweep", expected=(StoreUnavailable, rex.RedisError, OSError))
 
     async def sweep_once(self) -> list[str]:
         # Only a worker that has itself been beating for a while may judge others: just

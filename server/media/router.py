@@ -35,7 +35,7 @@ from redis import exceptions as rex
 from ..core.errors import CODES, CommandError
 from ..store import StoreUnavailable, bus, keys
 from ..store.redis import RedisStore, unreachable_is_unavailable
-from ..tasks import TaskSet
+from ..tasks import TaskSet, every
 from .hub import MediaHub
 
 log = logging.getLogger("circles.media")
@@ -282,15 +282,9 @@ class MediaRouter:
     # -- the watch ---------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Forever: renew this worker's leases, and check on forwarded people's holders."""
-        while True:
-            await asyncio.sleep(WATCH_S)
-            try:
-                await self.check()
-            except (StoreUnavailable, rex.RedisError, OSError):
-                pass  # the heartbeat says so; a lease that ran out meanwhile is seen next time
-            except Exception:
-                log.exception("media watch failed")
+        """Forever: renew this worker's leases, and check on forwarded people's holders.
+        (Store errors: the heartbeat says so; a lease that ran out meanwhile is seen next time.)"""
+        await every(WATCH_S, self.check, "media watch", expected=(StoreUnavailable, rex.RedisError, OSError))
 
     async def check(self) -> None:
         # Peers the hub closed by itself (left, failed) need no owner any more.
