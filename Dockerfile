@@ -1,16 +1,21 @@
 # Circles server image: slim Python, non-root, healthcheck, `circles serve` as entrypoint.
-FROM python:3.11-slim AS base
-
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-
-# aiortc/av wheels are self-contained; nothing to compile.
-WORKDIR /app
+# Built in two stages: the first builds the wheel (the web client is package data inside
+# it, see pyproject.toml), the second installs only that wheel, as any deployment would.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY server ./server
 COPY moderation ./moderation
 COPY web ./web
-RUN pip install . && useradd --system --uid 10001 --home-dir /nonexistent circles
+RUN pip wheel --no-deps -w /dist .
 
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# aiortc/av wheels are self-contained; nothing to compile.
+COPY --from=build /dist /dist
+RUN pip install /dist/circles-*.whl && rm -rf /dist && useradd --system --uid 10001 --home-dir /nonexistent circles
+WORKDIR /nonexistent
 USER circles
 EXPOSE 8080
 # Listen on all interfaces inside the container; CIRCLES_SECRET must be provided.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import importlib.util
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -23,7 +24,21 @@ from .schemas import validate
 
 log = logging.getLogger("circles.http")
 
-WEB_DIR: Final = Path(__file__).resolve().parent.parent.parent / "web"
+
+
+def web_dir() -> Path | None:
+    """Where the web client is: the installed package ``circles_web`` (pyproject maps it to
+    web/, so an editable install finds the repository's copy), else web/ beside the source
+    tree (run from a checkout without installing)."""
+    spec = importlib.util.find_spec("circles_web")
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        if (Path(location) / "index.html").is_file():
+            return Path(location)
+    beside = Path(__file__).resolve().parents[2] / "web"
+    return beside if (beside / "index.html").is_file() else None
+
+
+WEB_DIR: Final = web_dir()
 
 STATUS: Final = {"invalid": 400, "too_large": 413, "unauthorized": 401, "expired": 401, "forbidden": 403,
                  "not_found": 404, "conflict": 409, "unavailable": 503}
@@ -144,10 +159,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def index(request: web.Request) -> web.StreamResponse:
-    page = WEB_DIR / "index.html"
-    if not page.exists():
+    if WEB_DIR is None:
         return web.Response(text="Circles is running. The web client is not installed.", content_type="text/plain")
-    resp = web.FileResponse(page)
+    resp = web.FileResponse(WEB_DIR / "index.html")
     resp.headers["Cache-Control"] = "no-cache"
     return resp
 
@@ -249,5 +263,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/tokens", create_token)
     app.router.add_get("/api/audit", audit)
     app.router.add_get("/api/oncall", oncall_waiting)
-    if WEB_DIR.is_dir():
+    if WEB_DIR is not None:
         app.router.add_static("/web/", WEB_DIR, show_index=False, follow_symlinks=False)
