@@ -11,6 +11,8 @@ if [ "${1:-}" = "--test" ]; then
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
   [ -x /usr/bin/chromium ] || need+=(chromium)   # tests/e2e drive Debian's headless Chromium
   command -v nft >/dev/null 2>&1 || need+=(nftables)   # a lossy path in tests/e2e/test_real_audio.py
+  command -v turnserver >/dev/null 2>&1 || need+=(coturn)   # audio through a TURN relay, tests/media/test_turn.py
+  command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)   # checks deploy/compose.yaml (no daemon needed)
   if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]} with apt-get" >&2
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -2,7 +2,8 @@
 
 A peer sends a generated tone (or silence) as its microphone and records what the
 server sends back, with arrival times. Every peer offers 127.0.0.1 only and uses no
-STUN server, so no packet leaves the loopback interface.
+STUN server (or, given ``relay``, only a TURN server on 127.0.0.1), so no packet leaves
+the loopback interface.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCIceTransportPolicy, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
@@ -127,11 +128,17 @@ Signal = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 class AudioPeer:
     """One participant's RTCPeerConnection to the server (or to another peer)."""
 
-    def __init__(self, tone: ToneTrack | None = None) -> None:
+    def __init__(self, tone: ToneTrack | None = None, relay: list[dict[str, Any]] | None = None) -> None:
+        """``relay``: TURN servers to reach the server through, and only through them
+        (the relay transport policy: no host candidate is offered)."""
         self.tone = tone or ToneTrack(440, amplitude=0.0)
-        self.pc = RTCPeerConnection(ice.configuration([]))
+        config = ice.configuration(relay or [])
+        if relay:
+            config.iceTransportPolicy = RTCIceTransportPolicy.RELAY
+        self.pc = RTCPeerConnection(config)
         self.pc.addTransceiver(self.tone, direction="sendrecv")
-        ice.offer_only(self.pc, LOOPBACK)
+        if not relay:
+            ice.offer_only(self.pc, LOOPBACK)
         self.recorder = Recorder()
         self.offer_sdp = ""
         self.answer_sdp = ""
