@@ -55,7 +55,8 @@ class Conn:
     staff_in: set[str] = field(default_factory=set)
 
     def actor(self) -> c.Actor:
-        return c.Actor(id=self.who.sub, name=self.who.name, role=self.who.role, conn=self.conn_id)
+        return c.Actor(id=self.who.sub, name=self.who.name, role=self.who.role, conn=self.conn_id,
+                       guest=self.who.guest)
 
 
 C = TypeVar("C", bound=Conn)

@@ -30,6 +30,8 @@ class Identity:
     exp: int
     # A session credential: it may only bring back someone who is still in its room.
     session: bool = False
+    # Came by a group link (``gst`` claim): waits in the lobby until a facilitator admits.
+    guest: bool = False
 
     def admits(self, room: str) -> bool:
         return self.room == "*" or self.room == room
@@ -54,9 +56,10 @@ def validate_claims(sub: object, name: object, role: object, room: object) -> tu
 
 
 def mint(secret: str, *, sub: str, name: str, role: str, room: str, ttl: int = DEFAULT_TTL,
-         now: int | None = None, session: bool = False) -> tuple[str, int]:
+         now: int | None = None, session: bool = False, guest: bool = False) -> tuple[str, int]:
     """A signed token and its expiry (seconds since the epoch); ``session``: a session
-    credential for one room (``ses`` claim)."""
+    credential for one room (``ses`` claim); ``guest``: someone who came by a group link
+    (``gst`` claim: a member of one room, let in from the lobby)."""
     sub, name, role, room = validate_claims(sub, name, role, room)
     if not isinstance(ttl, int) or not 1 <= ttl <= MAX_TTL:
         raise CommandError("invalid", f"ttl must be 1-{MAX_TTL} seconds")
@@ -67,6 +70,10 @@ def mint(secret: str, *, sub: str, name: str, role: str, room: str, ttl: int = D
         if room == "*":
             raise CommandError("invalid", "a session is for one room")
         claims["ses"] = 1
+    if guest:
+        if room == "*" or role != "member":
+            raise CommandError("invalid", "a guest is a member of one room")
+        claims["gst"] = 1
     return jwt.encode(claims, secret, algorithm=ALGORITHM), exp
 
 
@@ -87,4 +94,5 @@ def verify(secret: str, token: object) -> Identity:
     except CommandError as e:
         raise TokenError("unauthorized", f"the token's claims are not valid: {e.message}") from None
     return Identity(sub=sub, name=name, role=role, room=room, exp=int(claims["exp"]),
-                    session=claims.get("ses") == 1 and room != "*")
+                    session=claims.get("ses") == 1 and room != "*",
+                    guest=claims.get("gst") == 1)

@@ -6,6 +6,7 @@ import { Audio } from "./audio.js";
 import { Connection } from "./connection.js";
 import { $ } from "./dom.js";
 import { pickLanguage, roughly, setLanguage, t } from "./i18n.js";
+import { inviteCode, showInvite } from "./invite.js";
 import { readLink } from "./link.js";
 import { Outbox } from "./outbox.js";
 import { settingsChanges, fillSettings, waitedText } from "./staff.js";
@@ -100,7 +101,10 @@ function notice(title, text, actions = [], calm = false) {
 
 setLanguage(pickLanguage());
 
-if (link.error) {
+const invite = inviteCode();
+if (invite) {
+  showInvite(invite);
+} else if (link.error) {
   const text = { no_token: "no_link_text", bad_token: "bad_link_text", no_room: "no_room_text" }[link.error];
   notice(link.error === "no_token" ? "no_link_title" : "bad_link_title", text);
 } else {

@@ -5,6 +5,18 @@
 // or `data-i18n-placeholder`; `translatePage()` fills them in.
 
 const en = {
+  invite_title: "You're invited to a circle",
+  invite_text: "Choose the name the others will see. It doesn't have to be your real name.",
+  invite_name: "Your name in the circle",
+  invite_join: "Ask to join",
+  invite_joining: "Asking…",
+  invite_name_needed: "Please write the name the others will see.",
+  invite_err_not_found: "This invitation no longer works. Ask whoever sent it for a new one.",
+  invite_err_expired: "This invitation has expired. Ask whoever sent it for a new one.",
+  invite_err_full: "This invitation has been used as many times as it may. Ask for a new one.",
+  invite_err_invalid: "That name can't be used — please choose another.",
+  invite_err_offline: "You're offline — try again once you're back.",
+  invite_err_rate_limited: "That was a lot at once — please wait a moment and try again.",
   skip_to_message: "Skip to the message box",
   language: "Language",
   leave: "Leave",
@@ -274,6 +286,18 @@ const en = {
 };
 
 const hi = {
+  invite_title: "आपको एक सर्कल में बुलाया गया है",
+  invite_text: "वह नाम चुनें जो दूसरे देखेंगे। यह आपका असली नाम होना ज़रूरी नहीं है।",
+  invite_name: "सर्कल में आपका नाम",
+  invite_join: "जुड़ने के लिए कहें",
+  invite_joining: "पूछ रहे हैं…",
+  invite_name_needed: "कृपया वह नाम लिखें जो दूसरे देखेंगे।",
+  invite_err_not_found: "यह निमंत्रण अब काम नहीं करता। जिसने भेजा है, उनसे नया माँगें।",
+  invite_err_expired: "इस निमंत्रण की समय-सीमा ख़त्म हो गई है। जिसने भेजा है, उनसे नया माँगें।",
+  invite_err_full: "यह निमंत्रण जितनी बार इस्तेमाल हो सकता था, हो चुका है। नया माँगें।",
+  invite_err_invalid: "यह नाम इस्तेमाल नहीं हो सकता — कृपया कोई दूसरा चुनें।",
+  invite_err_offline: "आप ऑफ़लाइन हैं — वापस जुड़ने पर फिर कोशिश करें।",
+  invite_err_rate_limited: "एक साथ बहुत कुछ हो गया — कृपया थोड़ा रुककर फिर कोशिश करें।",
   skip_to_message: "संदेश लिखने की जगह पर जाएँ",
   language: "भाषा",
   leave: "निकलें",
@@ -543,6 +567,18 @@ const hi = {
 };
 
 const pa = {
+  invite_title: "ਤੁਹਾਨੂੰ ਇੱਕ ਸਰਕਲ ਵਿੱਚ ਸੱਦਿਆ ਗਿਆ ਹੈ",
+  invite_text: "ਉਹ ਨਾਂ ਚੁਣੋ ਜੋ ਬਾਕੀ ਵੇਖਣਗੇ। ਇਹ ਤੁਹਾਡਾ ਅਸਲੀ ਨਾਂ ਹੋਣਾ ਜ਼ਰੂਰੀ ਨਹੀਂ।",
+  invite_name: "ਸਰਕਲ ਵਿੱਚ ਤੁਹਾਡਾ ਨਾਂ",
+  invite_join: "ਜੁੜਨ ਲਈ ਕਹੋ",
+  invite_joining: "ਪੁੱਛ ਰਹੇ ਹਾਂ…",
+  invite_name_needed: "ਕਿਰਪਾ ਕਰਕੇ ਉਹ ਨਾਂ ਲਿਖੋ ਜੋ ਬਾਕੀ ਵੇਖਣਗੇ।",
+  invite_err_not_found: "ਇਹ ਸੱਦਾ ਹੁਣ ਕੰਮ ਨਹੀਂ ਕਰਦਾ। ਜਿਸ ਨੇ ਭੇਜਿਆ ਹੈ, ਉਸ ਤੋਂ ਨਵਾਂ ਮੰਗੋ।",
+  invite_err_expired: "ਇਸ ਸੱਦੇ ਦੀ ਮਿਆਦ ਖ਼ਤਮ ਹੋ ਗਈ ਹੈ। ਜਿਸ ਨੇ ਭੇਜਿਆ ਹੈ, ਉਸ ਤੋਂ ਨਵਾਂ ਮੰਗੋ।",
+  invite_err_full: "ਇਹ ਸੱਦਾ ਜਿੰਨੀ ਵਾਰ ਵਰਤਿਆ ਜਾ ਸਕਦਾ ਸੀ, ਵਰਤਿਆ ਜਾ ਚੁੱਕਾ ਹੈ। ਨਵਾਂ ਮੰਗੋ।",
+  invite_err_invalid: "ਇਹ ਨਾਂ ਨਹੀਂ ਵਰਤਿਆ ਜਾ ਸਕਦਾ — ਕਿਰਪਾ ਕਰਕੇ ਕੋਈ ਹੋਰ ਚੁਣੋ।",
+  invite_err_offline: "ਤੁਸੀਂ ਆਫ਼ਲਾਈਨ ਹੋ — ਵਾਪਸ ਜੁੜਨ 'ਤੇ ਫਿਰ ਕੋਸ਼ਿਸ਼ ਕਰੋ।",
+  invite_err_rate_limited: "ਇੱਕੋ ਵਾਰ ਬਹੁਤ ਕੁਝ ਹੋ ਗਿਆ — ਕਿਰਪਾ ਕਰਕੇ ਥੋੜ੍ਹਾ ਰੁਕ ਕੇ ਫਿਰ ਕੋਸ਼ਿਸ਼ ਕਰੋ।",
   skip_to_message: "ਸੁਨੇਹਾ ਲਿਖਣ ਵਾਲੀ ਥਾਂ 'ਤੇ ਜਾਓ",
   language: "ਭਾਸ਼ਾ",
   leave: "ਬਾਹਰ ਜਾਓ",

@@ -27,6 +27,9 @@ class Actor:
     # replaced connection's late disconnect from the live one's.
     conn: str = ""
 
+    # Came by a group link: a facilitator lets them in from the lobby.
+    guest: bool = False
+
     def __post_init__(self) -> None:
         if self.role not in (*ROLES, SYSTEM_ROLE):
             raise ValueError(f"unknown role {self.role!r}")
@@ -205,6 +208,30 @@ class ChatReview(Command):
 @dataclass(frozen=True)
 class EndRoom(Command):
     pass
+
+
+# -- group links ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InviteCreate(Command):
+    """A group link; ``id`` and ``code_hash`` come from the edge, which made the secret."""
+
+    id: str
+    code_hash: str
+    expires_at: int
+    max_uses: int | None = None
+
+
+@dataclass(frozen=True)
+class InviteRevoke(Command):
+    id: str
+
+
+@dataclass(frozen=True)
+class InviteRedeem(Command):
+    """Someone with the link asks to come in (the admin API, as the system)."""
+
+    code_hash: str
 
 
 # -- time -------------------------------------------------------------------------------

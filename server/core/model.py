@@ -281,6 +281,25 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class Invite:
+    """A group link to a room: whoever has it picks a name and waits in the lobby.
+
+    Only the hash of the link's secret is kept; uses are counted here, so that a link
+    limited to N uses admits N people however many workers answer at once."""
+
+    id: str
+    code_hash: str
+    expires_at: int
+    max_uses: int | None = None
+    uses: int = 0
+    created_at: int = 0
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "expires_at": self.expires_at, "max_uses": self.max_uses, "uses": self.uses,
+                "created_at": self.created_at}
+
+
+@dataclass(frozen=True)
 class Waiting:
     """A member in an on-call room whom no responder has answered yet."""
 
@@ -321,6 +340,8 @@ class RoomState:
     parent: str | None = None
     # ...and its two-person list: nobody else may join it, staff included.
     allowed: set[str] = field(default_factory=set)
+    # Group links (invite id -> invite); they end with the room.
+    invites: dict[str, Invite] = field(default_factory=dict)
     # Made by a facilitator's join: ends EMPTY_ROOM_MS after it was last left empty.
     ephemeral: bool = False
     empty_since: int | None = None
@@ -343,6 +364,7 @@ class RoomState:
             admitted=set(self.admitted), banned=set(self.banned), kicked=set(self.kicked),
             held=dict(self.held),
             deleted=set(self.deleted), waiting=dict(self.waiting), allowed=set(self.allowed),
+            invites=dict(self.invites),
         )
 
     def connected_count(self) -> int:
@@ -366,6 +388,7 @@ class RoomState:
             "waiting": {k: dataclasses.asdict(w) for k, w in self.waiting.items()},
             "parent": self.parent,
             "allowed": sorted(self.allowed),
+            "invites": [dataclasses.asdict(i) for i in self.invites.values()],
             "ephemeral": self.ephemeral,
             "empty_since": self.empty_since,
             "ended": self.ended,
@@ -388,6 +411,7 @@ class RoomState:
             waiting={k: Waiting(**w) for k, w in d.get("waiting", {}).items()},
             parent=d.get("parent"),
             allowed=set(d.get("allowed", ())),
+            invites={i["id"]: Invite(**i) for i in d.get("invites", ())},
             ephemeral=d.get("ephemeral", False),
             empty_since=d.get("empty_since"),
             ended=d["ended"],

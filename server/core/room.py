@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hmac
 
 from . import commands as c
 from . import floor, oncall
@@ -12,6 +13,7 @@ from .model import (
     HELD_MAX,
     LOG_KEPT,
     HeldMessage,
+    Invite,
     Participant,
     Target,
     clean_name,
@@ -49,7 +51,7 @@ def join(tx: Tx, cmd: c.Join) -> None:
             raise CommandError("locked", "the room is locked")
         if len(s.participants) >= s.settings.max_participants:
             raise CommandError("full", "the room is full")
-        if (s.settings.lobby or pid in s.kicked) and not admitted:
+        if (s.settings.lobby or pid in s.kicked or a.guest) and not admitted:
             _wait_in_lobby(tx)
             return
     s.admitted.discard(pid)
@@ -424,3 +426,45 @@ def end_room(tx: Tx, cmd: c.EndRoom) -> None:
     s.ended = True
     tx.emit("room.ended", {})
     tx.audit("room.end", None)
+
+
+# -- group links ------------------------------------------------------------------------------
+
+# Group links a room may hold at once (expired ones are dropped as new ones come).
+INVITES_MAX = 20
+
+
+def invite_create(tx: Tx, cmd: c.InviteCreate) -> None:
+    s = tx.state
+    if cmd.expires_at <= tx.now:
+        raise CommandError("invalid", "the link must expire in the future")
+    if cmd.max_uses is not None and cmd.max_uses < 1:
+        raise CommandError("invalid", "max_uses must be at least 1")
+    for old in [i for i in s.invites.values() if i.expires_at <= tx.now]:
+        del s.invites[old.id]
+    if len(s.invites) >= INVITES_MAX:
+        raise CommandError("full", f"a room may hold {INVITES_MAX} group links; revoke one first")
+    s.invites[cmd.id] = Invite(id=cmd.id, code_hash=cmd.code_hash, expires_at=cmd.expires_at,
+                               max_uses=cmd.max_uses, created_at=tx.now)
+    tx.reply["invite"] = s.invites[cmd.id].to_wire()
+    tx.audit("invite.create", cmd.id)
+
+
+def invite_revoke(tx: Tx, cmd: c.InviteRevoke) -> None:
+    if tx.state.invites.pop(cmd.id, None) is None:
+        raise CommandError("not_found", "no such group link")
+    tx.audit("invite.revoke", cmd.id)
+
+
+def invite_redeem(tx: Tx, cmd: c.InviteRedeem) -> None:
+    s = tx.state
+    found = next((i for i in s.invites.values() if hmac.compare_digest(i.code_hash, cmd.code_hash)), None)
+    if found is None:
+        raise CommandError("not_found", "this link does not work (any more)")
+    if found.expires_at <= tx.now:
+        raise CommandError("expired", "this link has expired")
+    if found.max_uses is not None and found.uses >= found.max_uses:
+        raise CommandError("full", "this link has been used as many times as it may")
+    s.invites[found.id] = dataclasses.replace(found, uses=found.uses + 1)
+    tx.reply["invite"] = found.id
+    tx.audit("invite.use", found.id)

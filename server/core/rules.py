@@ -52,6 +52,9 @@ RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
     c.ChatDelete: (room.chat_delete, Need.STAFF),
     c.ChatReview: (room.chat_review, Need.STAFF),
     c.EndRoom: (room.end_room, Need.STAFF),
+    c.InviteCreate: (room.invite_create, Need.STAFF),
+    c.InviteRevoke: (room.invite_revoke, Need.STAFF),
+    c.InviteRedeem: (room.invite_redeem, Need.SYSTEM),
     c.Tick: (lambda tx, cmd: tick(tx), Need.SYSTEM),
 }
 

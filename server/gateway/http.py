@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import importlib.util
 import logging
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
@@ -16,10 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import commands as c
 from ..core.errors import CommandError
-from ..core.model import RoomState
+from ..core.model import NAME_MAX, RoomState, clean_name, valid_room_id
 from ..store import StoreUnavailable
 from ..tokens import DEFAULT_TTL, MAX_TTL, mint
 from . import keys
+from .limits import Networks, TokenBucket, client_address, trusted_networks
 from .schemas import validate
 
 log = logging.getLogger("circles.http")
@@ -40,8 +44,19 @@ def web_dir() -> Path | None:
 
 WEB_DIR: Final = web_dir()
 
+# A group link lasts a week unless asked otherwise, a month at most; the token it gives
+# lasts long enough to be let in (the session credential then carries the meeting).
+INVITE_DEFAULT_S: Final = 7 * 86_400
+INVITE_MAX_S: Final = 30 * 86_400
+GUEST_TOKEN_TTL: Final = 4 * 3600
+# Asking to come in by a group link, per address: a room's worth at once (a centre's
+# members may share its wifi and so one address), then one a second.
+REDEEM_BURST: Final = 20
+REDEEM_PER_S: Final = 1.0
+REDEEM_ADDRESSES_KEPT: Final = 10_000
+
 STATUS: Final = {"invalid": 400, "too_large": 413, "unauthorized": 401, "expired": 401, "forbidden": 403,
-                 "not_found": 404, "conflict": 409, "unavailable": 503}
+                 "not_found": 404, "conflict": 409, "full": 409, "rate_limited": 429, "unavailable": 503}
 
 
 def error(status: int, code: str, message: str) -> web.Response:
@@ -90,6 +105,16 @@ class CreateToken(Body):
     room: str
     sub: str | None = None
     ttl: Annotated[int, Field(ge=1, le=MAX_TTL)] = DEFAULT_TTL
+
+
+class CreateInvite(Body):
+    expires_in_s: Annotated[int, Field(ge=60, le=INVITE_MAX_S)] = INVITE_DEFAULT_S
+    max_uses: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+
+class RedeemInvite(Body):
+    code: Annotated[str, Field(max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 
 
 async def parse_body(request: web.Request, model: type[Body]) -> Any:
@@ -164,6 +189,76 @@ async def index(request: web.Request) -> web.StreamResponse:
     resp = web.FileResponse(WEB_DIR / "index.html")
     resp.headers["Cache-Control"] = "no-cache"
     return resp
+
+
+# -- group links ----------------------------------------------------------------------------------
+
+def _code_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def create_invite(request: web.Request) -> web.Response:
+    """A group link to a room. Its secret is in the answer only: the server keeps its hash."""
+    require_admin(request)
+    body: CreateInvite = await parse_body(request, CreateInvite)
+    room = request.match_info["id"]
+    service = request.app[keys.SERVICE]
+    secret = secrets.token_urlsafe(18)
+    command = c.InviteCreate(id=secrets.token_hex(4), code_hash=_code_hash(secret),
+                             expires_at=service.clock.now_ms() + body.expires_in_s * 1000, max_uses=body.max_uses)
+    outcome = await service.execute(room, c.SYSTEM, command)
+    code = f"{room}.{secret}"
+    return web.json_response({**outcome.reply["invite"], "code": code, "path": f"/#invite={code}"}, status=201)
+
+
+async def list_invites(request: web.Request) -> web.Response:
+    require_admin(request)
+    state = await request.app[keys.SERVICE].load(request.match_info["id"])
+    return web.json_response([i.to_wire() for i in state.invites.values()])
+
+
+async def revoke_invite(request: web.Request) -> web.Response:
+    require_admin(request)
+    await request.app[keys.SERVICE].execute(request.match_info["id"], c.SYSTEM,
+                                            c.InviteRevoke(request.match_info["invite"]))
+    return web.Response(status=204)
+
+
+class RedeemLimiter:
+    """Per address, ``REDEEM_BURST`` redeems at once, then ``REDEEM_PER_S``: the endpoint
+    is open to anyone, and one address must not keep the server loading rooms."""
+
+    def __init__(self, trusted: Networks) -> None:
+        self.trusted = trusted
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def allow(self, request: web.Request) -> bool:
+        address = client_address(request, self.trusted)
+        now = time.monotonic()
+        bucket = self._buckets.pop(address, None) or TokenBucket(REDEEM_BURST, REDEEM_PER_S, now)
+        self._buckets[address] = bucket
+        while len(self._buckets) > REDEEM_ADDRESSES_KEPT:
+            self._buckets.popitem(last=False)
+        return bucket.take(now)
+
+
+REDEEM_LIMITER: Final = web.AppKey("redeem_limiter", RedeemLimiter)
+
+
+async def redeem_invite(request: web.Request) -> web.Response:
+    """Someone with a group link asks to come in under a name of their choosing: they get
+    a member's link of their own for that room, and wait in its lobby (contract addition)."""
+    if not request.app[REDEEM_LIMITER].allow(request):
+        raise CommandError("rate_limited", "too many requests; wait a moment")
+    body: RedeemInvite = await parse_body(request, RedeemInvite)
+    room, _, secret = body.code.partition(".")
+    if not valid_room_id(room) or not secret:
+        raise CommandError("not_found", "this link does not work (any more)")
+    name = clean_name(body.name)
+    await request.app[keys.SERVICE].execute(room, c.SYSTEM, c.InviteRedeem(_code_hash(secret)))
+    token, exp = mint(request.app[keys.CONFIG].secret, sub="g-" + secrets.token_hex(8), name=name, role="member",
+                      room=room, ttl=GUEST_TOKEN_TTL, guest=True)
+    return web.json_response({"room": room, "token": token, "expires_at": exp})
 
 
 # -- admin ------------------------------------------------------------------------------------
@@ -263,5 +358,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/tokens", create_token)
     app.router.add_get("/api/audit", audit)
     app.router.add_get("/api/oncall", oncall_waiting)
+    app.router.add_post("/api/rooms/{id}/invites", create_invite)
+    app.router.add_get("/api/rooms/{id}/invites", list_invites)
+    app.router.add_delete("/api/rooms/{id}/invites/{invite}", revoke_invite)
+    app.router.add_post("/api/invites/redeem", redeem_invite)
+    app[REDEEM_LIMITER] = RedeemLimiter(trusted_networks(app[keys.CONFIG].trusted_proxies))
     if WEB_DIR is not None:
         app.router.add_static("/web/", WEB_DIR, show_index=False, follow_symlinks=False)

@@ -287,7 +287,8 @@ class SocketGateway:
 
     def _session(self, conn: Connection, room: str) -> dict[str, Any]:
         w = conn.who
-        tok, exp = mint(self.secret, sub=w.sub, name=w.name, role=w.role, room=room, ttl=SESSION_TTL, session=True)
+        tok, exp = mint(self.secret, sub=w.sub, name=w.name, role=w.role, room=room, ttl=SESSION_TTL, session=True,
+                        guest=w.guest)
         return {"token": tok, "expires_at": exp}
 
     async def _renew(self, conn: Connection, p: s.RoomPayload) -> dict[str, Any]:
@@ -297,7 +298,7 @@ class SocketGateway:
         session = self._session(conn, p.room)
         w = conn.who
         conn.who = Identity(sub=w.sub, name=w.name, role=w.role, room=p.room, exp=session["expires_at"],
-                            session=True)
+                            session=True, guest=w.guest)
         return session
 
     async def _leave(self, conn: Connection, p: s.RoomPayload) -> dict[str, Any]:
