@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
+import segno
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
@@ -112,6 +113,10 @@ class CreateInvite(Body):
     max_uses: Annotated[int, Field(ge=1, le=10_000)] | None = None
 
 
+class QrRequest(Body):
+    text: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
 class RedeemInvite(Body):
     code: Annotated[str, Field(max_length=200)]
     name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
@@ -183,12 +188,28 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=generate_latest(m.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-async def index(request: web.Request) -> web.StreamResponse:
+def _page(name: str) -> web.StreamResponse:
     if WEB_DIR is None:
         return web.Response(text="Circles is running. The web client is not installed.", content_type="text/plain")
-    resp = web.FileResponse(WEB_DIR / "index.html")
+    resp = web.FileResponse(WEB_DIR / name)
     resp.headers["Cache-Control"] = "no-cache"
     return resp
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    return _page("index.html")
+
+
+async def console(request: web.Request) -> web.StreamResponse:
+    """The staff console (it signs in with the admin key, held in the tab's memory)."""
+    return _page("console.html")
+
+
+async def qr_code(request: web.Request) -> web.Response:
+    """A QR code (SVG, as a data: URI) of ``text``: the console shows group links this way."""
+    require_admin(request)
+    body: QrRequest = await parse_body(request, QrRequest)
+    return web.json_response({"svg": segno.make(body.text, error="m").svg_data_uri(scale=6, border=2)})
 
 
 # -- group links ----------------------------------------------------------------------------------
@@ -346,6 +367,8 @@ async def oncall_waiting(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
+    app.router.add_get("/staff", console)
+    app.router.add_post("/api/qr", qr_code)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/help", help_lines)
     app.router.add_get("/readyz", readyz)
