@@ -72,6 +72,8 @@ def _demo_links(config: Config) -> None:
         token, _ = mint(config.secret, sub=f"demo-{role}-{secrets.token_hex(3)}", name=name, role=role, room=room)
         where = "demo" if room == "*" else room
         lines.append(f"  {role:<12} in {where:<7} {base}/#room={where}&token={token}")
+    if config.admin_key:
+        lines += ["", f"  staff console: {base}/staff  (admin key: {config.admin_key})"]
     lines.append("")
     sys.stdout.write("\n".join(lines) + "\n")
     sys.stdout.flush()
@@ -96,7 +98,9 @@ def serve_main(args: argparse.Namespace) -> int:
         return workers.supervise(config, cli.get("config"))
     if config.demo:
         have = {r.id for r in config.rooms}
-        config = dataclasses.replace(config, rooms=config.rooms + tuple(r for r in DEMO_ROOMS if r.id not in have))
+        config = dataclasses.replace(config, rooms=config.rooms + tuple(r for r in DEMO_ROOMS if r.id not in have),
+                                     # The staff console needs an admin key: a demo makes one and prints it.
+                                     admin_key=config.admin_key or secrets.token_hex(24))
     from .app import create_app  # here, so that `circles token` starts fast
 
     # One of `--workers N`: share the port, and serve websocket only (see workers.py).

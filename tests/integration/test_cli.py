@@ -93,7 +93,7 @@ async def test_demo_serves_prints_links_and_shuts_down_cleanly_on_sigterm() -> N
         await wait_healthy(url)
         assert proc.stdout is not None
         lines = []
-        while not any("responder" in line for line in lines):
+        while not any("staff console" in line for line in lines):
             lines.append((await asyncio.wait_for(proc.stdout.readline(), 10)).decode())
         member_link = next(line for line in lines if line.strip().startswith("member") and "room=demo" in line)
         tok = member_link.split("token=")[1].strip()
@@ -108,6 +108,11 @@ async def test_demo_serves_prints_links_and_shuts_down_cleanly_on_sigterm() -> N
         async with aiohttp.ClientSession() as http:
             async with http.get(url + "/") as r:
                 assert r.status == 200
+            # The staff console, with the admin key the demo made.
+            console = next(line for line in lines if "staff console" in line)
+            admin_key = console.split("admin key: ")[1].strip(" )\n")
+            async with http.get(url + "/api/rooms", headers={"Authorization": f"Bearer {admin_key}"}) as r:
+                assert r.status == 200 and {room["id"] for room in await r.json()} >= {"demo", "oncall"}
         await member.close()
         await fac.close()
         goodbye = Client(url, fac_link.split("token=")[1].strip())
