@@ -52,6 +52,8 @@ RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
     c.ChatDelete: (room.chat_delete, Need.STAFF),
     c.ChatReview: (room.chat_review, Need.STAFF),
     c.EndRoom: (room.end_room, Need.STAFF),
+    c.OpenPrivate: (room.open_private, Need.STAFF),
+    c.ClosePrivate: (room.close_private, Need.STAFF),
     c.Tick: (lambda tx, cmd: tick(tx), Need.SYSTEM),
 }
 

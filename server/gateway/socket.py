@@ -467,7 +467,7 @@ class SocketGateway:
             sids = [sid for sid in self.fanout.subscribers(to.room)
                     if (conn := self.conns.get(sid)) is not None and to.room in conn.staff_in]
         elif to.kind == "staff":
-            sids = [sid for sid, conn in self.conns.items() if conn.who.role in ("responder", "facilitator")]
+            sids = [sid for sid, conn in self.conns.items() if is_staff(conn.who.role, "oncall")]
         elif to.kind == "on_duty":
             sids = [sid for sid, conn in self.conns.items() if conn.who.sub in self.on_duty]
         else:
