@@ -4,7 +4,7 @@ The server builds one pipeline from the ``[moderation]`` table of its configurat
 (``build_pipeline`` / ``PipelineRegistry``) and runs every ``chat.send`` through it::
 
     verdict = await pipeline.run(MessageContext(room, room_kind, sender_id, sender_role,
-                                                text, now_ms, slow_mode_seconds))
+                                                text, now_ms, slow_mode_seconds, sender_is_staff))
 
 and acts on ``verdict.action`` (allow, redact with ``verdict.text``, hold, block),
 ``verdict.alerts`` and ``verdict.crisis``. Nothing in this package logs or alerts with

@@ -101,6 +101,10 @@ class MessageContext:
     text: str
     now_ms: int
     slow_mode_seconds: int = 0
+    # Whether the sender has facilitator powers in this room. The server's core is the
+    # one answer to that (``server.core.room.is_staff``: facilitators anywhere, responders
+    # only in on-call rooms) and the server fills it in; moderation does not judge roles.
+    sender_is_staff: bool = False
 
     @cached_property
     def normalised(self) -> Normalised:
@@ -111,5 +115,5 @@ class MessageContext:
 
     @property
     def is_staff(self) -> bool:
-        """Facilitators, and responders (who hold facilitator powers in on-call rooms)."""
-        return self.sender_role in ("facilitator", "responder")
+        """Facilitator powers in this room, as the server said (``sender_is_staff``)."""
+        return self.sender_is_staff

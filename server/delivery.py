@@ -36,9 +36,6 @@ from .wsdriver import event_packet
 
 log = logging.getLogger("circles.delivery")
 
-# Who may get a notice addressed to every staff member (contract §8: pages).
-STAFF_ROLES = ("responder", "facilitator")
-
 
 @dataclass(eq=False)
 class Conn:
@@ -253,7 +250,8 @@ class LocalDelivery(Generic[C]):
             sids = [sid for sid in self.fanout.subscribers(to.room)
                     if (conn := self.conns.get(sid)) is not None and to.room in conn.staff_in]
         elif to.kind == "staff":
-            sids = [sid for sid, conn in self.conns.items() if conn.who.role in STAFF_ROLES]
+            # Every staff member (tier-2 pages): whoever has staff powers in an on-call room.
+            sids = [sid for sid, conn in self.conns.items() if is_staff(conn.who.role, "oncall")]
         elif to.kind == "on_duty":
             sids = [sid for sid, conn in self.conns.items() if conn.who.sub in self.on_duty]
         else:

@@ -256,6 +256,10 @@ class RoomService:
                 break
         else:
             raise CommandError("conflict", "the room is very busy; try again")
+        for made in outcome.opened:
+            # A room the command made (a private 1:1 room) exists before anyone is told of it.
+            if not await self._guard(self.store.create_room(made, rules.next_deadline(made))):
+                raise CommandError("conflict", "a room with that id exists")
         # Webhook calls were written to the store's outbox by the commit; the pager
         # makes them (``pager.py``). Everything else is delivered now.
         notices = [n for n in (*outcome.notices, *extra_notices(outcome)) if n.to.kind != "webhook"]
@@ -347,47 +351,30 @@ class RoomService:
         return (Notice("crisis.offer", Target("participant", room, actor.id), offer),)
 
     async def open_private(self, room_id: str, actor: c.Actor, participant: str) -> dict[str, Any]:
-        """A responder takes a member from an on-call room into a private 1:1 room.
+        """A responder takes a member from an on-call room into a private 1:1 room (the
+        rule and the new room: ``core.room.open_private``); both get ``oncall.moved``
+        with a token to it."""
+        cmd = c.OpenPrivate(participant=participant, room=f"private-{self.new_id()}")
+        outcome = await self.execute(room_id, actor, cmd, lambda o: self._moved(o, actor, cmd))
+        return dict(outcome.reply)
 
-        The member stays a participant of the room they came from (their place, and
-        any circle they are in, are kept); both get ``oncall.moved`` with a token.
-        """
-        state = await self.load(room_id)
-        if state.kind != "oncall" or not is_staff(actor.role, state.kind) or actor.id is None:
-            raise CommandError("forbidden", "only a responder in an on-call room may open a private room")
-        if actor.id not in state.participants:
-            raise CommandError("not_joined", "you have not joined this room")
-        member = state.participants.get(participant)
-        if member is None:
-            raise CommandError("not_found", "no such participant in the room")
-        private_id = f"private-{self.new_id()}"
-        settings = Settings(title="Private conversation", locked=True, audio="open", share_seconds=None)
-        private = RoomState(id=private_id, kind="oncall", settings=settings, created_at=self.clock.now_ms(),
-                            admitted={participant}, allowed={participant, actor.id}, parent=room_id)
-        await self._guard(self.store.create_room(private))
+    def _moved(self, outcome: Outcome, actor: c.Actor, cmd: c.OpenPrivate) -> Sequence[Notice]:
+        """``oncall.moved`` for the member and the responder, each with their token."""
+        assert actor.id is not None  # the core refuses an actor without one
+        people = outcome.state.participants
         notices = []
-        for who, role in ((participant, member.role), (actor.id, actor.role)):
-            data: dict[str, Any] = {"from_room": room_id, "room": private_id}
+        for who, role in ((cmd.participant, people[cmd.participant].role), (actor.id, actor.role)):
+            data: dict[str, Any] = {"from_room": outcome.state.id, "room": cmd.room}
             if self.mint_token is not None:
-                data["token"] = self.mint_token(who, state.participants[who].name if who in state.participants
-                                                else actor.name, private_id, role)
-            notices.append(Notice("oncall.moved", Target("participant", room_id, who), data))
-        await self.publisher.publish(room_id, (), notices)
-        return {"room": private_id}
+                data["token"] = self.mint_token(who, people[who].name, cmd.room, role)
+            notices.append(Notice("oncall.moved", Target("participant", outcome.state.id, who), data))
+        return notices
 
     async def close_private(self, room_id: str, actor: c.Actor) -> dict[str, Any]:
-        """End a private 1:1 room and send its member (and responder) back where they came from."""
-        state = await self.load(room_id)
-        if state.parent is None:
-            raise CommandError("invalid", "this is not a private on-call room")
-        # Both go back: the member to their place, the responder's on-call tab drops the
-        # "private conversation is ready" panel.
-        both = list(state.participants)
-        await self.execute(room_id, actor, c.EndRoom())
-        notices = [Notice("oncall.returned", Target("participant", state.parent, pid), {"room": state.parent})
-                   for pid in both]
-        await self.publisher.publish(state.parent, (), notices)
-        return {"room": state.parent}
+        """End a private 1:1 room and send its member (and responder) back where they
+        came from (``core.room.close_private``)."""
+        outcome = await self.execute(room_id, actor, c.ClosePrivate())
+        return dict(outcome.reply)
 
     async def counts(self) -> tuple[int, int]:
         """Rooms in the store, and people waiting in on-call rooms (for the metrics)."""
@@ -446,7 +433,8 @@ class RoomService:
         assert actor.id is not None
         return await self.pipeline_for(state.id).run(MessageContext(
             room=state.id, room_kind=state.kind, sender_id=actor.id, sender_role=actor.role,
-            text=text, now_ms=self.clock.now_ms(), slow_mode_seconds=state.settings.slow_mode_seconds))
+            text=text, now_ms=self.clock.now_ms(), slow_mode_seconds=state.settings.slow_mode_seconds,
+            sender_is_staff=is_staff(actor.role, state.kind)))
 
     async def milestone(self, room_id: str, actor: c.Actor, days: int, note: str) -> Outcome:
         """A milestone; its note is member text and passes the pipeline as chat does."""
@@ -500,10 +488,7 @@ class RoomService:
     # -- chat.delete needs the log to know the seq is a message -------------------------------
 
     async def delete_message(self, room_id: str, actor: c.Actor, seq: int) -> Outcome:
-        state = await self.load(room_id)
-        if not (actor.is_system or is_staff(actor.role, state.kind)):
-            raise CommandError("forbidden", "only a facilitator of this room may do that")
+        """Who may delete is the rules table's to say; the service only reads the log."""
         events = await self._guard(self.store.events_after(room_id, seq - 1)) or []
-        if not any(e.seq == seq and e.type == "chat.message" for e in events):
-            raise CommandError("not_found", "no message with that seq in the retained log")
-        return await self.execute(room_id, actor, c.ChatDelete(seq=seq))
+        is_message = any(e.seq == seq and e.type == "chat.message" for e in events)
+        return await self.execute(room_id, actor, c.ChatDelete(seq=seq, is_message=is_message))

@@ -195,6 +195,9 @@ class LobbyDeny(Command):
 @dataclass(frozen=True)
 class ChatDelete(Command):
     seq: int
+    # Whether ``seq`` is a chat message in the retained log: the state does not say, so
+    # the service reads it from the log (as it reads a held message's text for review).
+    is_message: bool = True
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,22 @@ class InviteRedeem(Command):
     """Someone with the link asks to come in (the admin API, as the system)."""
 
     code_hash: str
+
+
+# -- on-call (§8) ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OpenPrivate(Command):
+    """Take ``participant`` from an on-call room into a new private 1:1 room with the
+    actor. ``room`` is the new room's id, drawn by the caller (the core draws nothing)."""
+
+    participant: str
+    room: str
+
+
+@dataclass(frozen=True)
+class ClosePrivate(Command):
+    """End a private 1:1 room; its people go back to the room it was opened from."""
 
 
 # -- time -------------------------------------------------------------------------------

@@ -245,7 +245,8 @@ class Target:
 
     ``participant``: one person of a room; ``facilitators``: the room's facilitators
     (responders too in an on-call room); ``on_duty``: every on-duty responder; ``staff``:
-    every connected responder and facilitator (tier-2 pages); ``webhook``: the
+    every connected responder and facilitator, the staff of on-call rooms (tier-2 pages,
+    which are about an on-call room); ``webhook``: the
     deployment's on-call webhook, called by the worker that committed the escalation.
     """
 

@@ -10,9 +10,13 @@ joins answers everyone waiting, and the log records how long each waited.
 from __future__ import annotations
 
 import dataclasses
+from typing import Final
 
-from .model import Target, Waiting
+from .model import RoomState, Settings, Target, Waiting
 from .outcome import Tx
+
+# A private 1:1 room: locked, both heard at once, no share timer.
+PRIVATE_SETTINGS: Final = Settings(title="Private conversation", locked=True, audio="open", share_seconds=None)
 
 
 def _responder_present(tx: Tx) -> str | None:
@@ -83,3 +87,10 @@ def escalate(tx: Tx) -> None:
 def next_escalation(state_waiting: dict[str, Waiting], escalate_after_seconds: int) -> int | None:
     times = [w.since + escalate_after_seconds * 1000 for w in state_waiting.values() if not w.escalated]
     return min(times) if times else None
+
+
+def private_room(room_id: str, parent: str, member: str, responder: str, now: int) -> RoomState:
+    """A new private 1:1 room opened from ``parent``: only its two people may join it
+    (``allowed``, staff included), and the member is let in past its lock."""
+    return RoomState(id=room_id, kind="oncall", settings=PRIVATE_SETTINGS, created_at=now,
+                     admitted={member}, allowed={member, responder}, parent=parent)

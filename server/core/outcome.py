@@ -31,6 +31,9 @@ class Outcome:
     # the state.
     held_texts: tuple[tuple[str, str], ...] = ()
     held_dropped: tuple[str, ...] = ()
+    # Rooms the transition made (a private 1:1 room): the service creates them once the
+    # commit is in, before anyone is told of them.
+    opened: tuple[RoomState, ...] = ()
     reply: Mapping[str, Any] = field(default_factory=dict)
     refusal: CommandError | None = None
     # False when nothing needs committing (a no-op such as raising a raised hand).
@@ -50,6 +53,7 @@ class Tx:
         self.client_ids: list[tuple[str, int]] = []
         self.held_texts: list[tuple[str, str]] = []
         self.held_dropped: list[str] = []
+        self.opened: list[RoomState] = []
         self.reply: dict[str, Any] = {}
         self.refusal: CommandError | None = None
         self.dirty = False
@@ -89,5 +93,5 @@ class Tx:
             self.state.version += 1
         return Outcome(state=self.state, events=tuple(self.events), notices=tuple(self.notices),
                        audit=tuple(self.audits), client_ids=tuple(self.client_ids),
-                       held_texts=tuple(self.held_texts), held_dropped=tuple(self.held_dropped), reply=self.reply,
-                       refusal=self.refusal, changed=self.dirty)
+                       held_texts=tuple(self.held_texts), held_dropped=tuple(self.held_dropped),
+                       opened=tuple(self.opened), reply=self.reply, refusal=self.refusal, changed=self.dirty)

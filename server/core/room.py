@@ -23,7 +23,10 @@ from .outcome import Tx
 
 
 def is_staff(role: str, kind: str) -> bool:
-    """Facilitator powers: facilitators anywhere, responders in on-call rooms (§2)."""
+    """Facilitator powers: facilitators anywhere, responders in on-call rooms (and the
+    private rooms opened from them, which are on-call rooms too), member powers elsewhere
+    (§2). The one answer: the rules, the gateway's notice routing and moderation (through
+    ``MessageContext.sender_is_staff``, which the service fills in) all ask it."""
     return role == "facilitator" or (role == "responder" and kind == "oncall") or role == c.SYSTEM_ROLE
 
 
@@ -389,6 +392,8 @@ def chat_delete(tx: Tx, cmd: c.ChatDelete) -> None:
     s = tx.state
     if not 1 <= cmd.seq <= s.seq or cmd.seq in s.deleted:
         raise CommandError("not_found", "no such message")
+    if not cmd.is_message:
+        raise CommandError("not_found", "no message with that seq in the retained log")
     s.deleted.add(cmd.seq)
     # Remembered as far back as the service ever serves events (``LOG_KEPT``).
     floor_seq = s.seq - LOG_KEPT
@@ -468,3 +473,37 @@ def invite_redeem(tx: Tx, cmd: c.InviteRedeem) -> None:
     s.invites[found.id] = dataclasses.replace(found, uses=found.uses + 1)
     tx.reply["invite"] = found.id
     tx.audit("invite.use", found.id)
+
+
+# -- on-call private rooms (§8, an addition) -----------------------------------------------------
+
+def open_private(tx: Tx, cmd: c.OpenPrivate) -> None:
+    """Staff of an on-call room take one of its people into a private 1:1 room.
+
+    The member stays a participant of this room (their place, and any circle they are
+    in, are kept). The new room travels in the outcome (``opened``): the service creates
+    it after the commit and gives the two of them a way in.
+    """
+    s, a = tx.state, tx.actor
+    if s.kind != "oncall" or a.id is None:
+        raise CommandError("forbidden", "only a responder in an on-call room may open a private room")
+    if cmd.participant not in s.participants:
+        raise CommandError("not_found", "no such participant in the room")
+    tx.opened.append(oncall.private_room(cmd.room, s.id, cmd.participant, a.id, tx.now))
+    # Ids only: who opened which room for whom.
+    tx.audit("oncall.private", cmd.participant, cmd.room)
+    tx.reply["room"] = cmd.room
+
+
+def close_private(tx: Tx, cmd: c.ClosePrivate) -> None:
+    """End a private 1:1 room and send its people back where they came from."""
+    s = tx.state
+    parent = s.parent
+    if parent is None:
+        raise CommandError("invalid", "this is not a private on-call room")
+    # Both go back: the member to their place, the responder's on-call tab drops the
+    # "private conversation is ready" panel.
+    for pid in s.participants:
+        tx.notify("oncall.returned", Target("participant", parent, pid), {"room": parent})
+    end_room(tx, c.EndRoom())
+    tx.reply["room"] = parent

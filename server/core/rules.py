@@ -55,6 +55,8 @@ RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
     c.InviteCreate: (room.invite_create, Need.STAFF),
     c.InviteRevoke: (room.invite_revoke, Need.STAFF),
     c.InviteRedeem: (room.invite_redeem, Need.SYSTEM),
+    c.OpenPrivate: (room.open_private, Need.STAFF),
+    c.ClosePrivate: (room.close_private, Need.STAFF),
     c.Tick: (lambda tx, cmd: tick(tx), Need.SYSTEM),
 }
 

@@ -52,9 +52,10 @@ class OutboxItem(NamedTuple):
 AuditClass = Literal["action", "signal"]
 AUDIT_CLASSES: Final[tuple[AuditClass, ...]] = ("action", "signal")
 
-# What members cause by their own words and reports; every other action (and any new one)
-# is kept as a staff or system action, the long-lived class.
-SIGNAL_ACTIONS: Final = frozenset({"report", "message.blocked", "message.held", "message.redacted"})
+# What members cause by their own words and reports, and anyone with a group link by
+# using it; every other action (and any new one) is kept as a staff or system action,
+# the long-lived class.
+SIGNAL_ACTIONS: Final = frozenset({"report", "message.blocked", "message.held", "message.redacted", "invite.use"})
 SIGNAL_PREFIXES: Final = ("alert.",)
 
 # Staff and system actions a room keeps: a weekly circle records tens a meeting, and a

@@ -189,6 +189,18 @@ async def test_delete_message(server: Running) -> None:
     assert (await fac.call("chat.delete", {"room": ROOM, "seq": 1}))["error"]["code"] == "not_found"
 
 
+async def test_a_member_cannot_delete_anothers_message(server: Running) -> None:
+    # Issue 15: the service no longer checks this itself; the rules table does.
+    await server.client(ROOM, "facilitator", "Fay")
+    ana = await server.client(ROOM, "member", "Ana")
+    ben = await server.client(ROOM, "member", "Ben")
+    seq = (await ana.call("chat.send", {"room": ROOM, "text": "my own words"}))["event"]["seq"]
+    for s in (seq, seq + 100):  # a message, and a seq that is none: forbidden either way
+        ack = await ben.call("chat.delete", {"room": ROOM, "seq": s})
+        assert ack["error"]["code"] == "forbidden", ack
+    assert not [e for e in ana.events if e["type"] == "chat.deleted"]
+
+
 async def test_room_end_puts_everyone_out_and_purges(server: Running) -> None:
     fac = await server.client(ROOM, "facilitator", "Fay")
     ana = await server.client(ROOM, "member", "Ana")

@@ -185,6 +185,44 @@ async def test_private_one_to_one_room_and_back(oncall_server: Running) -> None:
     await m2.wait_event("room.ended")
 
 
+async def test_opening_a_private_room_is_audited_by_id(oncall_server: Running) -> None:
+    # Issue 15: opening a private room is a staff action like a removal, and the audit
+    # says who opened which room for whom, by id only (no names, no words).
+    srv = oncall_server
+    await srv.client(ONCALL, "member", "Mina")
+    responder = await srv.client(ONCALL, "responder", "Ravi")
+    ack = await responder.call("oncall.private", {"room": ONCALL, "participant": "Mina"})
+    assert ack["ok"], ack
+    async with aiohttp.ClientSession() as http:
+        async with http.get(srv.url + f"/api/audit?room={ONCALL}",
+                            headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as r:
+            entries = await r.json()
+    [opened] = [e for e in entries if e["action"] == "oncall.private"]
+    assert opened["actor"] == "Ravi" and opened["target"] == "Mina" and opened["reason"] == ack["room"]
+
+
+async def test_slow_mode_holds_a_responder_in_a_circle_but_not_in_an_on_call_room(oncall_server: Running) -> None:
+    # Issue 15: "who is staff" had three answers. The core's (and the contract's): a
+    # responder has facilitator powers in on-call rooms and member powers elsewhere.
+    # Moderation's own answer (any responder, anywhere) let a responder past a circle's
+    # slow mode; it now takes the core's answer from the service.
+    srv = oncall_server
+    fay = await srv.client("circle-a", "facilitator", "Fay")
+    assert (await fay.call("room.settings", {"room": "circle-a", "slow_mode_seconds": 60}))["ok"]
+    responder = await srv.client("*", "responder", "Ravi", join=False)
+    await responder.join("circle-a")
+    await responder.join(ONCALL)
+    assert (await responder.call("room.settings", {"room": ONCALL, "slow_mode_seconds": 60}))["ok"]
+    assert (await responder.call("chat.send", {"room": "circle-a", "text": "hello all"}))["ok"]
+    ack = await responder.call("chat.send", {"room": "circle-a", "text": "and welcome"})
+    assert ack["error"]["code"] == "rate_limited", ack
+    for text in ("I am here", "take your time"):
+        assert (await responder.call("chat.send", {"room": ONCALL, "text": text}))["ok"]
+    # A facilitator is staff in a circle: slow mode does not hold them.
+    for text in ("welcome", "let us begin"):
+        assert (await fay.call("chat.send", {"room": "circle-a", "text": text}))["ok"]
+
+
 async def test_a_page_claimed_by_a_worker_that_died_is_made_by_another(oncall_server: Running,
                                                                        receiver: Receiver) -> None:
     # An escalation committed and claimed by a worker that died before its call went

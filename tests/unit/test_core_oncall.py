@@ -98,3 +98,64 @@ def test_only_the_two_people_of_a_private_room_may_join_it_staff_included() -> N
     # The member comes back after a dropped connection: still allowed.
     s = apply(s, MINA, c.Leave(), T0).state
     assert "mina" in apply(s, MINA, c.Join(), T0).state.participants
+
+
+# -- opening and closing a private room (issue 15: the rule lives here, not in the service) --
+
+def test_staff_of_an_on_call_room_open_a_private_room_and_it_is_audited_by_id() -> None:
+    s = apply(apply(oncall_room(), MINA, c.Join(), T0).state, RAVI, c.Join(), T0).state
+    o = apply(s, RAVI, c.OpenPrivate(participant="mina", room="private-abc"), T0 + 5)
+    [made] = o.opened
+    assert made.id == "private-abc" and made.parent == "oncall" and made.kind == "oncall"
+    assert made.allowed == {"mina", "ravi"} and made.admitted == {"mina"} and made.created_at == T0 + 5
+    assert made.settings.locked and made.settings.audio == "open" and made.settings.share_seconds is None
+    assert o.reply == {"room": "private-abc"}
+    # The on-call room's log does not move (nobody else learns of the private room)...
+    assert o.events == () and o.state.participants == s.participants
+    # ...but the audit has who opened which room for whom: ids only, no names.
+    [entry] = o.audit
+    assert (entry.room, entry.actor, entry.action, entry.target, entry.reason) == \
+        ("oncall", "ravi", "oncall.private", "mina", "private-abc")
+    assert "Mina" not in str(entry.to_wire()) and "Ravi" not in str(entry.to_wire())
+
+
+def test_only_staff_of_an_on_call_room_may_open_a_private_room() -> None:
+    import pytest
+
+    from server.core.errors import CommandError
+    s = apply(apply(oncall_room(), MINA, c.Join(), T0).state, RAVI, c.Join(), T0).state
+    cmd = c.OpenPrivate(participant="mina", room="private-abc")
+    circle = RoomState(id="circle", kind="circle", settings=Settings(), created_at=T0)
+    fay = c.Actor("fay", "Fay", "facilitator", "w:f")
+    circle = apply(apply(apply(circle, MINA, c.Join(), T0).state, RAVI, c.Join(), T0).state, fay, c.Join(), T0).state
+    for state, actor, code in ((s, MINA, "forbidden"),          # a member
+                               (circle, RAVI, "forbidden"),     # a responder in a circle
+                               (circle, fay, "forbidden"),      # not an on-call room at all
+                               (s, c.SYSTEM, "forbidden"),      # nobody to go with the member
+                               (oncall_room(), RAVI, "not_joined")):
+        with pytest.raises(CommandError) as e:
+            apply(state, actor, cmd, T0)
+        assert e.value.code == code, (actor, code)
+    with pytest.raises(CommandError) as e:
+        apply(s, RAVI, c.OpenPrivate(participant="sam", room="private-abc"), T0)
+    assert e.value.code == "not_found"
+
+
+def test_closing_a_private_room_ends_it_and_sends_both_back() -> None:
+    import pytest
+
+    from server.core.errors import CommandError
+    s = apply(apply(private_room(), MINA, c.Join(), T0).state, RAVI, c.Join(), T0).state
+    with pytest.raises(CommandError) as e:
+        apply(s, MINA, c.ClosePrivate(), T0)
+    assert e.value.code == "forbidden"
+    o = apply(s, RAVI, c.ClosePrivate(), T0)
+    assert o.state.ended and [e.type for e in o.events] == ["room.ended"]
+    assert [a.action for a in o.audit] == ["room.end"]
+    assert sorted((n.event, n.to.room, n.to.participant) for n in o.notices) == [
+        ("oncall.returned", "oncall", "mina"), ("oncall.returned", "oncall", "ravi")]
+    assert o.reply == {"room": "oncall"}
+    on_call = apply(oncall_room(), RAVI, c.Join(), T0).state
+    with pytest.raises(CommandError) as e:
+        apply(on_call, RAVI, c.ClosePrivate(), T0)
+    assert e.value.code == "invalid"

@@ -364,3 +364,16 @@ def test_a_disconnected_member_in_grace_keeps_the_room() -> None:
     assert s.empty_since is None
     s = run(s, c.SYSTEM, c.Tick(), next_deadline(s) or 0).state  # grace runs out
     assert not s.participants and s.empty_since is not None
+
+
+def test_chat_delete_refuses_a_seq_that_is_not_a_message() -> None:
+    # Issue 15: the service reads the log (is it a chat message?) and the core decides.
+    s = joined(FAC, ANA)
+    s = run(s, ANA, c.Chat(text="hello", msg_id="m1")).state
+    with pytest.raises(CommandError) as e:
+        run(s, FAC, c.ChatDelete(seq=1, is_message=False))
+    assert e.value.code == "not_found"
+    # Who may delete comes first: a member is refused whatever the seq is.
+    with pytest.raises(CommandError) as e:
+        run(s, ANA, c.ChatDelete(seq=1, is_message=False))
+    assert e.value.code == "forbidden"

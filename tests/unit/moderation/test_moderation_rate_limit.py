@@ -9,9 +9,11 @@ from moderation.verdict import Action, Alert, MessageContext, Verdict
 
 
 def msg(
-    now_ms: int, *, sender: str = "ana", room: str = "circle-a", role: str = "member", slow: int = 0
+    now_ms: int, *, sender: str = "ana", room: str = "circle-a", role: str = "member", slow: int = 0,
+    staff: bool = False,
 ) -> MessageContext:
-    return MessageContext(room, "circle", sender, role, "hello", now_ms, slow_mode_seconds=slow)
+    return MessageContext(room, "circle", sender, role, "hello", now_ms, slow_mode_seconds=slow,
+                          sender_is_staff=staff)
 
 
 def test_five_messages_in_ten_seconds_then_blocked_with_one_flood_alert() -> None:
@@ -58,11 +60,19 @@ def test_slow_mode_allows_one_message_per_n_seconds_for_members() -> None:
     assert hook.judge(msg(30_000, slow=30)).action is Action.ALLOW
 
 
-def test_facilitators_and_responders_are_exempt_from_slow_mode() -> None:
+def test_staff_are_exempt_from_slow_mode() -> None:
     hook = RateLimitHook()
     for role in ("facilitator", "responder"):
         for i in range(3):
-            assert hook.judge(msg(i * 1_000, sender=role, role=role, slow=60)).action is Action.ALLOW
+            assert hook.judge(msg(i * 1_000, sender=role, role=role, slow=60, staff=True)).action is Action.ALLOW
+
+
+def test_a_role_alone_does_not_exempt_from_slow_mode() -> None:
+    # Whether a sender is staff in the room is the server's answer (``sender_is_staff``):
+    # a responder in a circle has member powers there, and slow mode holds them.
+    hook = RateLimitHook()
+    assert hook.judge(msg(0, sender="ravi", role="responder", slow=60)).action is Action.ALLOW
+    assert hook.judge(msg(1_000, sender="ravi", role="responder", slow=60)).reason == "slow_mode"
 
 
 def test_facilitators_are_still_rate_limited() -> None:
