@@ -46,7 +46,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
-import json
 import logging
 import re
 import time
@@ -383,16 +382,6 @@ def build_pipeline(config: Mapping[str, Any] | None, overrides: Mapping[str, Any
     return Pipeline(hooks)
 
 
-def pipeline_for_room(base_config: Mapping[str, Any] | None, room_overrides: Mapping[str, Any] | None) -> Pipeline:
-    """``build_pipeline(base_config, room_overrides)``."""
-    return build_pipeline(base_config, room_overrides)
-
-
-def validate_config(config: Mapping[str, Any] | None) -> None:
-    """Raise ``ValueError`` if ``config`` does not describe a valid pipeline."""
-    build_pipeline(config)
-
-
 def _as_table(value: Mapping[str, Any] | None, where: str) -> Mapping[str, Any]:
     if value is None:
         return {}
@@ -489,55 +478,6 @@ def _validated(hook: object, where: str) -> Hook:
     return hook
 
 
-# -- per-room pipelines ----------------------------------------------------------------------
-
-
-class PipelineRegistry:
-    """The deployment's pipeline, and the pipelines of rooms with their own overrides.
-
-    Rooms without overrides share one pipeline (and so one rate-limit state). A room
-    whose overrides change gets a new pipeline; the old one is closed on ``release``
-    or ``close``.
-    """
-
-    def __init__(self, config: Mapping[str, Any] | None) -> None:
-        self._config: Mapping[str, Any] | None = config
-        self.default = build_pipeline(config)
-        self._rooms: dict[str, tuple[str, Pipeline]] = {}
-        self._retired: list[Pipeline] = []
-
-    def for_room(self, room: str, overrides: Mapping[str, Any] | None = None) -> Pipeline:
-        """The pipeline for ``room``; raises ``ValueError`` on invalid overrides."""
-        if not overrides:
-            held = self._rooms.pop(room, None)
-            if held is not None:
-                self._retired.append(held[1])
-            return self.default
-        key = json.dumps(overrides, sort_keys=True, default=str)
-        held = self._rooms.get(room)
-        if held is not None and held[0] == key:
-            return held[1]
-        pipeline = build_pipeline(self._config, overrides)
-        if held is not None:
-            self._retired.append(held[1])
-        self._rooms[room] = (key, pipeline)
-        return pipeline
-
-    async def release(self, room: str) -> None:
-        """Forget a room (it ended) and close its own pipeline, if it had one."""
-        held = self._rooms.pop(room, None)
-        retired, self._retired = self._retired, []
-        for pipeline in ([held[1]] if held else []) + retired:
-            await pipeline.close()
-
-    async def close(self) -> None:
-        pipelines = [p for _, p in self._rooms.values()] + self._retired + [self.default]
-        self._rooms.clear()
-        self._retired = []
-        for pipeline in pipelines:
-            await pipeline.close()
-
-
 __all__ = [
     "ALLOW",
     "BUILTIN_HOOKS",
@@ -546,9 +486,6 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "Hook",
     "Pipeline",
-    "PipelineRegistry",
     "build_pipeline",
     "merge_config",
-    "pipeline_for_room",
-    "validate_config",
 ]
