@@ -17,7 +17,7 @@ from typing import Any, Final
 from moderation.pipeline import build_pipeline
 
 from .core.errors import CommandError
-from .core.model import ROOM_KINDS, Settings, valid_room_id
+from .core.model import ROOM_ID_MESSAGE, ROOM_KINDS, Settings, valid_room_id
 from .gateway.limits import Limits, trusted_networks
 from .service import CrisisSupport, Helpline
 
@@ -111,7 +111,7 @@ def _rooms(raw: Any) -> tuple[RoomSpec, ...]:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         rid = r.get("id")
         if not valid_room_id(rid):
-            raise ConfigError(f"{where}: id must match ^[a-z0-9][a-z0-9-]{{0,63}}$")
+            raise ConfigError(f"{where}: {ROOM_ID_MESSAGE}")
         assert isinstance(rid, str)
         if rid in seen:
             raise ConfigError(f"{where}: room {rid} is defined twice")
