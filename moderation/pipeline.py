@@ -54,7 +54,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final, Protocol, cast, runtime_checkable
 
-from .options import OptionTable
+from .options import HookOptions, Options, read_table
 from .verdict import ALLOW, Action, Alert, HookError, MessageContext, Verdict
 
 logger = logging.getLogger("circles.moderation")
@@ -390,6 +390,14 @@ def _as_table(value: Mapping[str, Any] | None, where: str) -> Mapping[str, Any]:
     return value
 
 
+class _Entry(Options):
+    """A pipeline entry given as a table: ``{name = "strict", hook = "links", options = {...}}``."""
+
+    name: str
+    hook: str | None = None  # default: the built-in hook of that name
+    options: dict[str, Any] | None = None
+
+
 def _parse_entry(raw: object, index: int) -> tuple[str, str, Mapping[str, Any] | None]:
     """(name, builtin name or import path, inline options) of one pipeline entry."""
     where = f"[moderation] pipeline[{index}]"
@@ -403,11 +411,10 @@ def _parse_entry(raw: object, index: int) -> tuple[str, str, Mapping[str, Any] |
             f"{', '.join(BUILTIN_HOOKS)}, custom hooks are given as 'package.module:factory'"
         )
     if isinstance(raw, Mapping):
-        entry = OptionTable(raw, where)
-        name = entry.require_str("name")
-        target = entry.get_str("hook", name)
-        inline = entry.get_table("options")
-        entry.finish()
+        entry = read_table(_Entry, raw, where)
+        name = entry.name
+        target = entry.hook if entry.hook is not None else name
+        inline = entry.options
         if not _ENTRY_NAME.fullmatch(name):
             raise ValueError(f"{where} name: {name!r} is not a valid hook name")
         if target not in BUILTIN_HOOKS and not _IMPORT_PATH.fullmatch(target):
@@ -440,10 +447,9 @@ def _build_hook(name: str, target: str, options: Mapping[str, Any] | None) -> Ho
         hook = factory(dict(options or {}), name)
         return _validated(hook, where)
 
-    table = OptionTable(options, where)
-    has_policy = any(table.has(key) for key in _POLICY_KEYS)
-    fail_open, timeout_s = table.read_policy(fail_open=False, timeout_s=1.0)
-    rest = {k: v for k, v in (options or {}).items() if k not in _POLICY_KEYS}
+    given = dict(options or {})
+    policy = read_table(HookOptions, {k: v for k, v in given.items() if k in _POLICY_KEYS}, where)
+    rest = {k: v for k, v in given.items() if k not in _POLICY_KEYS}
     factory = _resolve(target, where)
     try:
         hook = factory(rest)
@@ -452,13 +458,13 @@ def _build_hook(name: str, target: str, options: Mapping[str, Any] | None) -> Ho
     except Exception as exc:  # a bad custom factory is a config error
         raise ValueError(f"{where}: factory {target!r} failed: {type(exc).__name__}") from None
     hook = _validated(hook, where)
-    if not has_policy and hook.name == name:
+    if not policy.model_fields_set and hook.name == name:
         return hook
     return _Configured(
         hook,
         name=name,
-        fail_open=fail_open if table.has("fail_open") else hook.fail_open,
-        timeout_s=timeout_s if table.has("timeout_s") else hook.timeout_s,
+        fail_open=policy.fail_open if "fail_open" in policy.model_fields_set else hook.fail_open,
+        timeout_s=policy.timeout_s if "timeout_s" in policy.model_fields_set else hook.timeout_s,
     )
 
 

@@ -32,9 +32,9 @@ from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..options import OptionTable
+from ..options import HookOptions, Timeout, read_table
 from ..signing import signed_headers
 from ..verdict import Action, Alert, HookError, MessageContext, Verdict
 
@@ -170,24 +170,37 @@ class WebhookHook:
             self._session = None
 
 
+class WebhookOptions(HookOptions):
+    """``[moderation.webhook]``: where to send each message, and the secret that signs it."""
+
+    timeout_s: Timeout = DEFAULT_TIMEOUT_S
+    url: str
+    secret: str = ""
+    # The name of an environment variable holding the secret (keeps it out of the file).
+    secret_env: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL")
+        return url
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> WebhookOptions:
+        if bool(self.secret) == bool(self.secret_env):
+            raise ValueError(
+                "give exactly one of secret or secret_env (the name of an environment variable holding the secret)")
+        return self
+
+
 def from_options(options: Mapping[str, Any], name: str = NAME) -> WebhookHook:
-    table = OptionTable(options, f"[moderation.{name}]")
-    fail_open, timeout_s = table.read_policy(fail_open=False, timeout_s=DEFAULT_TIMEOUT_S)
-    url = table.require_str("url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{table.where} url: expected an http:// or https:// URL")
-    secret = table.get_str("secret", "")
-    secret_env = table.get_str("secret_env", "")
-    if bool(secret) == bool(secret_env):
-        raise ValueError(
-            f"{table.where}: give exactly one of secret or secret_env (the name of an "
-            f"environment variable holding the secret)"
-        )
-    if secret_env:
-        secret = os.environ.get(secret_env, "")
+    where = f"[moderation.{name}]"
+    opts = read_table(WebhookOptions, options, where)
+    secret = opts.secret
+    if opts.secret_env:
+        secret = os.environ.get(opts.secret_env, "")
         if not secret:
-            raise ValueError(f"{table.where} secret_env: ${secret_env} is not set")
-    hook = WebhookHook(url=url, secret=secret, timeout_s=timeout_s, fail_open=fail_open, name=name)
-    table.finish()
-    return hook
+            raise ValueError(f"{where} secret_env: ${opts.secret_env} is not set")
+    return WebhookHook(url=opts.url, secret=secret, timeout_s=opts.timeout_s, fail_open=opts.fail_open, name=name)
