@@ -1,7 +1,8 @@
 """Chat moderation for Circles: a pipeline of hooks returning verdicts (contract §8).
 
 The server builds one pipeline from the ``[moderation]`` table of its configuration
-(``build_pipeline`` / ``PipelineRegistry``) and runs every ``chat.send`` through it::
+(``build_pipeline``; a room with its own ``moderation`` table gets
+``build_pipeline(config.moderation, spec.moderation)``) and runs every ``chat.send`` through it::
 
     verdict = await pipeline.run(MessageContext(room, room_kind, sender_id, sender_role,
                                                 text, now_ms, slow_mode_seconds, sender_is_staff))
@@ -16,11 +17,8 @@ from .pipeline import (
     DEFAULT_PIPELINE,
     Hook,
     Pipeline,
-    PipelineRegistry,
     build_pipeline,
     merge_config,
-    pipeline_for_room,
-    validate_config,
 )
 from .verdict import ALLOW, Action, Alert, HookError, MessageContext, Verdict
 
@@ -34,10 +32,7 @@ __all__ = [
     "HookError",
     "MessageContext",
     "Pipeline",
-    "PipelineRegistry",
     "Verdict",
     "build_pipeline",
     "merge_config",
-    "pipeline_for_room",
-    "validate_config",
 ]

@@ -46,7 +46,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
-import json
 import logging
 import re
 import time
@@ -55,7 +54,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final, Protocol, cast, runtime_checkable
 
-from .options import OptionTable
+from .options import HookOptions, Options, read_table
 from .verdict import ALLOW, Action, Alert, HookError, MessageContext, Verdict
 
 logger = logging.getLogger("circles.moderation")
@@ -383,22 +382,20 @@ def build_pipeline(config: Mapping[str, Any] | None, overrides: Mapping[str, Any
     return Pipeline(hooks)
 
 
-def pipeline_for_room(base_config: Mapping[str, Any] | None, room_overrides: Mapping[str, Any] | None) -> Pipeline:
-    """``build_pipeline(base_config, room_overrides)``."""
-    return build_pipeline(base_config, room_overrides)
-
-
-def validate_config(config: Mapping[str, Any] | None) -> None:
-    """Raise ``ValueError`` if ``config`` does not describe a valid pipeline."""
-    build_pipeline(config)
-
-
 def _as_table(value: Mapping[str, Any] | None, where: str) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ValueError(f"{where}: expected a table")
     return value
+
+
+class _Entry(Options):
+    """A pipeline entry given as a table: ``{name = "strict", hook = "links", options = {...}}``."""
+
+    name: str
+    hook: str | None = None  # default: the built-in hook of that name
+    options: dict[str, Any] | None = None
 
 
 def _parse_entry(raw: object, index: int) -> tuple[str, str, Mapping[str, Any] | None]:
@@ -414,11 +411,10 @@ def _parse_entry(raw: object, index: int) -> tuple[str, str, Mapping[str, Any] |
             f"{', '.join(BUILTIN_HOOKS)}, custom hooks are given as 'package.module:factory'"
         )
     if isinstance(raw, Mapping):
-        entry = OptionTable(raw, where)
-        name = entry.require_str("name")
-        target = entry.get_str("hook", name)
-        inline = entry.get_table("options")
-        entry.finish()
+        entry = read_table(_Entry, raw, where)
+        name = entry.name
+        target = entry.hook if entry.hook is not None else name
+        inline = entry.options
         if not _ENTRY_NAME.fullmatch(name):
             raise ValueError(f"{where} name: {name!r} is not a valid hook name")
         if target not in BUILTIN_HOOKS and not _IMPORT_PATH.fullmatch(target):
@@ -451,10 +447,9 @@ def _build_hook(name: str, target: str, options: Mapping[str, Any] | None) -> Ho
         hook = factory(dict(options or {}), name)
         return _validated(hook, where)
 
-    table = OptionTable(options, where)
-    has_policy = any(table.has(key) for key in _POLICY_KEYS)
-    fail_open, timeout_s = table.read_policy(fail_open=False, timeout_s=1.0)
-    rest = {k: v for k, v in (options or {}).items() if k not in _POLICY_KEYS}
+    given = dict(options or {})
+    policy = read_table(HookOptions, {k: v for k, v in given.items() if k in _POLICY_KEYS}, where)
+    rest = {k: v for k, v in given.items() if k not in _POLICY_KEYS}
     factory = _resolve(target, where)
     try:
         hook = factory(rest)
@@ -463,13 +458,13 @@ def _build_hook(name: str, target: str, options: Mapping[str, Any] | None) -> Ho
     except Exception as exc:  # a bad custom factory is a config error
         raise ValueError(f"{where}: factory {target!r} failed: {type(exc).__name__}") from None
     hook = _validated(hook, where)
-    if not has_policy and hook.name == name:
+    if not policy.model_fields_set and hook.name == name:
         return hook
     return _Configured(
         hook,
         name=name,
-        fail_open=fail_open if table.has("fail_open") else hook.fail_open,
-        timeout_s=timeout_s if table.has("timeout_s") else hook.timeout_s,
+        fail_open=policy.fail_open if "fail_open" in policy.model_fields_set else hook.fail_open,
+        timeout_s=policy.timeout_s if "timeout_s" in policy.model_fields_set else hook.timeout_s,
     )
 
 
@@ -489,55 +484,6 @@ def _validated(hook: object, where: str) -> Hook:
     return hook
 
 
-# -- per-room pipelines ----------------------------------------------------------------------
-
-
-class PipelineRegistry:
-    """The deployment's pipeline, and the pipelines of rooms with their own overrides.
-
-    Rooms without overrides share one pipeline (and so one rate-limit state). A room
-    whose overrides change gets a new pipeline; the old one is closed on ``release``
-    or ``close``.
-    """
-
-    def __init__(self, config: Mapping[str, Any] | None) -> None:
-        self._config: Mapping[str, Any] | None = config
-        self.default = build_pipeline(config)
-        self._rooms: dict[str, tuple[str, Pipeline]] = {}
-        self._retired: list[Pipeline] = []
-
-    def for_room(self, room: str, overrides: Mapping[str, Any] | None = None) -> Pipeline:
-        """The pipeline for ``room``; raises ``ValueError`` on invalid overrides."""
-        if not overrides:
-            held = self._rooms.pop(room, None)
-            if held is not None:
-                self._retired.append(held[1])
-            return self.default
-        key = json.dumps(overrides, sort_keys=True, default=str)
-        held = self._rooms.get(room)
-        if held is not None and held[0] == key:
-            return held[1]
-        pipeline = build_pipeline(self._config, overrides)
-        if held is not None:
-            self._retired.append(held[1])
-        self._rooms[room] = (key, pipeline)
-        return pipeline
-
-    async def release(self, room: str) -> None:
-        """Forget a room (it ended) and close its own pipeline, if it had one."""
-        held = self._rooms.pop(room, None)
-        retired, self._retired = self._retired, []
-        for pipeline in ([held[1]] if held else []) + retired:
-            await pipeline.close()
-
-    async def close(self) -> None:
-        pipelines = [p for _, p in self._rooms.values()] + self._retired + [self.default]
-        self._rooms.clear()
-        self._retired = []
-        for pipeline in pipelines:
-            await pipeline.close()
-
-
 __all__ = [
     "ALLOW",
     "BUILTIN_HOOKS",
@@ -546,9 +492,6 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "Hook",
     "Pipeline",
-    "PipelineRegistry",
     "build_pipeline",
     "merge_config",
-    "pipeline_for_room",
-    "validate_config",
 ]

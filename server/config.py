@@ -7,17 +7,21 @@ do, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Annotated, Any, Final, get_type_hints
 
+from pydantic import Field, ValidationError, create_model, field_validator, model_validator
+
+from moderation.options import Loc, Options, describe, path
 from moderation.pipeline import build_pipeline
 
 from .core.errors import CommandError
-from .core.model import ROOM_KINDS, Settings, valid_room_id
+from .core.model import ROOM_ID_MESSAGE, RoomKind, Settings, valid_room_id
 from .gateway.limits import Limits, trusted_networks
 from .service import CrisisSupport, Helpline
 
@@ -95,121 +99,167 @@ def _read_toml(path: str) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
 
 
-def _rooms(raw: Any) -> tuple[RoomSpec, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise ConfigError("[[rooms]] must be an array of tables")
-    out = []
-    seen = set()
-    for i, r in enumerate(raw):
-        where = f"rooms[{i}]"
-        if not isinstance(r, dict):
-            raise ConfigError(f"{where} must be a table")
-        unknown = set(r) - {"id", "kind", "title", "settings", "moderation"}
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-        rid = r.get("id")
-        if not valid_room_id(rid):
-            raise ConfigError(f"{where}: id must match ^[a-z0-9][a-z0-9-]{{0,63}}$")
-        assert isinstance(rid, str)
-        if rid in seen:
-            raise ConfigError(f"{where}: room {rid} is defined twice")
-        seen.add(rid)
-        kind = r.get("kind", "circle")
-        if kind not in ROOM_KINDS:
-            raise ConfigError(f"{where}: kind must be one of {', '.join(ROOM_KINDS)}")
-        settings = r.get("settings", {})
-        if not isinstance(settings, dict):
-            raise ConfigError(f"{where}: settings must be a table")
+# -- the file's tables, as pydantic models ---------------------------------------------------
+# What an operator types (lists, tables) is checked here, strictly and with unknown keys
+# refused (``Options``); the frozen dataclasses above are what the server runs on.
+
+
+class _RoomTable(Options):
+    id: str
+    kind: RoomKind = "circle"
+    title: str = ""
+    settings: dict[str, Any] = Field(default_factory=dict)
+    moderation: dict[str, Any] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _room_id(cls, value: str) -> str:
+        if not valid_room_id(value):
+            raise ValueError(ROOM_ID_MESSAGE)
+        return value
+
+    @field_validator("settings")
+    @classmethod
+    def _settings(cls, value: dict[str, Any]) -> dict[str, Any]:
         try:
-            Settings().updated(settings)
+            Settings().updated(value)  # the core's own rules, not a copy of them
         except CommandError as e:
-            raise ConfigError(f"{where}.settings: {e.message}") from None
-        title = r.get("title", "")
-        if not isinstance(title, str):
-            raise ConfigError(f"{where}: title must be a string")
-        mod = r.get("moderation")
-        if mod is not None and not isinstance(mod, dict):
-            raise ConfigError(f"{where}: moderation must be a table")
-        out.append(RoomSpec(id=rid, kind=kind, title=title, settings=settings, moderation=mod))
-    return tuple(out)
+            raise ValueError(e.message) from None
+        return value
 
 
-def _oncall(raw: Any) -> OncallConfig:
-    if raw is None:
-        return OncallConfig()
-    if not isinstance(raw, dict):
-        raise ConfigError("[oncall] must be a table")
-    lines = raw.get("helplines")
-    helplines: tuple[Helpline, ...] = DEFAULT_HELPLINES
-    if lines is not None:
-        if not isinstance(lines, list) or not lines:
-            raise ConfigError("[[oncall.helplines]] must list at least one helpline")
-        try:
-            helplines = tuple(Helpline(name=str(h["name"]), phone=str(h["phone"]), hours=str(h.get("hours", "")))
-                              for h in lines)
-        except (KeyError, TypeError):
-            raise ConfigError("each [[oncall.helplines]] needs a name and a phone") from None
-    url = raw.get("webhook_url")
-    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
-        raise ConfigError("[oncall] webhook_url must be an http(s) URL")
-    secret = raw.get("webhook_secret")
-    if url and not secret:
-        raise ConfigError("[oncall] webhook_secret is required with webhook_url (it signs each call)")
-    return OncallConfig(webhook_url=url, webhook_secret=secret, helplines=helplines)
+class _HelplineTable(Options):
+    name: str
+    phone: str | int  # phone = 14416, unquoted, is a number in TOML
+    hours: str = ""
 
 
-def _media(raw: Any) -> MediaConfig:
-    if raw is None:
-        return MediaConfig()
-    if not isinstance(raw, dict):
-        raise ConfigError("[media] must be a table")
-    hc = raw.get("host_candidates")
-    if hc is not None and (not isinstance(hc, list) or not all(isinstance(x, str) for x in hc)):
-        raise ConfigError("[media] host_candidates must be a list of addresses")
-    ice = raw.get("ice_servers", [])
-    if not isinstance(ice, list):
-        raise ConfigError("[media] ice_servers must be a list")
-    for i, entry in enumerate(ice):
-        urls = entry.get("urls") if isinstance(entry, dict) else None
-        if not (isinstance(urls, str) or (isinstance(urls, list) and urls and all(isinstance(u, str) for u in urls))):
-            raise ConfigError(f"[media] ice_servers[{i}] needs urls: a string or a list of strings")
-        if not all(u.startswith(("stun:", "turn:", "turns:")) for u in ([urls] if isinstance(urls, str) else urls)):
-            raise ConfigError(f"[media] ice_servers[{i}] urls must start with stun:, turn: or turns:")
-        for k in ("username", "credential"):
-            if k in entry and not isinstance(entry[k], str):
-                raise ConfigError(f"[media] ice_servers[{i}].{k} must be a string")
-        unknown = set(entry) - {"urls", "username", "credential"}
-        if unknown:
-            raise ConfigError(f"[media] ice_servers[{i}]: unknown keys {sorted(unknown)}")
-    bitrate = raw.get("opus_bitrate", 28000)
-    if not isinstance(bitrate, int) or not 6000 <= bitrate <= 128000:
-        raise ConfigError("[media] opus_bitrate must be 6000-128000")
-    return MediaConfig(host_candidates=tuple(hc) if hc is not None else None,
-                       ice_servers=tuple(ice), opus_bitrate=bitrate)
+class _OncallTable(Options):
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    helplines: Annotated[list[_HelplineTable], Field(min_length=1)] | None = None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _signed(self) -> _OncallTable:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("webhook_secret is required with webhook_url (it signs each call)")
+        return self
 
 
-def _limits(raw: Any) -> tuple[Limits, tuple[str, ...]]:
-    if raw is None:
-        return Limits(), ()
-    if not isinstance(raw, dict):
-        raise ConfigError("[limits] must be a table")
-    numbers = {*Limits.INTS, *Limits.RATES, "send_buffer_bytes"}
-    unknown = set(raw) - numbers - {"trusted_proxies"}
-    if unknown:
-        raise ConfigError(f"[limits]: unknown key(s) {', '.join(sorted(unknown))}")
-    for k in numbers & set(raw):
-        v = raw[k]
-        if isinstance(v, bool) or not isinstance(v, int | float) or (k not in Limits.RATES and not isinstance(v, int)):
-            raise ConfigError(f"[limits] {k} must be a number" + ("" if k in Limits.RATES else " (whole)"))
+class _IceServer(Options):
+    urls: str | Annotated[list[str], Field(min_length=1)]
+    username: str | None = None
+    credential: str | None = None
+
+    @field_validator("urls")
+    @classmethod
+    def _schemes(cls, value: str | list[str]) -> str | list[str]:
+        if not all(u.startswith(("stun:", "turn:", "turns:")) for u in ([value] if isinstance(value, str) else value)):
+            raise ValueError("urls must start with stun:, turn: or turns:")
+        return value
+
+
+class _MediaTable(Options):
+    host_candidates: list[str] | None = None
+    ice_servers: list[_IceServer] = Field(default_factory=list)
+    opus_bitrate: Annotated[int, Field(ge=6000, le=128000)] = 28000
+
+
+class _LimitsBase(Options):
+    # Proxies whose X-Forwarded-For is believed (checked by ``trusted_networks``).
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+
+# [limits]: every field of ``Limits`` with its type and default, taken from Limits itself
+# (whose own checks hold the bounds), so a new limit is a config key with no edit here.
+_LIMIT_FIELDS: Final[dict[str, Any]] = {
+    f.name: (get_type_hints(Limits)[f.name], f.default) for f in dataclasses.fields(Limits)}
+_LimitsTable = create_model("_LimitsTable", __base__=_LimitsBase, **_LIMIT_FIELDS)
+
+
+class _AuditTable(Options):
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+
+
+class _ServerTable(Options):
+    """``[server]``. A value here loses to the environment and the command line (both
+    strings or argparse's types), so the value that wins is checked again once picked
+    (``load_config``): here only its type."""
+
+    host: str | None = None
+    port: int | None = None
+    redis_url: str | None = None
+    secret: str | None = None
+    admin_key: str | None = None
+    metrics_key: str | None = None
+    allowed_origins: str | list[str] | None = None
+    workers: int | None = None
+    log_level: str | None = None
+
+
+class _File(Options):
+    server: _ServerTable = Field(default_factory=_ServerTable)
+    rooms: list[_RoomTable] = Field(default_factory=list)
+    oncall: _OncallTable = Field(default_factory=_OncallTable)
+    moderation: dict[str, Any] | None = None
+    media: _MediaTable = Field(default_factory=_MediaTable)
+    audit: _AuditTable = Field(default_factory=_AuditTable)
+    limits: _LimitsTable = Field(default_factory=_LimitsTable)  # type: ignore[valid-type]
+
+
+def _place(loc: Loc) -> str:
+    """Where a key is, as the operator wrote it: ``[media] ice_servers[0]``, ``rooms[1].id``."""
+    if not loc:
+        return "config file"
+    head, rest = loc[0], loc[1:]
+    if rest and isinstance(rest[0], int):  # an array of tables: [[rooms]]
+        return f"{head}[{rest[0]}]" + (f".{path(rest[1:])}" if len(rest) > 1 else "")
+    return f"[{head}] {path(rest)}" if rest else f"[{head}]"
+
+
+def _read_file(doc: Mapping[str, Any]) -> _File:
     try:
-        limits = Limits(**{k: raw[k] for k in numbers & set(raw)})
+        return _File.model_validate(doc)
+    except ValidationError as e:
+        raise ConfigError(describe(e, _place)) from None
+
+
+def _rooms(tables: list[_RoomTable]) -> tuple[RoomSpec, ...]:
+    seen: set[str] = set()
+    for i, r in enumerate(tables):
+        if r.id in seen:
+            raise ConfigError(f"rooms[{i}]: room {r.id} is defined twice")
+        seen.add(r.id)
+    return tuple(RoomSpec(id=r.id, kind=r.kind, title=r.title, settings=r.settings, moderation=r.moderation)
+                 for r in tables)
+
+
+def _oncall(table: _OncallTable) -> OncallConfig:
+    helplines = DEFAULT_HELPLINES if table.helplines is None else tuple(
+        Helpline(name=h.name, phone=str(h.phone), hours=h.hours) for h in table.helplines)
+    return OncallConfig(webhook_url=table.webhook_url, webhook_secret=table.webhook_secret, helplines=helplines)
+
+
+def _media(table: _MediaTable) -> MediaConfig:
+    return MediaConfig(host_candidates=tuple(table.host_candidates) if table.host_candidates is not None else None,
+                       ice_servers=tuple(s.model_dump(exclude_unset=True) for s in table.ice_servers),
+                       opus_bitrate=table.opus_bitrate)
+
+
+def _limits(table: _LimitsBase) -> tuple[Limits, tuple[str, ...]]:
+    numbers = table.model_dump(exclude={"trusted_proxies"}, exclude_unset=True)
+    try:
+        limits = Limits(**numbers)
     except ValueError as e:
         raise ConfigError(f"[limits] {e}") from None
-    proxies = raw.get("trusted_proxies", [])
-    if not isinstance(proxies, list) or not all(isinstance(p, str) for p in proxies):
-        raise ConfigError('[limits] trusted_proxies must be a list of addresses or networks, like ["10.0.0.0/8"]')
+    proxies: list[str] = table.trusted_proxies
     try:
         trusted_networks(proxies)
     except ValueError as e:
@@ -240,14 +290,8 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
     """Build the configuration; ``cli`` holds only the options given on the command line."""
     env = os.environ if env is None else env
     path = cli.get("config") or env.get("CIRCLES_CONFIG")
-    doc = _read_toml(path) if path else {}
-    known = {"server", "rooms", "oncall", "moderation", "media", "audit", "limits"}
-    unknown = set(doc) - known
-    if unknown:
-        raise ConfigError(f"config file: unknown table(s) {', '.join(sorted(unknown))}")
-    srv = doc.get("server", {})
-    if not isinstance(srv, dict):
-        raise ConfigError("[server] must be a table")
+    file = _read_file(_read_toml(path) if path else {})
+    srv = file.server.model_dump(exclude_none=True)
 
     def pick(cli_key: str, env_key: str, file_key: str, default: Any) -> Any:
         if cli.get(cli_key) is not None:
@@ -280,16 +324,16 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
     redis_url = pick("redis_url", "CIRCLES_REDIS_URL", "redis_url", None)
     if redis_url and not str(redis_url).startswith(("redis://", "rediss://", "redis+sentinel://", "unix://")):
         raise ConfigError("the Redis URL must start with redis://, rediss:// or redis+sentinel://")
-    moderation = doc.get("moderation")
+    moderation = file.moderation
+    rooms = _rooms(file.rooms)
     try:
         build_pipeline(moderation)
-        for spec in _rooms(doc.get("rooms")):
+        for spec in rooms:
             if spec.moderation is not None:
                 build_pipeline(moderation, spec.moderation)
     except ValueError as e:
         raise ConfigError(f"[moderation]: {e}") from None
-    audit = doc.get("audit", {})
-    limits, trusted_proxies = _limits(doc.get("limits"))
+    limits, trusted_proxies = _limits(file.limits)
     return Config(
         secret=secret,
         host=str(pick("host", "CIRCLES_HOST", "host", "127.0.0.1")),
@@ -301,11 +345,11 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
                          pick("metrics_key", "CIRCLES_METRICS_KEY", "metrics_key", None)),
         allowed_origins=origins,
         demo=demo,
-        rooms=_rooms(doc.get("rooms")),
-        oncall=_oncall(doc.get("oncall")),
+        rooms=rooms,
+        oncall=_oncall(file.oncall),
         moderation=moderation,
-        media=_media(doc.get("media")),
-        audit_retention_days=_int("audit.retention_days", audit.get("retention_days", 30), 1, 3650),
+        media=_media(file.media),
+        audit_retention_days=file.audit.retention_days,
         log_level=str(pick("log_level", "CIRCLES_LOG_LEVEL", "log_level", "INFO")).upper(),
         secret_generated=generated,
         limits=limits,

@@ -25,6 +25,7 @@ from .core.errors import CommandError
 from .core.model import (
     LOG_KEPT,
     RECENT_CHAT,
+    ROOM_ID_MESSAGE,
     Event,
     Notice,
     RoomState,
@@ -183,7 +184,7 @@ class RoomService:
         empty); ``configured`` rooms are never refused for the room limit (the on-call
         room must open however many rooms others made)."""
         if not valid_room_id(room_id):
-            raise CommandError("invalid", "room id must match ^[a-z0-9][a-z0-9-]{0,63}$")
+            raise CommandError("invalid", ROOM_ID_MESSAGE)
         changes = dict(settings or {})
         if title:
             changes["title"] = title

@@ -9,7 +9,7 @@ from typing import Any, Final
 import jwt
 
 from .core.errors import CommandError
-from .core.model import ROLES, SUB_RE, clean_name, valid_room_id
+from .core.model import ROLES, SUB_PATTERN, SUB_RE, clean_name, valid_room_id
 
 ALGORITHM: Final = "HS256"
 DEFAULT_TTL: Final = 4 * 3600
@@ -46,7 +46,7 @@ class TokenError(Exception):
 
 def validate_claims(sub: object, name: object, role: object, room: object) -> tuple[str, str, str, str]:
     if not isinstance(sub, str) or not SUB_RE.match(sub):
-        raise CommandError("invalid", "sub must match ^[A-Za-z0-9_-]{1,64}$")
+        raise CommandError("invalid", f"sub must match {SUB_PATTERN}")
     if role not in ROLES:
         raise CommandError("invalid", f"role must be one of {', '.join(ROLES)}")
     if not (room == "*" or valid_room_id(room)):

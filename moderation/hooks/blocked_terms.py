@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
+
+from pydantic import Field
 
 from ..normalise import Normalised, matching_text, normalise
-from ..options import OptionTable
+from ..options import Entry, HookOptions, read_table
 from ..scripts import IGNORABLE_MARKS, ONE_FOR_ONE
 from ..spans import replace_spans
 from ..verdict import ALLOW, Action, Alert, MessageContext, Verdict
 
 NAME: Final = "blocked_terms"
-ACTIONS: Final = ("block", "redact")
+BlockedAction = Literal["block", "redact"]
+ACTIONS: Final = get_args(BlockedAction)
 REPLACEMENT: Final = "***"
 
 DEFAULT_TERMS: Final = (
@@ -235,16 +238,15 @@ class BlockedTermsHook:
         return Verdict(Action.REDACT, text=replace_spans(ctx.text, spans, REPLACEMENT), reason="blocked_term")
 
 
+class BlockedTermsOptions(HookOptions):
+    """``[moderation.blocked_terms]``: ``terms`` replaces the defaults, ``add_terms`` adds to them."""
+
+    terms: list[Entry] = Field(default_factory=lambda: list(DEFAULT_TERMS))
+    add_terms: list[Entry] = Field(default_factory=list)
+    action: BlockedAction = "block"
+
+
 def from_options(options: Mapping[str, Any], name: str = NAME) -> BlockedTermsHook:
-    table = OptionTable(options, f"[moderation.{name}]")
-    fail_open, timeout_s = table.read_policy(fail_open=False, timeout_s=1.0)
-    terms = table.get_str_list("terms", DEFAULT_TERMS) + table.get_str_list("add_terms")
-    hook = BlockedTermsHook(
-        terms=terms,
-        action=table.get_choice("action", "block", ACTIONS),
-        fail_open=fail_open,
-        timeout_s=timeout_s,
-        name=name,
-    )
-    table.finish()
-    return hook
+    opts = read_table(BlockedTermsOptions, options, f"[moderation.{name}]")
+    return BlockedTermsHook(terms=(*opts.terms, *opts.add_terms), action=opts.action,
+                            fail_open=opts.fail_open, timeout_s=opts.timeout_s, name=name)

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from ..domains import MESSENGER_HOSTS, TLDS
 from ..normalise import Normalised, normalise
-from ..options import OptionTable
+from ..options import HookOptions, read_table
 from ..spans import replace_spans
 from ..verdict import ALLOW, Action, Alert, MessageContext, Verdict
 
@@ -264,9 +264,12 @@ class ContactDetailsHook:
         return Verdict(Action.REDACT, text=text, reason="contact_details", alerts=alerts)
 
 
+class ContactDetailsOptions(HookOptions):
+    """``[moderation.contact_details]``."""
+
+    alert: bool = True
+
+
 def from_options(options: Mapping[str, Any], name: str = NAME) -> ContactDetailsHook:
-    table = OptionTable(options, f"[moderation.{name}]")
-    fail_open, timeout_s = table.read_policy(fail_open=False, timeout_s=1.0)
-    hook = ContactDetailsHook(alert=table.get_bool("alert", True), fail_open=fail_open, timeout_s=timeout_s, name=name)
-    table.finish()
-    return hook
+    opts = read_table(ContactDetailsOptions, options, f"[moderation.{name}]")
+    return ContactDetailsHook(alert=opts.alert, fail_open=opts.fail_open, timeout_s=opts.timeout_s, name=name)

@@ -48,11 +48,13 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from pydantic import Field
+
 from ..crisis import Detection, detect, warm_up
 from ..crisis_model import CrisisModel, load_model
 from ..evasion import unmask
 from ..normalise import normalise
-from ..options import OptionTable
+from ..options import Entry, HookOptions, read_table
 from ..verdict import ALLOW, Alert, MessageContext, Verdict
 
 log = logging.getLogger("moderation.crisis")
@@ -150,10 +152,17 @@ class CrisisHook:
         return before
 
 
+class CrisisOptions(HookOptions):
+    """``[moderation.crisis]``: the deployment's own phrases, added to the built-in ones."""
+
+    fail_open: bool = True
+    phrases: list[Entry] = Field(default_factory=list)
+    medical_phrases: list[Entry] = Field(default_factory=list)
+    goodbye_phrases: list[Entry] = Field(default_factory=list)
+
+
 def from_options(options: Mapping[str, Any], name: str = NAME) -> CrisisHook:
-    table = OptionTable(options, f"[moderation.{name}]")
-    fail_open, timeout_s = table.read_policy(fail_open=True, timeout_s=1.0)
-    phrases = {"medical": table.get_str_list("medical_phrases"), "goodbye": table.get_str_list("goodbye_phrases"),
-               "suicide": table.get_str_list("phrases")}
-    table.finish()
-    return CrisisHook(fail_open=fail_open, timeout_s=timeout_s, name=name, phrases=phrases)
+    opts = read_table(CrisisOptions, options, f"[moderation.{name}]")
+    phrases = {"medical": tuple(opts.medical_phrases), "goodbye": tuple(opts.goodbye_phrases),
+               "suicide": tuple(opts.phrases)}
+    return CrisisHook(fail_open=opts.fail_open, timeout_s=opts.timeout_s, name=name, phrases=phrases)

@@ -11,7 +11,9 @@ Shows what a deployment's own hook looks like. Enable it by import path::
 
 A factory takes the hook's option table (without ``fail_open``/``timeout_s``) and
 returns an object with ``name``, ``fail_open``, ``timeout_s`` and ``async check(ctx)``;
-it raises ``ValueError`` on bad options so the server refuses to start.
+it raises ``ValueError`` on bad options so the server refuses to start. Describing the
+table as a pydantic model (``moderation.options.Options``) and reading it with
+``read_table`` gives the same checks and messages as the built-in hooks.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..options import OptionTable
+from pydantic import Field
+
+from ..options import Entry, Options, read_table
 from ..verdict import ALLOW, Action, MessageContext, Verdict
 
 
@@ -40,10 +44,14 @@ class KeywordHoldHook:
         return ALLOW
 
 
+class KeywordOptions(Options):
+    """The hook's option table as a pydantic model: strict types, unknown keys refused."""
+
+    words: list[Entry] = Field(default_factory=list)
+
+
 def make_hook(options: Mapping[str, Any]) -> KeywordHoldHook:
-    table = OptionTable(options, "[moderation.keywords]")
-    words = table.get_str_list("words")
-    table.finish()
-    if not words:
+    opts = read_table(KeywordOptions, options, "[moderation.keywords]")
+    if not opts.words:
         raise ValueError("words: give at least one word")
-    return KeywordHoldHook(words)
+    return KeywordHoldHook(opts.words)

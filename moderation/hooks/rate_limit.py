@@ -20,9 +20,11 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from ..options import OptionTable
+from pydantic import Field, model_validator
+
+from ..options import HookOptions, read_table
 from ..verdict import ALLOW, Action, Alert, MessageContext, Verdict
 
 NAME: Final = "rate_limit"
@@ -154,20 +156,29 @@ class RateLimitHook:
         return ALLOW
 
 
+class RateLimitOptions(HookOptions):
+    """``[moderation.rate_limit]``."""
+
+    fail_open: bool = True
+    per_10s: Annotated[int, Field(ge=1, le=1000)] = DEFAULT_PER_10S
+    # Default: PERSON_FACTOR times per_10s.
+    per_person_10s: Annotated[int, Field(le=1000 * PERSON_FACTOR)] | None = None
+    max_tracked: Annotated[int, Field(ge=1, le=10_000_000)] = DEFAULT_MAX_TRACKED
+
+    @model_validator(mode="after")
+    def _person_covers_a_room(self) -> RateLimitOptions:
+        if self.per_person_10s is not None and self.per_person_10s < self.per_10s:
+            raise ValueError(f"per_person_10s must be at least per_10s ({self.per_10s}), got {self.per_person_10s}")
+        return self
+
+
 def from_options(options: Mapping[str, Any], name: str = NAME) -> RateLimitHook:
-    table = OptionTable(options, f"[moderation.{name}]")
-    fail_open, timeout_s = table.read_policy(fail_open=True, timeout_s=1.0)
-    per_10s = table.get_int("per_10s", DEFAULT_PER_10S, minimum=1, maximum=1000)
-    per_person_10s = table.get_int(
-        "per_person_10s", per_10s * PERSON_FACTOR, minimum=per_10s, maximum=1000 * PERSON_FACTOR
-    )
-    hook = RateLimitHook(
-        per_10s=per_10s,
-        per_person_10s=per_person_10s,
-        max_tracked=table.get_int("max_tracked", DEFAULT_MAX_TRACKED, minimum=1, maximum=10_000_000),
-        fail_open=fail_open,
-        timeout_s=timeout_s,
+    opts = read_table(RateLimitOptions, options, f"[moderation.{name}]")
+    return RateLimitHook(
+        per_10s=opts.per_10s,
+        per_person_10s=opts.per_person_10s if opts.per_person_10s is not None else opts.per_10s * PERSON_FACTOR,
+        max_tracked=opts.max_tracked,
+        fail_open=opts.fail_open,
+        timeout_s=opts.timeout_s,
         name=name,
     )
-    table.finish()
-    return hook

@@ -28,12 +28,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
 import aiohttp
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..options import OptionTable
+from ..options import HookOptions, Timeout, read_table
 from ..signing import signed_headers
 from ..verdict import Action, Alert, HookError, MessageContext, Verdict
 
@@ -46,7 +47,6 @@ MAX_REASON_CHARS: Final = 64
 MAX_ALERTS: Final = 8
 MAX_ALERT_KIND_CHARS: Final = 32
 MAX_ALERT_DETAIL_CHARS: Final = 200
-_ACTIONS: Final = frozenset(a.value for a in Action)
 
 
 def request_body(ctx: MessageContext) -> bytes:
@@ -61,59 +61,56 @@ def request_body(ctx: MessageContext) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+class _AnswerAlert(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    kind: Annotated[str, Field(min_length=1, max_length=MAX_ALERT_KIND_CHARS)]
+    detail: Annotated[str, Field(max_length=MAX_ALERT_DETAIL_CHARS)] = ""
+
+
+class _Answer(BaseModel):
+    """The service's answer. Keys it adds beyond these are ignored (a service may say
+    more than Circles reads); the ones here must have exactly these types and bounds."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+    # Declared in the order they are judged: the first bad one is the one reported.
+    action: Action
+    text: Annotated[str, Field(max_length=MAX_TEXT_CHARS)] | None = None
+    reason: Annotated[str, Field(max_length=MAX_REASON_CHARS)] = "webhook"
+    crisis: bool = False
+    alerts: Annotated[list[_AnswerAlert], Field(max_length=MAX_ALERTS)] = Field(default_factory=list)
+
+
+# What a facilitator is told (as the alert's detail) for an answer that is wrong in one field.
+_WRONG: Final = {
+    "action": "webhook answer has no valid action",
+    "text": "webhook answer has an invalid text",
+    "reason": "webhook answer has an invalid reason",
+    "crisis": "webhook answer has an invalid crisis flag",
+    "alerts": "webhook answer has invalid alerts",
+}
+
+
 def parse_response(raw: bytes) -> Verdict:
     """The service's answer as a Verdict; ``HookError`` when it is not a valid one."""
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise HookError("webhook answered with a body that is not JSON") from None
-    if not isinstance(data, dict):
-        raise HookError("webhook answer is not a JSON object")
-    raw_action = data.get("action")
-    if not isinstance(raw_action, str) or raw_action not in _ACTIONS:
-        raise HookError("webhook answer has no valid action")
-    action = Action(raw_action)
-
-    text = data.get("text")
-    if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT_CHARS):
-        raise HookError("webhook answer has an invalid text")
-    if action is Action.REDACT and text is None:
+        answer = _Answer.model_validate_json(raw)
+    except ValidationError as e:
+        err = e.errors(include_url=False)[0]
+        if err["type"] == "json_invalid":
+            raise HookError("webhook answered with a body that is not JSON") from None
+        field = str(err["loc"][0]) if err["loc"] else ""
+        raise HookError(_WRONG.get(field, "webhook answer is not a JSON object")) from None
+    action = answer.action
+    if action is Action.REDACT and answer.text is None:
         raise HookError("webhook answered redact without a text")
-    if action is not Action.REDACT:
-        text = None
-
-    reason = data.get("reason", "webhook")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS:
-        raise HookError("webhook answer has an invalid reason")
-
-    crisis = data.get("crisis", False)
-    if not isinstance(crisis, bool):
-        raise HookError("webhook answer has an invalid crisis flag")
-
-    raw_alerts = data.get("alerts", [])
-    if not isinstance(raw_alerts, list) or len(raw_alerts) > MAX_ALERTS:
-        raise HookError("webhook answer has invalid alerts")
-    alerts: list[Alert] = []
-    for item in raw_alerts:
-        if not isinstance(item, dict):
-            raise HookError("webhook answer has invalid alerts")
-        kind, detail = item.get("kind"), item.get("detail", "")
-        if (
-            not isinstance(kind, str)
-            or not kind
-            or len(kind) > MAX_ALERT_KIND_CHARS
-            or not isinstance(detail, str)
-            or len(detail) > MAX_ALERT_DETAIL_CHARS
-        ):
-            raise HookError("webhook answer has invalid alerts")
-        alerts.append(Alert(kind, detail))
-
     return Verdict(
         action,
-        text=text,
-        reason=reason if action is not Action.ALLOW else "",
-        alerts=tuple(alerts),
-        crisis=crisis,
+        text=answer.text if action is Action.REDACT else None,
+        reason=answer.reason if action is not Action.ALLOW else "",
+        alerts=tuple(Alert(a.kind, a.detail) for a in answer.alerts),
+        crisis=answer.crisis,
     )
 
 
@@ -173,24 +170,37 @@ class WebhookHook:
             self._session = None
 
 
+class WebhookOptions(HookOptions):
+    """``[moderation.webhook]``: where to send each message, and the secret that signs it."""
+
+    timeout_s: Timeout = DEFAULT_TIMEOUT_S
+    url: str
+    secret: str = ""
+    # The name of an environment variable holding the secret (keeps it out of the file).
+    secret_env: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL")
+        return url
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> WebhookOptions:
+        if bool(self.secret) == bool(self.secret_env):
+            raise ValueError(
+                "give exactly one of secret or secret_env (the name of an environment variable holding the secret)")
+        return self
+
+
 def from_options(options: Mapping[str, Any], name: str = NAME) -> WebhookHook:
-    table = OptionTable(options, f"[moderation.{name}]")
-    fail_open, timeout_s = table.read_policy(fail_open=False, timeout_s=DEFAULT_TIMEOUT_S)
-    url = table.require_str("url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{table.where} url: expected an http:// or https:// URL")
-    secret = table.get_str("secret", "")
-    secret_env = table.get_str("secret_env", "")
-    if bool(secret) == bool(secret_env):
-        raise ValueError(
-            f"{table.where}: give exactly one of secret or secret_env (the name of an "
-            f"environment variable holding the secret)"
-        )
-    if secret_env:
-        secret = os.environ.get(secret_env, "")
+    where = f"[moderation.{name}]"
+    opts = read_table(WebhookOptions, options, where)
+    secret = opts.secret
+    if opts.secret_env:
+        secret = os.environ.get(opts.secret_env, "")
         if not secret:
-            raise ValueError(f"{table.where} secret_env: ${secret_env} is not set")
-    hook = WebhookHook(url=url, secret=secret, timeout_s=timeout_s, fail_open=fail_open, name=name)
-    table.finish()
-    return hook
+            raise ValueError(f"{where} secret_env: ${opts.secret_env} is not set")
+    return WebhookHook(url=opts.url, secret=secret, timeout_s=opts.timeout_s, fail_open=opts.fail_open, name=name)

@@ -8,12 +8,17 @@ the admin API or a timer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
-from .model import ROLES
+from .model import ROLES, IntRange
 
 SYSTEM_ROLE: Final = "system"
-REACTIONS: Final = ("clap", "heart", "support", "thanks", "strength")
+# The gateway's schemas take these from here (see the facts at the top of model.py).
+ReactionKind = Literal["clap", "heart", "support", "thanks", "strength"]
+REACTIONS: Final = get_args(ReactionKind)
+# A milestone is days clean: from the first day to a hundred years.
+MILESTONE_DAYS: Final = IntRange(1, 36500)
+MILESTONE_NOTE_MAX: Final = 200
 
 
 @dataclass(frozen=True)

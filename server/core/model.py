@@ -13,14 +13,26 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple, get_args
 
 from .errors import CommandError
 
-ROLES: Final = ("member", "facilitator", "responder")
-ROOM_KINDS: Final = ("circle", "oncall")
-ROOM_ID_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-SUB_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# The facts below are the one source for every layer: the gateway's pydantic schemas, the
+# admin API, the config loader and the token checks all import them rather than typing
+# them again, so a rule cannot change in one place and not in another. The closed sets
+# are ``Literal`` types (what pydantic and mypy check) with their values as a tuple
+# (what the core's own checks and messages use).
+Role = Literal["member", "facilitator", "responder"]
+ROLES: Final = get_args(Role)
+RoomKind = Literal["circle", "oncall"]
+ROOM_KINDS: Final = get_args(RoomKind)
+ROOM_ID_PATTERN: Final = r"^[a-z0-9][a-z0-9-]{0,63}$"
+ROOM_ID_RE: Final = re.compile(ROOM_ID_PATTERN)
+# What a client or an operator is told when a room id breaks the rule.
+ROOM_ID_MESSAGE: Final = f"room id must match {ROOM_ID_PATTERN}"
+# A participant id (a token's ``sub``).
+SUB_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
+SUB_RE: Final = re.compile(SUB_PATTERN)
 NAME_MAX: Final = 40
 TITLE_MAX: Final = 120
 
@@ -48,6 +60,37 @@ HELD_MAX: Final = 200
 
 def valid_room_id(room_id: object) -> bool:
     return isinstance(room_id, str) and ROOM_ID_RE.match(room_id) is not None
+
+
+class IntRange(NamedTuple):
+    """Inclusive bounds of a whole-number value, shared by the core's checks and the
+    gateway's schemas (``Field(ge=r.lo, le=r.hi)``)."""
+
+    lo: int
+    hi: int
+
+
+Overrun = Literal["notify", "advance"]
+FloorMode = Literal["queue", "round"]
+ChatMode = Literal["open", "facilitators", "off"]
+AudioMode = Literal["floor", "open"]
+
+# Every setting's allowed values (contract §4.2).
+SETTING_CHOICES: Final[Mapping[str, tuple[str, ...]]] = {
+    "overrun": get_args(Overrun),
+    "mode": get_args(FloorMode),
+    "chat": get_args(ChatMode),
+    "audio": get_args(AudioMode),
+}
+SETTING_FLAGS: Final = ("auto_advance", "lobby", "locked")
+SETTING_RANGES: Final[Mapping[str, IntRange]] = {
+    "share_seconds": IntRange(10, 3600),  # or None: shares are untimed
+    "warn_seconds": IntRange(0, 3600),
+    "max_participants": IntRange(1, 1000),
+    "slow_mode_seconds": IntRange(0, 3600),
+    "reconnect_grace_seconds": IntRange(0, 3600),
+    "escalate_after_seconds": IntRange(1, 86400),
+}
 
 
 # Characters that change how text is shown without being seen: bidi embeddings,
@@ -95,7 +138,8 @@ def _choice(name: str, value: object, options: tuple[str, ...]) -> None:
         raise CommandError("invalid", f"{name} must be one of {', '.join(options)}")
 
 
-def _int_in(name: str, value: object, lo: int, hi: int) -> None:
+def _int_in(name: str, value: object, bounds: IntRange) -> None:
+    lo, hi = bounds
     if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
         raise CommandError("invalid", f"{name} must be an integer from {lo} to {hi}")
 
@@ -112,11 +156,11 @@ class Settings:
     title: str = ""
     share_seconds: int | None = 180
     warn_seconds: int = 30
-    overrun: str = "notify"
+    overrun: Overrun = "notify"
     auto_advance: bool = True
-    mode: str = "queue"
-    chat: str = "open"
-    audio: str = "floor"
+    mode: FloorMode = "queue"
+    chat: ChatMode = "open"
+    audio: AudioMode = "floor"
     lobby: bool = False
     locked: bool = False
     max_participants: int = 50
@@ -127,20 +171,15 @@ class Settings:
     def __post_init__(self) -> None:
         if not isinstance(self.title, str) or len(self.title) > TITLE_MAX:
             raise CommandError("invalid", f"title must be a string of at most {TITLE_MAX} characters")
-        if self.share_seconds is not None:
-            _int_in("share_seconds", self.share_seconds, 10, 3600)
-        _int_in("warn_seconds", self.warn_seconds, 0, 3600)
-        _choice("overrun", self.overrun, ("notify", "advance"))
-        _bool("auto_advance", self.auto_advance)
-        _choice("mode", self.mode, ("queue", "round"))
-        _choice("chat", self.chat, ("open", "facilitators", "off"))
-        _choice("audio", self.audio, ("floor", "open"))
-        _bool("lobby", self.lobby)
-        _bool("locked", self.locked)
-        _int_in("max_participants", self.max_participants, 1, 1000)
-        _int_in("slow_mode_seconds", self.slow_mode_seconds, 0, 3600)
-        _int_in("reconnect_grace_seconds", self.reconnect_grace_seconds, 0, 3600)
-        _int_in("escalate_after_seconds", self.escalate_after_seconds, 1, 86400)
+        for f in dataclasses.fields(self):  # in field order, so the first bad one is named
+            value = getattr(self, f.name)
+            if f.name in SETTING_RANGES:
+                if not (f.name == "share_seconds" and value is None):
+                    _int_in(f.name, value, SETTING_RANGES[f.name])
+            elif f.name in SETTING_CHOICES:
+                _choice(f.name, value, SETTING_CHOICES[f.name])
+            elif f.name in SETTING_FLAGS:
+                _bool(f.name, value)
 
     def updated(self, changes: Mapping[str, Any]) -> Settings:
         unknown = set(changes) - SETTINGS_FIELDS
@@ -350,7 +389,7 @@ class RoomState:
 
     def __post_init__(self) -> None:
         if not valid_room_id(self.id):
-            raise CommandError("invalid", "room id must match ^[a-z0-9][a-z0-9-]{0,63}$")
+            raise CommandError("invalid", ROOM_ID_MESSAGE)
         _choice("kind", self.kind, ROOM_KINDS)
 
     @property

@@ -274,10 +274,11 @@ def reaction(tx: Tx, cmd: c.Reaction) -> None:
 
 
 def milestone(tx: Tx, cmd: c.Milestone) -> None:
-    if not 1 <= cmd.days <= 36500:
-        raise CommandError("invalid", "days must be from 1 to 36500")
-    if len(cmd.note) > 200:
-        raise CommandError("invalid", "note must be at most 200 characters")
+    lo, hi = c.MILESTONE_DAYS
+    if not lo <= cmd.days <= hi:
+        raise CommandError("invalid", f"days must be from {lo} to {hi}")
+    if len(cmd.note) > c.MILESTONE_NOTE_MAX:
+        raise CommandError("invalid", f"note must be at most {c.MILESTONE_NOTE_MAX} characters")
     ev = tx.emit("milestone", {"participant_id": tx.actor.id, "days": cmd.days, "note": clean_text(cmd.note)})
     _alerts(tx, cmd.alerts, ev.seq)
 

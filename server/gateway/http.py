@@ -11,7 +11,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final
 
 import segno
 from aiohttp import web
@@ -20,12 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core import commands as c
 from ..core.errors import CommandError
-from ..core.model import NAME_MAX, RoomState, clean_name, valid_room_id
+from ..core.model import NAME_MAX, TITLE_MAX, Role, RoomKind, RoomState, clean_name, valid_room_id
 from ..store import StoreUnavailable
 from ..tokens import DEFAULT_TTL, MAX_TTL, mint
 from . import keys
 from .limits import Networks, TokenBucket, client_address, trusted_networks
-from .schemas import validate
+from .schemas import RoomId, validate
 
 log = logging.getLogger("circles.http")
 
@@ -90,9 +90,9 @@ class Body(BaseModel):
 
 
 class CreateRoom(Body):
-    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-    title: Annotated[str, Field(max_length=120)] = ""
-    kind: Literal["circle", "oncall"] = "circle"
+    id: RoomId
+    title: Annotated[str, Field(max_length=TITLE_MAX)] = ""
+    kind: RoomKind = "circle"
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -102,7 +102,7 @@ class PatchRoom(Body):
 
 class CreateToken(Body):
     name: str
-    role: Literal["member", "facilitator", "responder"]
+    role: Role
     room: str
     sub: str | None = None
     ttl: Annotated[int, Field(ge=1, le=MAX_TTL)] = DEFAULT_TTL

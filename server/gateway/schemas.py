@@ -2,25 +2,51 @@
 
 Strict types, unknown fields refused. A payload that fails gets ``invalid`` with a
 message naming the field; an oversized one ``too_large``. Nothing here knows the rules
-of a room: that is the core's job.
+of a room: that is the core's job, and every pattern, bound and closed set used here is
+the core's own constant, so the edge cannot drift from what the core enforces.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, conint
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
 
+from ..core.commands import MILESTONE_DAYS, MILESTONE_NOTE_MAX, ReactionKind
 from ..core.errors import CommandError
+from ..core.model import (
+    ROOM_ID_PATTERN,
+    SETTING_RANGES,
+    SUB_PATTERN,
+    TITLE_MAX,
+    AudioMode,
+    ChatMode,
+    FloorMode,
+    IntRange,
+    Overrun,
+)
 
 # The largest payload any event needs: a 2000-character message in 4-byte UTF-8 is
 # 8 KB, an SDP offer a few KB. Anything above this is refused before parsing.
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
 CHAT_MAX: Final = 2000
+# A round cannot name more people than a room may hold.
+ROUND_MAX: Final = SETTING_RANGES["max_participants"].hi
 
-RoomId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
-ParticipantId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+RoomId = Annotated[str, Field(pattern=ROOM_ID_PATTERN)]
+ParticipantId = Annotated[str, Field(pattern=SUB_PATTERN)]
 Seq = Annotated[int, Field(ge=0)]
+
+
+def within(bounds: IntRange) -> FieldInfo:
+    """The pydantic constraint for one of the core's ``IntRange`` bounds."""
+    return Field(ge=bounds.lo, le=bounds.hi)
+
+
+def setting(name: str) -> FieldInfo:
+    """The bounds of the whole-number setting ``name``, as the core's ``Settings`` has them."""
+    return within(SETTING_RANGES[name])
 
 
 class Payload(BaseModel):
@@ -42,12 +68,12 @@ class ChatSend(RoomPayload):
 
 
 class ReactionSend(RoomPayload):
-    kind: Literal["clap", "heart", "support", "thanks", "strength"]
+    kind: ReactionKind
 
 
 class MilestoneShare(RoomPayload):
-    days: conint(strict=True, ge=1, le=36500)  # type: ignore[valid-type]
-    note: Annotated[str, Field(max_length=200)] = ""
+    days: Annotated[int, within(MILESTONE_DAYS)]
+    note: Annotated[str, Field(max_length=MILESTONE_NOTE_MAX)] = ""
 
 
 class ReportPayload(RoomPayload):
@@ -65,24 +91,24 @@ class QueueMovePayload(ParticipantPayload):
 
 
 class RoundStartPayload(RoomPayload):
-    order: Annotated[list[ParticipantId], Field(min_length=1, max_length=1000)] | None = None
+    order: Annotated[list[ParticipantId], Field(min_length=1, max_length=ROUND_MAX)] | None = None
 
 
 class SettingsPayload(RoomPayload):
-    title: Annotated[str, Field(max_length=120)] | None = None
-    share_seconds: Annotated[int, Field(ge=10, le=3600)] | None = None
-    warn_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
-    overrun: Literal["notify", "advance"] | None = None
+    title: Annotated[str, Field(max_length=TITLE_MAX)] | None = None
+    share_seconds: Annotated[int, setting("share_seconds")] | None = None
+    warn_seconds: Annotated[int, setting("warn_seconds")] | None = None
+    overrun: Overrun | None = None
     auto_advance: bool | None = None
-    mode: Literal["queue", "round"] | None = None
-    chat: Literal["open", "facilitators", "off"] | None = None
-    audio: Literal["floor", "open"] | None = None
+    mode: FloorMode | None = None
+    chat: ChatMode | None = None
+    audio: AudioMode | None = None
     lobby: bool | None = None
     locked: bool | None = None
-    max_participants: Annotated[int, Field(ge=1, le=1000)] | None = None
-    slow_mode_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
-    reconnect_grace_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
-    escalate_after_seconds: Annotated[int, Field(ge=1, le=86400)] | None = None
+    max_participants: Annotated[int, setting("max_participants")] | None = None
+    slow_mode_seconds: Annotated[int, setting("slow_mode_seconds")] | None = None
+    reconnect_grace_seconds: Annotated[int, setting("reconnect_grace_seconds")] | None = None
+    escalate_after_seconds: Annotated[int, setting("escalate_after_seconds")] | None = None
 
     def changes(self) -> dict[str, Any]:
         """The settings the client named; ``share_seconds: null`` means untimed."""
