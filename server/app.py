@@ -130,7 +130,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     # over once it exists (the one step that cannot be in the constructor).
     delivery.use_media(router or hub)
     gateway = SocketGateway(sio, service, delivery, config.secret, metrics, limits=config.limits,
-                            trusted_proxies=trusted_networks(config.trusted_proxies))
+                            trusted_proxies=trusted_networks(config.trusted_proxies), turn_config=config.media)
     gateway.register()
     metrics.track_state(service.counts)
     metrics.watch_pipelines(pipelines.all())

@@ -59,6 +59,11 @@ class MediaConfig:
     host_candidates: tuple[str, ...] | None = None
     ice_servers: tuple[Mapping[str, Any], ...] = ()
     opus_bitrate: int = 28000
+    # TURN for browsers (coturn's use-auth-secret): each join gets a credential made from
+    # ``turn_secret`` that runs out after ``turn_ttl_s`` (server/media/turn.py).
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = None
+    turn_ttl_s: int = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,13 @@ class _MediaTable(Options):
     host_candidates: list[str] | None = None
     ice_servers: list[_IceServer] = Field(default_factory=list)
     opus_bitrate: Annotated[int, Field(ge=6000, le=128000)] = 28000
+    turn_urls: list[str] = Field(default_factory=list)
+    turn_ttl_s: Annotated[int, Field(ge=600, le=86400)] = 6 * 3600
+
+    @field_validator("turn_urls")
+    @classmethod
+    def _turn_schemes(cls, value: list[str]) -> list[str]:
+        return _turn_urls(value)
 
 
 class _LimitsBase(Options):
@@ -247,10 +259,30 @@ def _oncall(table: _OncallTable) -> OncallConfig:
     return OncallConfig(webhook_url=table.webhook_url, webhook_secret=table.webhook_secret, helplines=helplines)
 
 
-def _media(table: _MediaTable) -> MediaConfig:
+def _turn_urls(urls: list[str]) -> list[str]:
+    if not all(u.startswith(("turn:", "turns:")) for u in urls):
+        raise ValueError("turn_urls must start with turn: or turns:")
+    return urls
+
+
+def _media(table: _MediaTable, env: Mapping[str, str]) -> MediaConfig:
+    """``[media]``; the TURN secret only from the environment (CIRCLES_TURN_SECRET), and
+    CIRCLES_TURN_URLS (comma-separated) over the file's ``turn_urls``."""
+    urls = table.turn_urls
+    if env.get("CIRCLES_TURN_URLS"):
+        try:
+            urls = _turn_urls([u.strip() for u in env["CIRCLES_TURN_URLS"].split(",") if u.strip()])
+        except ValueError as e:
+            raise ConfigError(f"CIRCLES_TURN_URLS: {e}") from None
+    secret = env.get("CIRCLES_TURN_SECRET") or None
+    if urls and not secret:
+        raise ConfigError("TURN urls are set but CIRCLES_TURN_SECRET is not: browsers would get no credential")
+    if secret is not None and len(secret) < 32:
+        raise ConfigError("CIRCLES_TURN_SECRET must be at least 32 characters")
     return MediaConfig(host_candidates=tuple(table.host_candidates) if table.host_candidates is not None else None,
                        ice_servers=tuple(s.model_dump(exclude_unset=True) for s in table.ice_servers),
-                       opus_bitrate=table.opus_bitrate)
+                       opus_bitrate=table.opus_bitrate, turn_urls=tuple(urls), turn_secret=secret,
+                       turn_ttl_s=table.turn_ttl_s)
 
 
 def _limits(table: _LimitsBase) -> tuple[Limits, tuple[str, ...]]:
@@ -348,7 +380,7 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
         rooms=rooms,
         oncall=_oncall(file.oncall),
         moderation=moderation,
-        media=_media(file.media),
+        media=_media(file.media, env),
         audit_retention_days=file.audit.retention_days,
         log_level=str(pick("log_level", "CIRCLES_LOG_LEVEL", "log_level", "INFO")).upper(),
         secret_generated=generated,

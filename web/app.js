@@ -224,6 +224,7 @@ async function renew() {
 
 function joined(ack) {
   keepSession(ack.session);
+  if (Array.isArray(ack.ice_servers)) ctx.audio.iceServers = ack.ice_servers;
   const snap = ack.room;
   const had = state.loaded && state.id === snap.id;
   const prevHolder = state.holder();

@@ -38,6 +38,7 @@ export class Audio {
     this.track = null;
     this.room = null;
     this.needsTap = false;
+    this.iceServers = [];
     this.retries = 0;
     this.retryTimer = null;
     this.connectTimer = null;
@@ -58,7 +59,8 @@ export class Audio {
     this.stopPeer();
     this.room = room;
     this.set("connecting");
-    const pc = new RTCPeerConnection();
+    // TURN for networks that block direct audio (the join ack's ice_servers, if any).
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers || [] });
     this.pc = pc;
     this.transceiver = pc.addTransceiver("audio", { direction: "sendrecv" });
     if (this.track) await this.transceiver.sender.replaceTrack(this.track);

@@ -18,9 +18,11 @@ from typing import Any, Final
 import socketio
 from pydantic import BaseModel
 
+from ..config import MediaConfig
 from ..core import commands as c
 from ..core.errors import CommandError
 from ..delivery import Conn, LocalDelivery
+from ..media import turn
 from ..metrics import Metrics
 from ..service import RoomService
 from ..tokens import LEEWAY_S, SESSION_TTL, Identity, TokenError, mint, verify
@@ -83,8 +85,10 @@ Handler = Callable[[Connection, Any], Awaitable[dict[str, Any]]]
 class SocketGateway:
     def __init__(self, sio: socketio.AsyncServer, service: RoomService, delivery: LocalDelivery[Connection],
                  secret: str, metrics: Metrics, limits: Limits | None = None, trusted_proxies: Networks = (),
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time, turn_config: MediaConfig | None = None) -> None:
         self.sio = sio
+        # TURN credentials for the browsers (the join ack's ice_servers).
+        self.turn = turn_config or MediaConfig()
         self.service = service
         self.delivery = delivery
         self.conns = delivery.conns
@@ -273,6 +277,8 @@ class SocketGateway:
         if result.missed is not None:
             ack["missed"] = result.missed
         ack["session"] = self._session(conn, room)
+        if self.turn.turn_urls:
+            ack["ice_servers"] = turn.ice_servers(self.turn.turn_urls, self.turn.turn_secret, self.turn.turn_ttl_s)
         return ack
 
     # -- session continuity: a meeting in progress outlives its link ---------------------------

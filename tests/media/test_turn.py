@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from server.config import MediaConfig
 from server.media import turn
-from tests.integration.conftest import Running
+from tests.integration.conftest import MakeServer
 from tests.media.peers import AudioPeer, ToneTrack
 from tests.media.test_audio import until_heard
+from tests.support import Client, token
 
 ROOM = "relayed"
 SECRET = "turn-rest-secret-for-the-tests-only"
@@ -66,11 +68,18 @@ def coturn() -> Iterator[int]:
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
-async def test_a_member_reachable_only_through_turn_is_heard(media_server: Running, coturn: int,
+async def test_a_member_reachable_only_through_turn_is_heard(make_server: MakeServer, coturn: int,
                                                                transport: str) -> None:
-    fac = await media_server.client(ROOM, "facilitator", "Fac")
-    listener = await media_server.client(ROOM, "member", "Cai")
-    relay = turn.ice_servers([f"turn:127.0.0.1:{coturn}?transport={transport}"], SECRET, ttl_s=600)
+    server = await make_server(media=MediaConfig(host_candidates=("127.0.0.1",), turn_secret=SECRET,
+                                                 turn_urls=(f"turn:127.0.0.1:{coturn}?transport={transport}",)))
+    fac = Client(server.url, token(ROOM, "facilitator", name="Fac"), name="Fac")
+    server.clients.append(fac)
+    await fac.connect()
+    # The join gives the browser its TURN credential; the test's peer uses it, and only it.
+    relay = (await fac.join(ROOM))["ice_servers"]
+    username, _, label = relay[0]["username"].partition(":")
+    assert int(username) > time.time() + 3600 and len(label) == 12  # expires; a random label, no name
+    listener = await server.client(ROOM, "member", "Cai")
     speaker = AudioPeer(ToneTrack(440), relay=relay)  # the facilitator: staff are always heard
     ear = AudioPeer()
     try:
@@ -93,3 +102,9 @@ async def test_a_wrong_turn_secret_gets_no_relay(coturn: int) -> None:
         assert "typ relay" not in sdp  # the allocation was refused: nothing to offer
     finally:
         await peer.close()
+
+
+async def test_no_turn_configured_means_no_ice_servers_in_the_join(make_server: MakeServer) -> None:
+    server = await make_server()
+    fac = await server.client(ROOM, "facilitator", "Fac", join=False)
+    assert "ice_servers" not in await fac.join(ROOM)

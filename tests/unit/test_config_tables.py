@@ -52,3 +52,18 @@ def test_good_tables_are_taken(tmp_path: Path) -> None:
     assert c.rooms[0].settings == {"escalate_after_seconds": 90}
     assert c.oncall.helplines[0].phone == "14416"
     assert c.audit_retention_days == 7
+
+
+def test_turn_for_browsers_comes_from_the_environment_and_the_file() -> None:
+    from server.config import ConfigError, load_config
+
+    base = {"CIRCLES_SECRET": "s" * 40}
+    config = load_config({}, env={**base, "CIRCLES_TURN_SECRET": "t" * 32,
+                                  "CIRCLES_TURN_URLS": "turn:t.example.org:3478?transport=udp, turns:t.example.org:5349"})
+    assert config.media.turn_urls == ("turn:t.example.org:3478?transport=udp", "turns:t.example.org:5349")
+    assert config.media.turn_secret == "t" * 32
+    for env, says in (({"CIRCLES_TURN_URLS": "turn:x:3478"}, "CIRCLES_TURN_SECRET is not"),
+                      ({"CIRCLES_TURN_URLS": "stun:x:3478", "CIRCLES_TURN_SECRET": "t" * 32}, "turn: or turns:"),
+                      ({"CIRCLES_TURN_SECRET": "short"}, "at least 32")):
+        with pytest.raises(ConfigError, match=says):
+            load_config({}, env={**base, **env})
