@@ -38,14 +38,14 @@ any of the message's words: alert details must not quote what a person in crisis
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final
+from typing import Final
 
 from . import crisis_phrases as phrases
+from .crisis_index import first_tokens
 from .evasion import unmask
 from .normalise import matching_text
 from .scripts import strip_latin_accents
@@ -239,101 +239,6 @@ def _lang_of(phrase: phrases.Phrase, message: str) -> str:
     if tokens & phrases.HINDI_MARKERS:
         return "hi"
     return "en"
-
-
-# Bounds on working out a phrase's possible first tokens; past them it is tried always.
-_MAX_FIRST_TOKENS: Final = 4096
-
-
-class _TooWide(Exception):
-    pass
-
-
-def first_tokens(source: str) -> frozenset[tuple[str, bool]] | None:
-    """What the first token of a match of regex ``source`` can be.
-
-    A set of (text, open): the token is exactly ``text``, or (open) starts with it.
-    None when that cannot be worked out (the phrase is then tried on every message).
-    Read from the parsed regex (``re._parser``, private but stable since 3.11); any
-    surprise gives None, which makes matching slower, never wrong.
-    """
-    try:
-        parser: Any = importlib.import_module("re._parser")
-        partial, done = _walk(parser.parse(source).data, {""})
-    except Exception:  # includes _TooWide: a fallback, not an error
-        return None
-    done |= {(text, False) for text in partial}
-    if not done or any(text == "" for text, _ in done):
-        return None
-    return frozenset(done)
-
-
-def _walk(items: Iterable[tuple[Any, Any]], partial: set[str]) -> tuple[set[str], set[tuple[str, bool]]]:
-    """Extend the partial first tokens over ``items``; also return the finished ones."""
-    done: set[tuple[str, bool]] = set()
-    for op_code, arg in items:
-        if not partial:
-            break
-        op = str(op_code)
-        if op in ("AT", "ASSERT", "ASSERT_NOT"):
-            continue  # zero-width
-        if op == "LITERAL":
-            partial = _extend(partial, {chr(arg)}, done)
-        elif op == "IN":
-            chars = _charset(arg)
-            if chars is None:
-                done |= {(text, True) for text in partial}
-                partial = set()
-            else:
-                partial = _extend(partial, chars, done)
-        elif op == "SUBPATTERN":
-            partial, inner = _walk(arg[-1].data, partial)
-            done |= inner
-        elif op == "BRANCH":
-            merged: set[str] = set()
-            for branch in arg[1]:
-                out, inner = _walk(branch.data, partial)
-                merged |= out
-                done |= inner
-            partial = merged
-        elif op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[1] == 1:
-            out, inner = _walk(arg[2].data, partial)
-            done |= inner
-            partial = (partial | out) if arg[0] == 0 else out
-        else:  # longer repeats, wildcards: the token goes on in ways not tracked
-            still_open = set(partial)
-            if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-                out, inner = _walk(arg[2].data, partial)
-                done |= inner
-                still_open = (still_open | out) if arg[0] == 0 else out
-            done |= {(text, True) for text in still_open}
-            partial = set()
-        if len(partial) + len(done) > _MAX_FIRST_TOKENS:
-            raise _TooWide
-    return partial, done
-
-
-def _extend(partial: set[str], chars: Iterable[str], done: set[tuple[str, bool]]) -> set[str]:
-    out: set[str] = set()
-    for char in chars:
-        if char == " ":
-            done |= {(text, False) for text in partial}
-        else:
-            out |= {text + char for text in partial}
-    return out
-
-
-def _charset(items: Iterable[tuple[Any, Any]]) -> set[str] | None:
-    chars: set[str] = set()
-    for op_code, arg in items:
-        op = str(op_code)
-        if op == "LITERAL":
-            chars.add(chr(arg))
-        elif op == "RANGE" and arg[1] - arg[0] <= 64:
-            chars.update(chr(c) for c in range(arg[0], arg[1] + 1))
-        else:
-            return None
-    return chars
 
 
 @dataclass(frozen=True)

@@ -1,230 +1,19 @@
-"""The phrase tables of the crisis-language detector (``moderation.crisis``).
+"""Phrases written in Latin script: English, and Hindi and Punjabi romanised.
 
-Everything here is data: canonical spellings, negation rules and phrases. Phrases are
-regexes over the normalised token string (lower-case tokens separated by single
-spaces, " | " between clauses), written in canonical spelling; ``_phrase`` wraps each
-one in token boundaries and folds its Devanagari/Gurmukhi the way messages are folded.
-
-When adding a phrase, add labelled examples to ``data/crisis_labelled.tsv`` (positives
-AND the near-miss negatives it might catch) and run ``python -m moderation.crisis_eval``.
+English phrases use the ``EN`` rule (negation before the verb); romanised Hindi and
+Punjabi use ``LATN`` (negation mostly after the object) and are written in the canonical
+spellings of ``canon.CANON``. Their language, "Latn", is told apart at detection time by
+``canon.PUNJABI_MARKERS`` and ``canon.HINDI_MARKERS``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from typing import Final
 
-from .normalise import matching_text
+from .common import EN_NEGATORS, G1, G2, G3, G4, LATN_NEGATORS, Rule, Table, each, together
 
-# -- canonical spellings --------------------------------------------------------------------
-
-
-def _canon(groups: dict[str, str]) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for canonical, variants in groups.items():
-        for variant in variants.split():
-            table[variant] = canonical
-    return table
-
-
-# Token → canonical token(s). Keys are single lower-case tokens with apostrophes removed.
-CANON: Final[dict[str, str]] = {
-    # English contractions and chat spellings
-    **_canon(
-        {
-            # Chat slang for killing oneself ("kms", "kys" is said to others, an insult).
-            "kill myself": "kms",
-            "do not": "dont dnt",
-            "does not": "doesnt",
-            "did not": "didnt",
-            "can not": "cant cannot cnt",
-            "could not": "couldnt",
-            "will not": "wont",
-            "would not": "wouldnt",
-            "should not": "shouldnt",
-            "is not": "isnt",
-            "are not": "arent",
-            "was not": "wasnt",
-            "were not": "werent",
-            "have not": "havent",
-            "has not": "hasnt",
-            "had not": "hadnt",
-            "am not": "aint",
-            "i am": "im",
-            "i have": "ive",
-            "you are": "youre",
-            "there is": "theres",
-            "that is": "thats",
-            "what is": "whats",
-            "want to": "wanna wana",
-            "going to": "gonna gona finna",
-            "got to": "gotta",
-            "trying to": "tryna",
-            "you": "u",
-            "your": "ur",
-            "right now": "rn",
-            "for real": "fr frfr",
-            "tonight": "tonite 2nite",
-            "please": "pls plz",
-            "kill": "kil unalive",
-            "killing": "kiling unaliving",
-            "myself": ("myslef myelf mysef meself myslf mysself mysel mysefl"),
-            "overdose": "overdoze overdos ovrdose overdoz ovrdoz",
-            "overdosed": "overdozed ovrdosed overdoesd",
-            "nobody": "noone",
-            "nobody is": "nobodys noones",
-            "everyone is": "everyones",
-            "i would": "id",
-            "they would": "theyd",
-            "you would": "youd",
-            "it would": "itd",
-            "he would": "hed",
-            "they are": "theyre",
-            "they have": "theyve",
-            "would have": "wouldve",
-            "could have": "couldve",
-            "should have": "shouldve",
-            "self harm": "selfharm",
-            "suicidal": "suicidel sucidal suicidle",
-        }
-    ),
-    # Romanised Hindi and Punjabi
-    **_canon(
-        {
-            "nahi": "nahin nhi nai nahee nahii nhin ni nahiin nahee nehi",
-            "na": "naa",
-            "main": "mai mei",
-            "mujhe": "mujhey mjhe muje mujhko",
-            "mainu": "menu mennu mainnu mennu",
-            "khud ko": "khudko",
-            "chahta": "chahata chahtaa chaahta chahtha chahti chahati chaahti chahte chahtey",
-            "chahunda": "chaunda chahonda chahnda chahundi chaundi chahndi chahunde chaunde",
-            "marna": "mrna marnaa",
-            "marne": "mrne marney",
-            "marn": "maran",
-            "jeena": "jina jeenaa jinaa",
-            "jeene": "jine jeeney",
-            "jeon": "jion jeeon jiyon jeeun jiun",
-            "zindagi": "zindgi jindagi jindgi zindegi zndgi jindagee zindagee zindaggi",
-            "khudkushi": "khudkhushi khudkusi khudkhusi khudkashi khudkshi khudkushii",
-            "atmahatya": "aatmhatya atmhatya aatmahatya aatmhattya atamhatya aatamhatya",
-            "khatam": "khtm khatm khattam khatem khatum",
-            "goliyan": "goliya goliyaan golian goliyon golliyan goliyann goliyaa",
-            "zeher": "zehar jahar jehar zahar zaher zehr",
-            "phansi": "phaansi fansi faansi phasi fasi",
-            "faaha": "faha phaha phaaha fahaa",
-            "kaat": "kat kaatna",
-            "katt": "katna",
-            "lunga": "lungi loonga loongi",
-            "dunga": "dungi doonga doongi",
-            "karunga": "karungi krunga krungi karoonga karoongi",
-            "lavanga": "lavangi lawanga lawangi lwanga",
-            "dyanga": "dianga deyanga dyangi diyanga",
-            "karanga": "karangi kranga",
-            "raha": "rha rahi rhi rahe rhe",
-            "reha": "riha rehi",
-            "wajah": "vajah waja vaja wajha",
-            "matlab": "mtlb matlb",
-            "darr": "dar dr",
-            "phir": "fir fer pher phr",
-            "dobara": "dubara dobaara dubaara",
-            "saans": "sans saas saah",
-            "jaan": "jan",
-            "jaana": "jana jaanaa",
-            "jaun": "jau jaaun jaoon",
-            "nasha": "nashaa nsha",
-            "bahut": "bohot bohat bht bahot boht bhut bahoot",
-            "zyada": "jyada ziada jada zada zyaada jyaada ziyada",
-            "kood": "kud kudd",
-            "kood jaunga": "koodunga kudunga",
-            "neend": "nind",
-            "dose": "doz doze dos",
-            "karna": "krna",
-            "karni": "krni",
-            "karne": "krne",
-            "karta": "krta karti krti karte",
-            "karda": "kardi krda",
-            "kar": "kr",
-            "karo": "kro",
-            "gaya": "gya gyaa",
-            "gayi": "gyi gai gayee",
-            "haath": "hath haat",
-            "nuksan": "nuksaan nukasan nuqsan",
-            "chitta": "chita chitaa chittaa",
-            "mann": "man mn",
-            "pehle": "pahle pehley pehlay",
-            "pehlan": "pehla pehlaan",
-            "hu": "hoon hoo",
-            "hai": "h hae",
-            "baare": "bare baarey barey",
-            "dealer": "dealr peddler",
-            "teeka": "tika teka",
-            "iccha": "ichha icha echha ichchha ichcha",
-            "achha": "accha acha achcha achchha",
-            "jaavan": "javan jaava jawan",
-            "zinda": "jinda zindaa",
-            "jeonda": "jeunda jionda jiunda jeondi",
-            "rehna": "rahna rhna rehnaa",
-            "rahunga": "rahungi rahoonga rhunga",
-            "hamesha": "hmesha humesha",
-            "aakhri": "akhri aakhiri aakhari akhiri akhari",
-            "gutt": "gut",
-            "bojh": "bojh",
-        }
-    ),
-}
-
-# Whole-token spelling families too many to list.
-CANON_PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
-    (re.compile(r"s(?:u|ui|iu|uie|oo)(?:c|s|cc|ss|sc)i{0,2}(?:d|t)e?"), "suicide"),
-    (re.compile(r"s(?:u|ui|iu)(?:c|s|cc|ss)i{0,2}d[ae]l"), "suicidal"),
-)
-
-# Multi-token rewrites on the joined string.
-CANON_PHRASES: Final[dict[str, str]] = {
-    "no one": "nobody",
-    "no ones": "nobody is",
-    "no body": "nobody",
-    "any more": "anymore",
-    "my self": "myself",
-    "khud kushi": "khudkushi",
-    "khud khushi": "khudkushi",
-    "aatam hatya": "atmahatya",
-    "atam hatya": "atmahatya",
-    "aatm hatya": "atmahatya",
-    "atma hatya": "atmahatya",
-    "aatma hatya": "atmahatya",
-    "over dose": "overdose",
-}
-CANON_PHRASE_RE: Final = re.compile(r"(?<!\S)(?:" + "|".join(map(re.escape, CANON_PHRASES)) + r")(?!\S)")
-
-# Tokens that make a romanised message Punjabi rather than Hindi (for the alert detail).
-PUNJABI_MARKERS: Final = frozenset(
-    """
-    mainu nu karda chahunda haan reha lavanga dyanga karanga sakda sakdi lagda vich naal
-    ton jeon marn kade layi hoya hoyi tusi tuhanu assi sareyan saare hun hor kujh
-    """.split()
-)
-HINDI_MARKERS: Final = frozenset(
-    """
-    mujhe hu hai raha chahta karta lunga dunga karunga mein ko se ka ki ke aur ab kuch
-    sab main apni khud
-    """.split()
-)
-
-# -- negation and history -------------------------------------------------------------------
-
-EN_NEGATORS: Final = frozenset("not never no nor neither".split())
-LATN_NEGATORS: Final = EN_NEGATORS | frozenset("nahi na mat".split())
-DEVA_NEGATORS: Final = frozenset(matching_text(w) for w in "नहीं नही न ना मत".split())
-GURU_NEGATORS: Final = frozenset(matching_text(w) for w in "ਨਹੀਂ ਨਹੀ ਨਾ ਨਾਂ ਮਤ ਨ".split())
-# Coordinators end a negation's reach: in "chitta laaya te hun hosh nahi aa rahi" the
-# "nahi" belongs to the second half.
-COORDINATORS: Final = frozenset(matching_text(w) for w in "and aur te ate tey then और एवं ਤੇ ਅਤੇ".split())
-# "can't stop thinking about it", "can't help it", "not only": negation of something else.
-NEGATION_CANCELLERS: Final = frozenset("stop help only know wait".split())
+# -- history --------------------------------------------------------------------------------
 
 # Markers, anywhere in the clause, that the phrase is not the writer's present state:
 # told as resolved history, or said about people in general ("if you are having
@@ -328,82 +117,13 @@ LATN_HISTORY: Final = (
     "movie vich",
     "kahani vich",
 )
-DEVA_HISTORY: Final = tuple(matching_text(w) for w in (
-    "पहले", "सालों पहले", "खबर", "खबरें", "पिछले साल",
-    "अगर कोई", "जब कोई", "अगर किसी", "उसने कहा", "उसने बोला", "फिल्म में", "फ़िल्म में", "कहानी में",
-    "सीरियल में",
-))
-GURU_HISTORY: Final = tuple(matching_text(w) for w in (
-    "ਪਹਿਲਾਂ", "ਸਾਲ ਪਹਿਲਾਂ", "ਖ਼ਬਰ", "ਖ਼ਬਰਾਂ", "ਪਿਛਲੇ ਸਾਲ",
-    "ਜੇ ਕੋਈ", "ਜੇਕਰ ਕੋਈ", "ਜਦੋਂ ਕੋਈ", "ਉਹਨੇ ਕਿਹਾ", "ਉਸਨੇ ਕਿਹਾ", "ਫਿਲਮ ਵਿਚ", "ਫ਼ਿਲਮ ਵਿਚ", "ਕਹਾਣੀ ਵਿਚ",
-))
 # Past auxiliaries right after a desire verb: "marna chahta tha" (I wanted to die).
 LATN_PAST: Final = frozenset("tha thi the si sigi".split())
-DEVA_PAST: Final = frozenset(matching_text(w) for w in "था थी थे".split())
-GURU_PAST: Final = frozenset(matching_text(w) for w in "ਸੀ ਸਨ".split())
-
-
-@dataclass(frozen=True)
-class Rule:
-    """How a phrase's match may be cancelled.
-
-    ``before``/``after``: how many tokens either side of the match (within its clause)
-    are searched for a negator. English puts negation before the verb; Hindi and
-    Punjabi usually after the object, before the verb ("khud ko nuksan nahi pahunchaunga").
-    ``negatable`` False: the phrase carries its own negation ("don't want to live").
-    """
-
-    negatable: bool
-    before: int
-    after: int
-    negators: frozenset[str]
-    history: tuple[str, ...]
-    past: frozenset[str]
-    history_pattern: re.Pattern[str] | None = None  # searched in " <clause> "
-
-    def fixed(self) -> Rule:
-        return replace(self, negatable=False)
-
 
 EN: Final = Rule(True, 4, 0, EN_NEGATORS, EN_HISTORY, frozenset(), EN_HISTORY_PATTERN)
 LATN: Final = Rule(True, 2, 8, LATN_NEGATORS, LATN_HISTORY, LATN_PAST, EN_HISTORY_PATTERN)
-DEVA: Final = Rule(True, 2, 8, DEVA_NEGATORS, DEVA_HISTORY, DEVA_PAST)
-GURU: Final = Rule(True, 2, 8, GURU_NEGATORS, GURU_HISTORY, GURU_PAST)
 
-# -- phrases --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Phrase:
-    category: str  # suicide, overdose, self-harm, relapse
-    lang: str  # en, hi, pa, or "Latn": romanised, Hindi or Punjabi by marker words
-    script: str  # latin, deva or guru: the script the phrase is written in
-    parts: tuple[re.Pattern[str], ...]  # all must be found, anywhere in the message
-    rule: Rule
-    first: str  # the first part's folded source, for the first-token index
-
-
-_ALL_NEGATORS = sorted(LATN_NEGATORS | DEVA_NEGATORS | GURU_NEGATORS, key=len, reverse=True)
-_NOT_NEGATOR = r"(?!(?:" + "|".join(map(re.escape, _ALL_NEGATORS)) + r")(?!\S))"
-
-
-def gap(n: int) -> str:
-    """Up to ``n`` intervening tokens, none of them a negator or a clause break."""
-    return rf"(?: {_NOT_NEGATOR}[^\s|]+){{0,{n}}}"
-
-
-def _phrase(category: str, lang: str, script: str, rule: Rule, *parts: str) -> Phrase:
-    folded = [matching_text(p) for p in parts]
-    compiled = tuple(re.compile(r"(?<!\S)(?:" + p + r")(?!\S)") for p in folded)
-    return Phrase(category, lang, script, compiled, rule, folded[0])
-
-
-def _many(category: str, lang: str, script: str, rule: Rule, sources: Iterable[str]) -> list[Phrase]:
-    return [_phrase(category, lang, script, rule, s) for s in sources]
-
-
-G2 = gap(2)
-G3 = gap(3)
+# -- English phrases ------------------------------------------------------------------------
 
 _EN_SUICIDE = (
     r"(?:kill|killing|killed|end|ending|hang|hanging|hanged|drown|drowning|poison"
@@ -671,7 +391,6 @@ _EN_RECKLESS = (
     r"|come what may|(?:until|till|til) (?:it stops hurting|it kills me|i (?:pass out|black out"
     r"|can not feel|feel nothing|stop feeling|die|am numb|am dead))|and see what happens"
 )
-G1 = gap(1)
 
 _EN_CONSTRUCTIONS = (
     # Desire, intent or plan + dying: "I am ready to finally end it all".
@@ -889,7 +608,8 @@ _EN_BINGE = (
 )
 _EN_RELAPSE_DISTRESS = _EN_DISTRESS + r"|(?:have not|had not) slept"
 
-# Romanised Hindi/Punjabi (canonical spellings; see CANON).
+# -- Romanised Hindi and Punjabi ------------------------------------------------------------
+# Canonical spellings: see ``canon.CANON``.
 _LATN_SUICIDE = (
     ("hi", r"(?:marna|mar jaana|mar jaun) (?:hi |bas )?chahta"),
     ("pa", r"(?:marna|mar jaana) (?:hi |bas )?chahunda"),
@@ -1003,134 +723,10 @@ _LATN_USED_AGAIN = (
 )
 _LATN_DISTRESS = r"darr|ghabrahat|ghabra\S*|rok nahi|ruk nahi|marna|mar jaunga|bachao|help|akela|akeli"
 
-_DEVA_SUICIDE = (
-    r"(?:मरना|मर जाना) (?:ही |बस )?चाह(?:ता|ती|ते)",
-    r"(?:मुझे|मैं) (?:बस |अब )?(?:मर जाना|मरना) है",
-    r"(?:मरने|मर जाने) (?:का|की) (?:मन|इच्छा|ख्याल|खयाल) (?:करता|करती|होता|आता|है)",
-    r"(?:आत्महत्या|आत्म हत्या|खुदकुशी|सुसाइड) (?:ही )?(?:कर|करना|करनी|करने|करूंगा|करूंगी"
-    r"|की कोशिश)",
-    r"(?:सुसाइड|आखिरी) (?:नोट|खत|चिट्ठी)",
-    r"(?:मर जाना|मरना) है (?:मुझे)",
-    r"मर जाऊं (?:तो) (?:अच्छा|बेहतर|ठीक|सही)",
-    r"(?:सुबह|कल|सवेरे|रात) तक (?:मैं )?नहीं? (?:रहूंगा|रहूंगी|बचूंगा|बचूंगी)",
-    r"(?:जिंदा|जीवित) नहीं? (?:रहना|रहूंगा|रहूंगी)",
-    r"हमेशा के लिए (?:चला|चली|सो) जा\S*|(?:चला|चली|सो) जा\S* हमेशा के लिए",
-    r"(?:मर जाना|मरना) (?:ही )?(?:ठीक|अच्छा|बेहतर|सही)",
-    r"बोझ (?:हूं|हू|बन गया|बन गई)",
-    r"(?:आखिरी|अंतिम) (?:मैसेज|संदेश|मेसेज)|अलविदा (?:दुनिया|हमेशा)",
-    r"(?:आत्महत्या|आत्म हत्या|खुदकुशी|सुसाइड) (?:के|का|की) (?:बारे|ख्याल|खयाल|विचार)" + G3 + r" (?:सोच|आते|आता|आ)",
-    r"(?:खुद|अपने आप) को (?:खत्म|मार|मिटा)",
-    r"अपनी जान (?:ले|दे)",
-    r"(?:सब|सब कुछ|जिंदगी|जिन्दगी|अपनी जिंदगी) (?:ही )?(?:खत्म|खतम) (?:कर|करना|करनी|करने"
-    r"|करूंगा)",
-    r"जहर (?:खा|पी|ले)",
-    r"फांसी (?:लगा|लगाना|लगाऊंगा|पर|पे)",
-    r"(?:पंखे|पंखा) से लटक\S*",
-    r"(?:ट्रेन|गाडी|ट्रक|बस) के (?:आगे|नीचे|सामने) (?:कूद|आ)\S*",
-    r"(?:छत|पुल|बिल्डिंग|नदी|नहर) (?:से|में) (?:कूद|छलांग)\S*",
-    r"मेरे बिना (?:सब|सभी|सब लोग|घरवाले) (?:खुश|बेहतर|ठीक)",
-    r"काश (?:मैं )?(?:मर जाऊं|मर जाता|पैदा ही न|पैदा न)",
-)
-_DEVA_SUICIDE_FIXED = (
-    r"(?:जीना) नहीं?(?: है| चाहता| चाहती)?",
-    r"नहीं? जीना",
-    r"जीने (?:का|की) (?:कोई )?(?:मन|इच्छा|वजह|मतलब|मकसद) नहीं?",
-    r"(?:अब|और) नहीं? जी (?:सकता|सकती|पाऊंगा|पाऊंगी|पाउंगा)",
-    r"जी नहीं? (?:सकता|सकती|पाऊंगा|पाऊंगी|पाउंगा)",
-    r"जीने (?:का|की) (?:इच्छा|चाह|उम्मीद) खत्म",
-)
-_DEVA_SELF_HARM = (
-    r"(?:हाथ|नस|नसें|कलाई|बांह|बाजू)(?: (?:पर|पे))? (?:काट|कट)\S*",
-    r"(?:ब्लेड|चाकू|छुरी) से (?:खुद|हाथ|नस|कलाई|बांह|अपने)",
-    r"(?:कलाई|हाथ|बांह|नस) (?:पर|पे) (?:ब्लेड|चाकू|छुरी)",
-    r"(?:खुद|अपने आप) को (?:चोट|नुकसान|दर्द|तकलीफ|सजा|हर्ट)",
-)
-_DEVA_OVERDOSE = (
-    r"(?:बहुत|सारी|सब|सभी|ढेर|पूरी|ज्यादा|दस|बीस|तीस|पचास|[1-9][0-9]+)"
-    + G2
-    + r" (?:गोलियां|गोली|दवाइयां|दवाई|टैबलेट)"
-    + G2
-    + r" (?:खा|ले|निगल)\S*",
-    r"ज्यादा (?:डोज|डोस)",
-    r"ओवरडोज (?:हो|ले|कर)\S*",
-)
-_DEVA_RELAPSE = (
-    r"डीलर (?:आ|आने|को बुला)\S*",
-    r"(?:नशा|शराब|दारू|चिट्टा) (?:करने|पीने|लेने) (?:वाला|वाली)",
-)
-_DEVA_RELAPSE_FIXED = (
-    r"(?:खुद|अपने आप) को रोक नहीं? (?:पा|सक)\S*",
-    r"कोई (?:मुझे )?रोक (?:लो|ले|लेना)",
-)
-_DEVA_USED_AGAIN = r"(?:फिर से|दोबारा) (?:पी|नशा|ले|स्मैक|चिट्टा|दारू|शराब)\S*"
-_DEVA_DISTRESS = r"डर|घबराहट|रुक नहीं?|रोक नहीं?|मरना|बचा\S*"
-_DEVA_BREATH = r"सांस नहीं? (?:आ|ले)\S*|सांस लेने में (?:दिक्कत|तकलीफ|परेशानी|मुश्किल)|होश नहीं?"
-_DEVA_DRUG = r"डोज|ओवरडोज|गोलियां|गोली|नशा|चिट्टा"
-
-_GURU_SUICIDE = (
-    r"(?:ਮਰਨਾ|ਮਰ ਜਾਣਾ) (?:ਹੀ |ਬਸ )?ਚਾਹੁੰਦ(?:ਾ|ੀ|ੇ)",
-    r"(?:ਮੈਨੂੰ|ਮੈਂ) (?:ਬਸ |ਹੁਣ )?(?:ਮਰ ਜਾਣਾ|ਮਰਨਾ) (?:ਹੈ|ਏ|ਆ)",
-    r"(?:ਮਰ ਜਾਣ|ਮਰਨ) (?:ਨੂੰ|ਦਾ) (?:ਦਿਲ|ਮਨ) (?:ਕਰਦਾ|ਕਰਦੀ)",
-    r"(?:ਖੁਦਕੁਸ਼ੀ|ਆਤਮ ?ਹੱਤਿਆ|ਸੁਸਾਈਡ) (?:ਹੀ )?(?:ਕਰ|ਕਰਨੀ|ਕਰਨਾ|ਕਰਨ|ਕਰਾਂਗਾ|ਕਰਾਂਗੀ)",
-    r"ਮਰ ਜਾਵਾਂ (?:ਤਾਂ) (?:ਚੰਗਾ|ਵਧੀਆ|ਠੀਕ|ਸਹੀ)",
-    r"(?:ਸਵੇਰ|ਸਵੇਰੇ|ਕੱਲ੍ਹ|ਰਾਤ) ਤੱਕ (?:ਮੈਂ )?ਨਹੀਂ? (?:ਰਹਿਣਾ|ਰਹਾਂਗਾ|ਰਹਾਂਗੀ|ਬਚਣਾ)",
-    r"(?:ਜਿਉਂਦਾ|ਜਿਉਂਦੀ|ਜ਼ਿੰਦਾ) ਨਹੀਂ? (?:ਰਹਿਣਾ|ਰਹਾਂਗਾ|ਰਹਾਂਗੀ)",
-    r"ਹਮੇਸ਼ਾ ਲਈ (?:ਚਲਾ|ਚਲੀ|ਸੌਂ) ਜਾ\S*",
-    r"(?:ਮਰ ਜਾਣਾ|ਮਰਨਾ) (?:ਹੀ )?(?:ਠੀਕ|ਚੰਗਾ|ਵਧੀਆ|ਸਹੀ)",
-    r"ਬੋਝ (?:ਹਾਂ|ਬਣ ਗਿਆ|ਬਣ ਗਈ)",
-    r"(?:ਆਖਰੀ|ਅਖੀਰਲਾ) (?:ਮੈਸੇਜ|ਸੁਨੇਹਾ)|ਅਲਵਿਦਾ (?:ਦੁਨੀਆ|ਹਮੇਸ਼ਾ)",
-    r"(?:ਖੁਦਕੁਸ਼ੀ|ਆਤਮ ?ਹੱਤਿਆ|ਸੁਸਾਈਡ) (?:ਬਾਰੇ|ਦੇ ਬਾਰੇ|ਦਾ ਖਿਆਲ|ਦੇ ਖਿਆਲ)" + G3 + r" (?:ਸੋਚ|ਆਉਂਦ\S*|ਆ)",
-    r"(?:ਆਪਣੇ ਆਪ|ਖੁਦ) ਨੂੰ (?:ਮਾਰ|ਖਤਮ|ਮੁਕਾ)\S*",
-    r"ਆਪਣੀ ਜਾਨ (?:ਲੈ|ਦੇ)",
-    r"(?:ਸਭ ਕੁਝ|ਸਭ|ਸਬ|ਜ਼ਿੰਦਗੀ|ਆਪਣੀ ਜ਼ਿੰਦਗੀ) (?:ਹੀ )?ਖਤਮ (?:ਕਰ|ਕਰਨੀ|ਕਰਨਾ|ਕਰਾਂਗਾ)",
-    r"ਜ਼ਹਿਰ (?:ਖਾ|ਪੀ)",
-    r"(?:ਫਾਹਾ|ਫਾਂਸੀ) (?:ਲੈ|ਲਾ|ਲਗਾ)",
-    r"(?:ਨਹਿਰ|ਨਦੀ|ਦਰਿਆ|ਛੱਤ|ਪੁਲ) (?:ਵਿੱਚ|ਚ|ਤੋਂ|ਵਿਚ) (?:ਛਾਲ|ਕੁੱਦ)\S*",
-    r"(?:ਟ੍ਰੇਨ|ਟਰੇਨ|ਗੱਡੀ|ਟਰੱਕ) (?:ਦੇ )?(?:ਅੱਗੇ|ਥੱਲੇ|ਹੇਠਾਂ) (?:ਛਾਲ|ਆ|ਲੇਟ)\S*",
-    r"ਮੇਰੇ ਬਿਨਾਂ? (?:ਸਾਰੇ|ਸਭ|ਸਾਰਾ ਪਰਿਵਾਰ) (?:ਖੁਸ਼|ਠੀਕ|ਸੁਖੀ)",
-)
-_GURU_SUICIDE_FIXED = (
-    r"(?:ਜੀਣਾ|ਜੀਉਣਾ) ਨਹੀਂ?",
-    r"(?:ਜੀਣ|ਜੀਉਣ) (?:ਨੂੰ|ਦਾ|ਦੀ) (?:ਕੋਈ )?(?:ਦਿਲ|ਮਨ|ਵਜ੍ਹਾ|ਵਜਹ|ਵਜਾ|ਮਤਲਬ|ਮਕਸਦ) ਨਹੀਂ?",
-    r"(?:ਹੁਣ|ਹੋਰ) ਨਹੀਂ? ਜੀ (?:ਸਕਦਾ|ਸਕਦੀ|ਹੁੰਦਾ)",
-    r"ਜੀ ਨਹੀਂ? (?:ਸਕਦਾ|ਸਕਦੀ|ਹੁੰਦਾ)",
-    r"(?:ਜੀਣ|ਜੀਉਣ) (?:ਦੀ|ਦਾ) (?:ਇੱਛਾ|ਚਾਹ|ਉਮੀਦ) (?:ਨਹੀਂ?|ਖਤਮ)",
-)
-_GURU_SELF_HARM = (
-    r"(?:ਹੱਥ|ਨਾੜ|ਨਸ|ਗੁੱਟ|ਬਾਂਹ|ਬਾਹ)(?: (?:ਤੇ|ਉੱਤੇ))? (?:ਕੱਟ)\S*",
-    r"(?:ਬਲੇਡ|ਚਾਕੂ|ਛੁਰੀ) ਨਾਲ (?:ਆਪਣੇ|ਹੱਥ|ਨਸ|ਗੁੱਟ|ਬਾਂਹ)",
-    r"(?:ਗੁੱਟ|ਹੱਥ|ਬਾਂਹ|ਨਸ) (?:ਤੇ|ਉੱਤੇ) (?:ਬਲੇਡ|ਚਾਕੂ|ਛੁਰੀ)",
-    r"(?:ਆਪਣੇ ਆਪ|ਖੁਦ) ਨੂੰ (?:ਨੁਕਸਾਨ|ਸੱਟ|ਦੁੱਖ|ਚੋਟ)",
-)
-_GURU_OVERDOSE = (
-    r"(?:ਬਹੁਤ|ਸਾਰੀਆਂ|ਸਾਰੀ|ਸਭ|ਕਈ|ਢੇਰ|ਦਸ|ਵੀਹ|ਤੀਹ|ਪੰਜਾਹ|[1-9][0-9]+)"
-    + G2
-    + r" (?:ਗੋਲੀਆਂ|ਗੋਲੀ|ਦਵਾਈਆਂ|ਦਵਾਈ)"
-    + G2
-    + r" (?:ਖਾ|ਲੈ|ਨਿਗਲ)\S*",
-    r"(?:ਜ਼ਿਆਦਾ|ਵੱਧ) (?:ਡੋਜ਼|ਡੋਜ)",
-    r"ਓਵਰਡੋਜ਼ (?:ਹੋ|ਲੈ|ਕਰ)\S*",
-)
-_GURU_RELAPSE = (
-    r"ਚਿੱਟਾ (?:ਲੈ|ਲਾ|ਲਗਾ|ਪੀ|ਖਿੱਚ)\S*",
-    r"ਡੀਲਰ (?:ਆ|ਆਉਣ|ਨੂੰ ਬੁਲਾ)\S*",
-    r"(?:ਟੀਕਾ|ਇੰਜੈਕਸ਼ਨ) (?:ਲਾਉਣ|ਲਗਾਉਣ) (?:ਲੱਗਾ|ਲੱਗੀ|ਵਾਲਾ|ਵਾਲੀ)",
-)
-_GURU_RELAPSE_FIXED = (
-    r"(?:ਆਪਣੇ ਆਪ|ਖੁਦ) ਨੂੰ ਰੋਕ ਨਹੀਂ? (?:ਸਕਦ|ਪਾ|ਹੁੰਦ)\S*",
-    r"ਕੋਈ (?:ਮੈਨੂੰ )?ਰੋਕ (?:ਲਓ|ਲਵੋ|ਲੈ|ਲਵੇ)",
-)
-_GURU_USED_AGAIN = r"(?:ਫਿਰ ਤੋਂ|ਫੇਰ|ਦੁਬਾਰਾ|ਮੁੜ) (?:ਪੀ|ਨਸ਼ਾ|ਚਿੱਟਾ)\S*"
-_GURU_DISTRESS = r"ਡਰ|ਘਬਰਾਹਟ|ਰੁਕ ਨਹੀਂ?|ਰੋਕ ਨਹੀਂ?|ਮਰ\S*"
-_GURU_BREATH = r"ਸਾਹ ਨਹੀਂ? (?:ਆ|ਲੈ)\S*|ਸਾਹ (?:ਔਖਾ|ਮੁਸ਼ਕਲ)|ਹੋਸ਼ ਨਹੀਂ?"
-_GURU_DRUG = r"ਡੋਜ਼|ਓਵਰਡੋਜ਼|ਗੋਲੀਆਂ|ਨਸ਼ਾ|ਚਿੱਟਾ"
-
 
 # -- Hindi and Punjabi constructions -------------------------------------------------------
-# As for English: frames with slots, one set per script. Romanised spellings are canonical
-# (see CANON); Devanagari and Gurmukhi are folded (no nukta, addak; anusvara for
-# chandrabindu and tippi) by ``_phrase``.
-G4 = gap(4)
+# As for English: frames with slots, one set per script (Devanagari and Gurmukhi: in their
+# own modules). Romanised spellings are canonical (see ``canon.CANON``).
 
 _LATN_RELIEF = (
     r"(?:khush|sukhi|better|behtar|theek|chain|aaram|bhala|sokhi|saukhi|sukh|azaad|free|relief"
@@ -1214,236 +810,99 @@ _LATN_IN_CASE = (
     r" jaye|ho jave|ho jaave)|mere (?:jaane|jaan|marne|marn) (?:ke|ton|de) baad|alvida"
 )
 
-_DEVA_RELIEF = r"(?:खुश|सुखी|बेहतर|ठीक|चैन|आराम|भला|आजाद|राहत|अच्छ)\S*"
-_DEVA_CONSTRUCTIONS = (
-    r"मेरे (?:बिना|बगैर|जाने के बाद|मरने के बाद|न होने से|न रहने से)" + G4 + " " + _DEVA_RELIEF,
-    r"(?:अगर )?(?:मैं )?(?:न|ना|नहीं) (?:रहूं|रहा|होऊं|होता|रहूंगा) (?:तो)" + G4 + " " + _DEVA_RELIEF,
-    r"मेरा (?:न|ना) (?:होना|रहना)" + G3 + r" (?:ठीक|अच्छा|बेहतर|सही|भला)\S*",
-    r"(?:गोलियां|गोली|दवाइयां|दवाई|टैबलेट)" + G3 + r" (?:जमा|इकट्ठी|इकट्ठा|इकट्ठे|बचा|छुपा)\S*",
-    r"(?:पूरा|पूरी|सारा|सारी) (?:माल|पुडिया|चिट्टा|डोज)" + G2 + r" (?:ले|ला|लगा|पी|खींच|मार)\S*",
-    r"(?:आखिरी|अंतिम) (?:चिट्ठी|खत|नोट|लेटर)",
-)
-_DEVA_FIXED_CONSTRUCTIONS = (
-    r"(?:अब|और) (?:और )?नहीं? (?:झेल|सह|सहा|सहन|बर्दाश्त)\S*",
-    r"(?:बर्दाश्त|सहन|सहा) नहीं? (?:होता|हो|जाता|होगा)\S*",
-    r"(?:जिंदगी|जिन्दगी|जीने|जीवन|किसी चीज|किसी बात|किसी भी चीज) (?:का|की|में) (?:कोई |अब )?(?:मतलब"
-    r"|मकसद|फायदा|वजह|उम्मीद) (?:ही )?नहीं?",
-    r"जी ?कर क्या (?:करूं|करूंगा|करूंगी|फायदा)|क्या फायदा (?:जीने|जिंदगी)",
-    r"(?:काश|भगवान करे|रब करे|दुआ है|दुआ करता|दुआ करती)" + G4 + r" (?:(?:न|नहीं|ना) (?:उठूं|जागूं"
-    r"|खुले)|(?:उठूं|जागूं|खुले)(?: ही)? (?:न|नहीं|ना))",
-    r"(?:कभी|दोबारा) (?:न|नहीं) (?:उठूं|जागूं|खुले)",
-    r"(?:उठना|जागना) ही (?:न|नहीं|ना)(?: है)?(?= \||$)",
-    r"(?:उठूं|जागूं|बचूं|जिऊं|मरूं) या (?:न|ना|नहीं)(?: [^\s|]+){0,5} (?:फर्क|फरक|परवाह|फिक्र)",
-)
-_DEVA_SELF_HARM_CONSTRUCTIONS = (
-    r"(?:खुद|अपने आप) को (?:कुछ) (?:कर)\S*",
-    r"(?:हाथ|नस|कलाई|बांह|बाजू)(?: (?:पर|पे))? (?:ब्लेड|चाकू|छुरी) (?:चला|मार|फेर)\S*",
-    r"(?:ब्लेड|चाकू|छुरी) से(?: [^\s|]+){0,3} (?:कट|कट्स|घाव|निशान) (?:लगा|मार|कर|बना)\S*",
-)
-_DEVA_ALONE = r"अकेले|अकेला|अकेली"
-_DEVA_WILL_USE = (
-    r"(?:माल|चिट्टा|नशा|इंजेक्शन|टीका|स्मैक|हेरोइन|ड्रग्स|डोज)" + G2 + r" (?:लूंगा|लूंगी|ले लूंगा"
-    r"|लगाऊंगा|लगाऊंगी|करूंगा|करूंगी|कर लूंगा|मारूंगा|पिऊंगा)"
-)
-_DEVA_LETTERS = r"(?:चिट्ठी|चिट्ठियां|खत|नोट|लेटर)(?: [^\s|]+){0,3} लिख\S*"
-_DEVA_IN_CASE = r"अगर (?:मुझे|मैं|मुझको) (?:कुछ|को कुछ) (?:हो|हुआ)\S*|मेरे (?:जाने|मरने) के बाद|अलविदा|जस्ट इन केस"
+# -- the table ------------------------------------------------------------------------------
 
-_GURU_RELIEF = r"(?:ਖੁਸ਼|ਸੁਖੀ|ਸੌਖ|ਠੀਕ|ਚੈਨ|ਆਰਾਮ|ਭਲਾ|ਵਧੀਆ|ਚੰਗ|ਬਿਹਤਰ|ਬੇਹਤਰ|ਆਜ਼ਾਦ)\S*"
-_GURU_CONSTRUCTIONS = (
-    r"ਮੇਰੇ (?:ਬਿਨਾਂ|ਬਿਨਾ|ਬਗੈਰ|ਜਾਣ ਤੋਂ ਬਾਅਦ|ਜਾਣ ਤੋਂ ਬਾਦ|ਮਰਨ ਤੋਂ ਬਾਅਦ|ਮਰਨ ਤੋਂ ਬਾਦ|ਜਾਣ ਮਗਰੋਂ|ਮਰਨ ਮਗਰੋਂ)" + G4 + " " + _GURU_RELIEF,
-    r"(?:ਜੇ )?(?:ਮੈਂ )?(?:ਨਾ|ਨ) (?:ਹੋਵਾਂ|ਰਹਾਂ|ਰਿਹਾ) (?:ਤਾਂ)" + G4 + " " + _GURU_RELIEF,
-    r"(?:ਗੋਲੀਆਂ|ਗੋਲੀ|ਦਵਾਈਆਂ|ਦਵਾਈ)" + G3 + r" (?:ਜਮ੍ਹਾਂ|ਜਮਾਂ|ਜਮਾ|ਇਕੱਠੀਆਂ|ਇਕੱਠੀ|ਇਕੱਠੇ|ਕੱਠੀਆਂ|ਬਚਾ|ਲੁਕਾ)\S*",
-    r"(?:ਸਾਰਾ|ਪੂਰਾ|ਸਾਰੀ|ਪੂਰੀ) (?:ਮਾਲ|ਪੁੜੀ|ਚਿੱਟਾ|ਡੋਜ਼)" + G2 + r" (?:ਲਾ|ਲਗਾ|ਲੈ|ਪੀ|ਖਿੱਚ|ਮਾਰ)\S*",
-    r"(?:ਸਭ|ਸਭ ਕੁਝ|ਸਬ|ਜ਼ਿੰਦਗੀ|ਆਪਣੀ ਜ਼ਿੰਦਗੀ|ਆਪਣੇ ਆਪ ਨੂੰ|ਖੁਦ ਨੂੰ) (?:ਹੀ )?(?:ਮੁਕਾ|ਮੁਕਾਉਣ|ਮੁੱਕ)\S*",
-    r"(?:ਆਖਰੀ|ਅਖੀਰਲੀ|ਅੰਤਿਮ) (?:ਚਿੱਠੀ|ਖਤ|ਨੋਟ)",
-)
-_GURU_FIXED_CONSTRUCTIONS = (
-    r"(?:ਹੁਣ|ਹੋਰ) (?:ਹੋਰ )?ਨਹੀਂ? (?:ਝੱਲ|ਸਹਿ|ਸਹਾਰ|ਬਰਦਾਸ਼ਤ|ਜਰ)\S*",
-    r"(?:ਬਰਦਾਸ਼ਤ|ਸਹਿ|ਝੱਲ)\S* ਨਹੀਂ? (?:ਹੁੰਦਾ|ਹੁੰਦੀ|ਹੋਣਾ|ਸਕਦਾ|ਸਕਦੀ)",
-    r"(?:ਜ਼ਿੰਦਗੀ|ਜੀਣ|ਜੀਉਣ|ਕਿਸੇ ਚੀਜ਼|ਕਿਸੇ ਗੱਲ|ਕਿਸੇ ਵੀ ਚੀਜ਼) (?:ਦਾ|ਦੀ|ਚ|ਵਿੱਚ|ਨੂੰ) (?:ਕੋਈ |ਹੁਣ )?(?:ਮਤਲਬ|ਮਕਸਦ"
-    r"|ਫਾਇਦਾ|ਵਜ੍ਹਾ|ਵਜਹ|ਵਜਾ|ਉਮੀਦ|ਦਿਲ|ਮਨ) (?:ਹੀ )?ਨਹੀਂ?",
-    r"(?:ਰੱਬ ਕਰੇ|ਕਾਸ਼|ਵਾਹਿਗੁਰੂ ਕਰੇ|ਅਰਦਾਸ)" + G4 + r" (?:(?:ਨਾ|ਨਹੀਂ) (?:ਉੱਠਾਂ|ਜਾਗਾਂ|ਖੁੱਲ੍ਹੇ|ਖੁੱਲੇ)"
-    r"|(?:ਉੱਠਾਂ|ਜਾਗਾਂ|ਖੁੱਲ੍ਹੇ|ਖੁੱਲੇ)(?: ਹੀ)? (?:ਨਾ|ਨਹੀਂ))",
-    r"(?:ਕਦੇ|ਦੁਬਾਰਾ) (?:ਨਾ|ਨਹੀਂ) (?:ਉੱਠਾਂ|ਜਾਗਾਂ)",
-    r"(?:ਉੱਠਣਾ|ਜਾਗਣਾ) ਹੀ (?:ਨਾ|ਨਹੀਂ)(?: ਹੈ| ਏ)?(?= \||$)",
-    r"(?:ਉੱਠਾਂ|ਜਾਗਾਂ|ਬਚਾਂ|ਜੀਵਾਂ|ਮਰਾਂ) (?:ਜਾਂ|ਯਾ) (?:ਨਾ|ਨਹੀਂ)(?: [^\s|]+){0,5} (?:ਫ਼ਰਕ|ਫਰਕ|ਪਰਵਾਹ|ਫਿਕਰ)",
-)
-_GURU_SELF_HARM_CONSTRUCTIONS = (
-    r"(?:ਆਪਣੇ ਆਪ|ਖੁਦ) ਨੂੰ (?:ਕੁਝ|ਕੁੱਝ) (?:ਕਰ)\S*",
-    r"(?:ਬਲੇਡ|ਚਾਕੂ|ਛੁਰੀ) ਨਾਲ(?: [^\s|]+){0,3} (?:ਕੱਟ)\S*",
-    r"(?:ਹੱਥ|ਨਸ|ਗੁੱਟ|ਬਾਂਹ)(?: (?:ਤੇ|ਉੱਤੇ))? (?:ਬਲੇਡ|ਚਾਕੂ|ਛੁਰੀ) (?:ਚਲਾ|ਮਾਰ|ਫੇਰ)\S*",
-)
-_GURU_ALONE = r"ਇਕੱਲਾ|ਇਕੱਲੀ|ਇਕੱਲੇ|ਕੱਲਾ|ਕੱਲੀ|ਕੱਲੇ"
-_GURU_WILL_USE = (
-    r"(?:ਮਾਲ|ਚਿੱਟਾ|ਨਸ਼ਾ|ਟੀਕਾ|ਇੰਜੈਕਸ਼ਨ|ਸਮੈਕ|ਹੈਰੋਇਨ|ਡੋਜ਼)" + G2 + r" (?:ਲਾਵਾਂਗਾ|ਲਾਵਾਂਗੀ|ਲਾਊਂਗਾ|ਲਾਉਗਾ|ਲੈਣਾ"
-    r"|ਲਾ ਲੈਣਾ|ਲਵਾਂਗਾ|ਕਰਾਂਗਾ|ਕਰਾਂਗੀ|ਲਗਾਵਾਂਗਾ|ਪੀਵਾਂਗਾ)"
-)
-_GURU_LETTERS = r"(?:ਚਿੱਠੀ|ਚਿੱਠੀਆਂ|ਖ਼ਤ|ਖਤ|ਨੋਟ|ਲੈਟਰ)(?: [^\s|]+){0,3} ਲਿਖ\S*"
-_GURU_IN_CASE = r"ਜੇ (?:ਮੈਨੂੰ|ਮੈਂ) (?:ਕੁਝ|ਕੁੱਝ) ਹੋ\S*|ਮੇਰੇ (?:ਜਾਣ|ਮਰਨ) ਤੋਂ ਬਾਅਦ|ਅਲਵਿਦਾ"
-
-
-def _build() -> tuple[Phrase, ...]:
-    en, latn, deva, guru = EN, LATN, DEVA, GURU
-    out: list[Phrase] = []
-    # English (also matches English inside Hinglish messages)
-    out += _many("suicide", "en", "latin", en, _EN_SUICIDE)
-    out += _many("suicide", "en", "latin", en.fixed(), _EN_SUICIDE_FIXED)
-    out += _many("self-harm", "en", "latin", en, _EN_SELF_HARM)
-    out += _many("overdose", "en", "latin", en, _EN_OVERDOSE)
-    out.append(_phrase("overdose", "en", "latin", en.fixed(), _EN_DANGER_SIGN, _EN_HEAVY_USE))
-    out.append(_phrase("overdose", "en", "latin", en, _EN_HEAVY_DRINKING, _EN_SEDATIVES))
-    out.append(
-        _phrase(
+TABLE: Final = Table(
+    "latin",
+    (
+        # English (also matches English inside Hinglish messages)
+        each("suicide", "en", EN, _EN_SUICIDE),
+        each("suicide", "en", EN.fixed(), _EN_SUICIDE_FIXED),
+        each("self-harm", "en", EN, _EN_SELF_HARM),
+        each("overdose", "en", EN, _EN_OVERDOSE),
+        together("overdose", "en", EN.fixed(), _EN_DANGER_SIGN, _EN_HEAVY_USE),
+        together("overdose", "en", EN, _EN_HEAVY_DRINKING, _EN_SEDATIVES),
+        together(
             "suicide",
             "en",
-            "latin",
-            en,
+            EN,
             r"(?:bought|got|have|buying|tied|tying|found) (?:a |the )?(?:rope|noose)",
             r"know what i am going to do|going to use it|tonight|hang|end it|goodbye|decided"
             r"|made up my mind",
-        )
-    )
-    out.append(
-        _phrase(
+        ),
+        together(
             "suicide",
             "en",
-            "latin",
-            en.fixed(),
+            EN.fixed(),
             r"kms|kys myself",
             r"for real|not joking|seriously|no joke|i am serious|really",
-        )
-    )
-    out.append(
-        _phrase(
+        ),
+        together(
             "suicide",
             "en",
-            "latin",
-            en,
+            EN,
             r"i am (?:so |just |really )?(?:done|finished)",
             r"(?:with )?(?:everything|life|breathing|existing|it all)(?= \||$)",
-        )
-    )
-    out.append(
-        _phrase(
+        ),
+        together(
             "suicide",
             "en",
-            "latin",
-            en,
+            EN,
             r"ready to (?:go|leave)|time for me to go",
             r"made (?:my )?peace|said (?:my )?goodbyes|forgive me|sorry for everything",
-        )
-    )
-    out += _many("relapse", "en", "latin", en, _EN_RELAPSE)
-    out += _many("relapse", "en", "latin", en.fixed(), _EN_RELAPSE_FIXED)
-    out.append(_phrase("relapse", "en", "latin", en, _EN_RELAPSED + "|" + _EN_BINGE, _EN_RELAPSE_DISTRESS))
-    # English constructions
-    out += _many("suicide", "en", "latin", en, _EN_CONSTRUCTIONS)
-    out += _many("suicide", "en", "latin", en.fixed(), _EN_FIXED_CONSTRUCTIONS)
-    out.append(_phrase("suicide", "en", "latin", en, _EN_PREPARATION, _EN_FINALITY))
-    out.append(_phrase("suicide", "en", "latin", en, _EN_DECISION, _EN_DECISION_WHEN))
-    out.append(_phrase("suicide", "en", "latin", en, _EN_WANT_OUT, _EN_HATE_LIFE))
-    out += _many("self-harm", "en", "latin", en, _EN_SELF_HARM_CONSTRUCTIONS)
-    out.append(_phrase("self-harm", "en", "latin", en, _EN_HIT_WALL, _EN_HIT_WALL_HOW))
-    out.append(
-        _phrase(
+        ),
+        each("relapse", "en", EN, _EN_RELAPSE),
+        each("relapse", "en", EN.fixed(), _EN_RELAPSE_FIXED),
+        together("relapse", "en", EN, _EN_RELAPSED + "|" + _EN_BINGE, _EN_RELAPSE_DISTRESS),
+        # English constructions
+        each("suicide", "en", EN, _EN_CONSTRUCTIONS),
+        each("suicide", "en", EN.fixed(), _EN_FIXED_CONSTRUCTIONS),
+        together("suicide", "en", EN, _EN_PREPARATION, _EN_FINALITY),
+        together("suicide", "en", EN, _EN_DECISION, _EN_DECISION_WHEN),
+        together("suicide", "en", EN, _EN_WANT_OUT, _EN_HATE_LIFE),
+        each("self-harm", "en", EN, _EN_SELF_HARM_CONSTRUCTIONS),
+        together("self-harm", "en", EN, _EN_HIT_WALL, _EN_HIT_WALL_HOW),
+        together(
             "self-harm",
             "en",
-            "latin",
-            en,
+            EN,
             r"(?:want|need) to feel (?:some )?pain",
             r"razor|blade|knife|cut|cutting|burn|burning|bleed",
-        )
-    )
-    out += _many("overdose", "en", "latin", en, _EN_OVERDOSE_CONSTRUCTIONS)
-    out.append(_phrase("overdose", "en", "latin", en.fixed(), _EN_DOUBLE_DOSE, _EN_DANGER_SIGN + "|" + _EN_DROWSY))
-    out.append(_phrase("overdose", "en", "latin", en, _EN_DRUG, _EN_ALCOHOL, _EN_ALONE))
-    out.append(_phrase("overdose", "en", "latin", en, _EN_OLD_DOSE, _EN_ABSTINENT))
-    out += _many("relapse", "en", "latin", en, _EN_RELAPSE_CONSTRUCTIONS)
-    out.append(_phrase("relapse", "en", "latin", en, _EN_INTENT_TO_USE, _EN_RECKLESS))
-    out.append(_phrase("relapse", "en", "latin", en, _EN_DEALER, _EN_NOW_OR_DISTRESS))
-    # Romanised Hindi and Punjabi
-    out += [_phrase("suicide", lang, "latin", latn, src) for lang, src in _LATN_SUICIDE]
-    out += _many("suicide", "Latn", "latin", latn.fixed(), _LATN_SUICIDE_FIXED)
-    out += _many("self-harm", "Latn", "latin", latn, _LATN_SELF_HARM)
-    out += _many("overdose", "Latn", "latin", latn, _LATN_OVERDOSE)
-    out.append(
-        _phrase(
+        ),
+        each("overdose", "en", EN, _EN_OVERDOSE_CONSTRUCTIONS),
+        together("overdose", "en", EN.fixed(), _EN_DOUBLE_DOSE, _EN_DANGER_SIGN + "|" + _EN_DROWSY),
+        together("overdose", "en", EN, _EN_DRUG, _EN_ALCOHOL, _EN_ALONE),
+        together("overdose", "en", EN, _EN_OLD_DOSE, _EN_ABSTINENT),
+        each("relapse", "en", EN, _EN_RELAPSE_CONSTRUCTIONS),
+        together("relapse", "en", EN, _EN_INTENT_TO_USE, _EN_RECKLESS),
+        together("relapse", "en", EN, _EN_DEALER, _EN_NOW_OR_DISTRESS),
+        # Romanised Hindi and Punjabi
+        *(each("suicide", lang, LATN, (source,)) for lang, source in _LATN_SUICIDE),
+        each("suicide", "Latn", LATN.fixed(), _LATN_SUICIDE_FIXED),
+        each("self-harm", "Latn", LATN, _LATN_SELF_HARM),
+        each("overdose", "Latn", LATN, _LATN_OVERDOSE),
+        together(
             "overdose",
             "Latn",
-            "latin",
-            latn.fixed(),
+            LATN.fixed(),
             r"saans nahi (?:aa|le pa)\S*|saans (?:aukha|mushkil|dikkat)|hosh nahi"
             r"|saans lene (?:mein|vich|ch) (?:dikkat|taklif|takleef|problem|mushkil)",
             r"dose|overdose|goliyan|goli|chitta|nasha|teeka|injection|smack|heroin|daaru|sharab",
-        )
-    )
-    out += _many("relapse", "Latn", "latin", latn, _LATN_RELAPSE)
-    out += _many("relapse", "Latn", "latin", latn.fixed(), _LATN_RELAPSE_FIXED)
-    out.append(_phrase("relapse", "Latn", "latin", latn, _LATN_USED_AGAIN, _LATN_DISTRESS))
-    out.append(
-        _phrase(
+        ),
+        each("relapse", "Latn", LATN, _LATN_RELAPSE),
+        each("relapse", "Latn", LATN.fixed(), _LATN_RELAPSE_FIXED),
+        together("relapse", "Latn", LATN, _LATN_USED_AGAIN, _LATN_DISTRESS),
+        together(
             "suicide",
             "Latn",
-            "latin",
-            latn,
+            LATN,
             r"rassi|fanda|phanda|faaha",
             r"soch liya|tay kar liya|faisla|aaj raat|latak\S*|soch leya",
-        )
-    )
-    out += _many("suicide", "Latn", "latin", latn, _LATN_CONSTRUCTIONS)
-    out += _many("suicide", "Latn", "latin", latn.fixed(), _LATN_FIXED_CONSTRUCTIONS)
-    out += _many("self-harm", "Latn", "latin", latn, _LATN_SELF_HARM_CONSTRUCTIONS)
-    out.append(_phrase("relapse", "Latn", "latin", latn, _LATN_ALONE, _LATN_WILL_USE))
-    out.append(_phrase("suicide", "Latn", "latin", latn, _LATN_LETTERS, _LATN_IN_CASE))
-    # Hindi, Devanagari
-    out += _many("suicide", "hi", "deva", deva, _DEVA_SUICIDE)
-    out += _many("suicide", "hi", "deva", deva.fixed(), _DEVA_SUICIDE_FIXED)
-    out += _many("self-harm", "hi", "deva", deva, _DEVA_SELF_HARM)
-    out += _many("overdose", "hi", "deva", deva, _DEVA_OVERDOSE)
-    out.append(_phrase("overdose", "hi", "deva", deva.fixed(), _DEVA_BREATH, _DEVA_DRUG))
-    out += _many("relapse", "hi", "deva", deva, _DEVA_RELAPSE)
-    out += _many("relapse", "hi", "deva", deva.fixed(), _DEVA_RELAPSE_FIXED)
-    out.append(_phrase("relapse", "hi", "deva", deva, _DEVA_USED_AGAIN, _DEVA_DISTRESS))
-    out.append(
-        _phrase(
-            "suicide",
-            "hi",
-            "deva",
-            deva,
-            r"रस्सी|फंदा|फांसी",
-            r"सोच लिया|तय कर लिया|फैसला|आज रात|लटक\S*",
-        )
-    )
-    out += _many("suicide", "hi", "deva", deva, _DEVA_CONSTRUCTIONS)
-    out += _many("suicide", "hi", "deva", deva.fixed(), _DEVA_FIXED_CONSTRUCTIONS)
-    out += _many("self-harm", "hi", "deva", deva, _DEVA_SELF_HARM_CONSTRUCTIONS)
-    out.append(_phrase("relapse", "hi", "deva", deva, _DEVA_ALONE, _DEVA_WILL_USE))
-    out.append(_phrase("suicide", "hi", "deva", deva, _DEVA_LETTERS, _DEVA_IN_CASE))
-    # Punjabi, Gurmukhi
-    out += _many("suicide", "pa", "guru", guru, _GURU_SUICIDE)
-    out += _many("suicide", "pa", "guru", guru.fixed(), _GURU_SUICIDE_FIXED)
-    out += _many("self-harm", "pa", "guru", guru, _GURU_SELF_HARM)
-    out += _many("overdose", "pa", "guru", guru, _GURU_OVERDOSE)
-    out.append(_phrase("overdose", "pa", "guru", guru.fixed(), _GURU_BREATH, _GURU_DRUG))
-    out += _many("relapse", "pa", "guru", guru, _GURU_RELAPSE)
-    out += _many("relapse", "pa", "guru", guru.fixed(), _GURU_RELAPSE_FIXED)
-    out.append(_phrase("relapse", "pa", "guru", guru, _GURU_USED_AGAIN, _GURU_DISTRESS))
-    out.append(
-        _phrase(
-            "suicide",
-            "pa",
-            "guru",
-            guru,
-            r"ਰੱਸੀ|ਫਾਹਾ|ਫੰਦਾ",
-            r"ਸੋਚ ਲਿਆ|ਫੈਸਲਾ|ਅੱਜ ਰਾਤ|ਲਟਕ\S*",
-        )
-    )
-    out += _many("suicide", "pa", "guru", guru, _GURU_CONSTRUCTIONS)
-    out += _many("suicide", "pa", "guru", guru.fixed(), _GURU_FIXED_CONSTRUCTIONS)
-    out += _many("self-harm", "pa", "guru", guru, _GURU_SELF_HARM_CONSTRUCTIONS)
-    out.append(_phrase("relapse", "pa", "guru", guru, _GURU_ALONE, _GURU_WILL_USE))
-    out.append(_phrase("suicide", "pa", "guru", guru, _GURU_LETTERS, _GURU_IN_CASE))
-    return tuple(out)
-
-
-PHRASES: Final = _build()
+        ),
+        each("suicide", "Latn", LATN, _LATN_CONSTRUCTIONS),
+        each("suicide", "Latn", LATN.fixed(), _LATN_FIXED_CONSTRUCTIONS),
+        each("self-harm", "Latn", LATN, _LATN_SELF_HARM_CONSTRUCTIONS),
+        together("relapse", "Latn", LATN, _LATN_ALONE, _LATN_WILL_USE),
+        together("suicide", "Latn", LATN, _LATN_LETTERS, _LATN_IN_CASE),
+    ),
+)
