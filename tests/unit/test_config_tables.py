@@ -58,8 +58,8 @@ def test_turn_for_browsers_comes_from_the_environment_and_the_file() -> None:
     from server.config import ConfigError, load_config
 
     base = {"CIRCLES_SECRET": "s" * 40}
-    config = load_config({}, env={**base, "CIRCLES_TURN_SECRET": "t" * 32,
-                                  "CIRCLES_TURN_URLS": "turn:t.example.org:3478?transport=udp, turns:t.example.org:5349"})
+    urls = "turn:t.example.org:3478?transport=udp, turns:t.example.org:5349"
+    config = load_config({}, env={**base, "CIRCLES_TURN_SECRET": "t" * 32, "CIRCLES_TURN_URLS": urls})
     assert config.media.turn_urls == ("turn:t.example.org:3478?transport=udp", "turns:t.example.org:5349")
     assert config.media.turn_secret == "t" * 32
     for env, says in (({"CIRCLES_TURN_URLS": "turn:x:3478"}, "CIRCLES_TURN_SECRET is not"),
