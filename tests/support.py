@@ -7,6 +7,8 @@ notifies, never on a fixed delay.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import time
 from collections.abc import Callable
 from typing import Any
@@ -112,3 +114,17 @@ class Client:
 
 def assert_contiguous(seqs: list[int]) -> None:
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else True, seqs
+
+
+def require_tool(name: str, package: str) -> str:
+    """The path of command ``name``; without it the test is skipped, and fails under CI
+    (where scripts/setup.sh --test must have installed Debian's ``package``)."""
+    import pytest
+
+    found = shutil.which(name)
+    if found is None:
+        message = f"{name} is missing: scripts/setup.sh --test installs {package}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found

@@ -7,8 +7,6 @@ Circles' credential minting (``server/media/turn.py``); everything stays on loop
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -23,7 +21,7 @@ from server.media import turn
 from tests.integration.conftest import MakeServer
 from tests.media.peers import AudioPeer, ToneTrack
 from tests.media.test_audio import until_heard
-from tests.support import Client, token
+from tests.support import Client, require_tool, token
 
 ROOM = "relayed"
 SECRET = "turn-rest-secret-for-the-tests-only"
@@ -37,12 +35,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def coturn() -> Iterator[int]:
-    binary = shutil.which("turnserver")
-    if binary is None:
-        message = "coturn's turnserver is missing: scripts/setup.sh --test installs it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    binary = require_tool("turnserver", "coturn")
     port = _free_port()
     relay_low = 50_000 + port % 10_000
     with tempfile.TemporaryDirectory(prefix="circles-coturn-") as tmp:

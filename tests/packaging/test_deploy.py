@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from server.config import load_config
+from tests.support import require_tool
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -27,12 +25,7 @@ def _example_env() -> dict[str, str]:
 
 
 def test_the_compose_file_passes_docker_composes_check() -> None:
-    compose = shutil.which("docker-compose")
-    if compose is None:
-        message = "docker-compose is missing: scripts/setup.sh --test installs it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    compose = require_tool("docker-compose", "docker-compose")
     done = subprocess.run([compose, "--env-file", ".env.example", "-f", "compose.yaml", "config", "--services"],
                           cwd=DEPLOY, capture_output=True, text=True, env={"PATH": os.environ.get("PATH", "")})
     assert done.returncode == 0, done.stderr
