@@ -50,6 +50,7 @@ def _zones() -> frozenset[str]:
 
 # --- the schedule ------------------------------------------------------------------------
 
+
 class _ScheduleIn(BaseModel):
     """The validation of a schedule; `Schedule` is what the rest of the code holds."""
 
@@ -258,9 +259,7 @@ def is_open(schedule: Schedule, now_ms: int) -> bool:
     return any(o.opens_ms <= now_ms < o.end_ms for o in occurrences(schedule, after, until))
 
 
-def due_reminders(
-    schedules: Iterable[Schedule], since_ms: int, now_ms: int
-) -> list[tuple[Schedule, Occurrence]]:
+def due_reminders(schedules: Iterable[Schedule], since_ms: int, now_ms: int) -> list[tuple[Schedule, Occurrence]]:
     """Occurrences whose remind_ms is in (since_ms, now_ms], by remind time then room.
 
     Windows that follow each other ((a, b], then (b, c]) give every reminder exactly once:
@@ -408,4 +407,3 @@ def meeting_guide(
             entries.append(entry)
     entries.sort(key=lambda e: e["slug"])
     return entries
-
