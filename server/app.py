@@ -26,14 +26,14 @@ from . import cluster, wsdriver
 from .clock import Clock, SystemClock
 from .config import Config
 from .delivery import LocalDelivery
-from .gateway import http, keys
+from .gateway import calendar, http, keys
 from .gateway.limits import trusted_networks
 from .gateway.schemas import MAX_PAYLOAD_BYTES
 from .gateway.socket import Connection, SocketGateway
 from .media.hub import MediaHub
 from .media.router import MediaRouter
 from .metrics import Metrics
-from .pager import WebhookPager
+from .pager import Receiver, WebhookPager
 from .scheduler import Scheduler
 from .service import RoomService
 from .store import Store
@@ -96,6 +96,17 @@ def make_sio(config: Config, transports: Sequence[str] | None, direct_write: boo
     return sio
 
 
+def receivers(config: Config) -> dict[str, Receiver]:
+    """Where each kind of webhook call goes: escalations to ``[oncall]``, reminders to
+    ``[schedules]`` (each only when configured)."""
+    out = {}
+    for event, url, secret in (("oncall.escalated", config.oncall.webhook_url, config.oncall.webhook_secret),
+                               ("circle.starting", config.schedules.webhook_url, config.schedules.webhook_secret)):
+        if url:
+            out[event] = Receiver(url, secret or "")
+    return out
+
+
 def create_app(config: Config, *, clock: Clock | None = None, store: Store | None = None,
                worker_id: str | None = None, scheduler_poll_ms: int = 1000,
                transports: Sequence[str] | None = None, direct_write: bool = True) -> web.Application:
@@ -111,7 +122,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     metrics = Metrics()
     sio = make_sio(config, transports, direct_write)
     pipelines = Pipelines(config)
-    pager = WebhookPager(store, config.oncall.webhook_url, config.oncall.webhook_secret)
+    pager = WebhookPager(store, receivers(config))
     scheduler = Scheduler(store, clock, poll_ms=scheduler_poll_ms)
 
     delivery: LocalDelivery[Connection] = LocalDelivery(store, worker_id, clock, disconnect=sio.disconnect,
@@ -147,6 +158,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     app[keys.SIO] = sio
     sio.attach(app)
     http.add_routes(app)
+    calendar.add_routes(app)
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         await service.ensure_configured()

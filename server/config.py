@@ -55,6 +55,17 @@ class OncallConfig:
 
 
 @dataclass(frozen=True)
+class SchedulesConfig:
+    """``[schedules]``: where ``circle.starting`` reminders go (signed like the on-call
+    webhook; none are sent without a URL) and the approximate place the meeting-list feed
+    may name (a city, never a street)."""
+
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    approximate_address: str | None = None
+
+
+@dataclass(frozen=True)
 class MediaConfig:
     host_candidates: tuple[str, ...] | None = None
     ice_servers: tuple[Mapping[str, Any], ...] = ()
@@ -78,6 +89,10 @@ class Config:
     demo: bool = False
     rooms: tuple[RoomSpec, ...] = ()
     oncall: OncallConfig = field(default_factory=OncallConfig)
+    schedules: SchedulesConfig = field(default_factory=SchedulesConfig)
+    # The address people reach this server at (https://circles.example.org): the links in
+    # calendar feeds, meeting lists and reminders. None: taken from each request.
+    public_url: str | None = None
     moderation: Mapping[str, Any] | None = None
     media: MediaConfig = field(default_factory=MediaConfig)
     audit_retention_days: int = 30
@@ -139,10 +154,9 @@ class _HelplineTable(Options):
     hours: str = ""
 
 
-class _OncallTable(Options):
+class _Webhook(Options):
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    helplines: Annotated[list[_HelplineTable], Field(min_length=1)] | None = None
 
     @field_validator("webhook_url")
     @classmethod
@@ -152,10 +166,18 @@ class _OncallTable(Options):
         return value
 
     @model_validator(mode="after")
-    def _signed(self) -> _OncallTable:
+    def _signed(self) -> _Webhook:
         if self.webhook_url and not self.webhook_secret:
             raise ValueError("webhook_secret is required with webhook_url (it signs each call)")
         return self
+
+
+class _OncallTable(_Webhook):
+    helplines: Annotated[list[_HelplineTable], Field(min_length=1)] | None = None
+
+
+class _SchedulesTable(_Webhook):
+    approximate_address: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
 class _IceServer(Options):
@@ -214,12 +236,14 @@ class _ServerTable(Options):
     allowed_origins: str | list[str] | None = None
     workers: int | None = None
     log_level: str | None = None
+    public_url: str | None = None
 
 
 class _File(Options):
     server: _ServerTable = Field(default_factory=_ServerTable)
     rooms: list[_RoomTable] = Field(default_factory=list)
     oncall: _OncallTable = Field(default_factory=_OncallTable)
+    schedules: _SchedulesTable = Field(default_factory=_SchedulesTable)
     moderation: dict[str, Any] | None = None
     media: _MediaTable = Field(default_factory=_MediaTable)
     audit: _AuditTable = Field(default_factory=_AuditTable)
@@ -353,6 +377,11 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
         for o in origins:
             if o != "*" and not o.startswith(("http://", "https://")):
                 raise ConfigError(f"CIRCLES_ALLOWED_ORIGINS: {o!r} is not an origin like https://example.org")
+    public_url = pick("public_url", "CIRCLES_PUBLIC_URL", "public_url", None)
+    if public_url:
+        public_url = str(public_url).rstrip("/")
+        if not public_url.startswith(("http://", "https://")) or "#" in public_url or "?" in public_url:
+            raise ConfigError(f"CIRCLES_PUBLIC_URL: {public_url!r} is not an address like https://circles.example.org")
     redis_url = pick("redis_url", "CIRCLES_REDIS_URL", "redis_url", None)
     if redis_url and not str(redis_url).startswith(("redis://", "rediss://", "redis+sentinel://", "unix://")):
         raise ConfigError("the Redis URL must start with redis://, rediss:// or redis+sentinel://")
@@ -379,6 +408,10 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
         demo=demo,
         rooms=rooms,
         oncall=_oncall(file.oncall),
+        schedules=SchedulesConfig(webhook_url=file.schedules.webhook_url,
+                                  webhook_secret=file.schedules.webhook_secret,
+                                  approximate_address=file.schedules.approximate_address),
+        public_url=public_url or None,
         moderation=moderation,
         media=_media(file.media, env),
         audit_retention_days=file.audit.retention_days,

@@ -1,4 +1,5 @@
-"""Calls the deployment's on-call webhook when an escalation commits (contract §8).
+"""Calls the deployment's webhooks: the on-call one when an escalation commits (contract
+§8), the schedules one when a circle's reminder falls due (``circle.starting``).
 
 The body carries ids and times only: no names, no text. It is signed with HMAC-SHA256
 over the send time and the exact body bytes (``moderation.signing``: headers
@@ -22,7 +23,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Any, Final, NamedTuple
 
 import aiohttp
 
@@ -42,11 +44,19 @@ MAX_TRIES: Final = 75
 POLL_S: Final = 1.0
 
 
+class Receiver(NamedTuple):
+    url: str
+    secret: str
+
+
 class WebhookPager:
-    def __init__(self, store: Store, url: str | None, secret: str | None) -> None:
+    """Makes the outbox's calls, each to the receiver configured for its event
+    (``oncall.escalated``: ``[oncall]``; ``circle.starting``: ``[schedules]``); a call
+    whose event has no receiver is dropped."""
+
+    def __init__(self, store: Store, receivers: Mapping[str, Receiver]) -> None:
         self.store = store
-        self.url = url
-        self.secret = secret or ""
+        self.receivers = dict(receivers)
         self._session: aiohttp.ClientSession | None = None
         self._poke = asyncio.Event()
         self._tasks = TaskSet()
@@ -71,32 +81,32 @@ class WebhookPager:
                     await self._poke.wait()
 
     async def _deliver(self, item: OutboxItem) -> None:
-        room = item.data.get("room")
-        if not self.url:
-            await self._forget(item)  # no webhook configured: nothing to call
+        room, event = item.data.get("room"), item.event
+        to = self.receivers.get(event)
+        if to is None:
+            await self._forget(item)  # no webhook configured for it: nothing to call
             return
-        if await self._call(item):
-            log.info("escalation webhook delivered", extra={"room": room, "count": item.tries})
+        if await self._call(item, to):
+            log.info("webhook delivered", extra={"room": room, "event": event, "count": item.tries})
             await self._forget(item)
         elif item.tries >= MAX_TRIES:
-            log.error("escalation webhook failed; given up", extra={"room": room, "count": item.tries})
+            log.error("webhook failed; given up", extra={"room": room, "event": event, "count": item.tries})
             await self._forget(item)
         # else: it stays in the outbox and is claimed again when its lease runs out
 
-    async def _call(self, item: OutboxItem) -> bool:
-        assert self.url is not None
+    async def _call(self, item: OutboxItem, to: Receiver) -> bool:
         body = json.dumps(body_of(item), separators=(",", ":")).encode()
-        headers = {"Content-Type": "application/json", **signed_headers(self.secret, body)}
+        headers = {"Content-Type": "application/json", **signed_headers(to.secret, body)}
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
         room = item.data.get("room")
         try:
-            async with self._session.post(self.url, data=body, headers=headers, allow_redirects=False) as resp:
+            async with self._session.post(to.url, data=body, headers=headers, allow_redirects=False) as resp:
                 if resp.status < 300:
                     return True
-                log.warning("escalation webhook refused", extra={"room": room, "status": resp.status})
+                log.warning("webhook refused", extra={"room": room, "event": item.event, "status": resp.status})
         except (aiohttp.ClientError, TimeoutError):
-            log.warning("escalation webhook unreachable", extra={"room": room})
+            log.warning("webhook unreachable", extra={"room": room, "event": item.event})
         return False
 
     async def _forget(self, item: OutboxItem) -> None:
@@ -111,4 +121,4 @@ class WebhookPager:
 
 def body_of(item: OutboxItem) -> dict[str, Any]:
     """What the receiver gets for ``item`` (for tests and tools)."""
-    return {"event": "oncall.escalated", **item.data, "id": item.id}
+    return {"event": item.event, **item.data, "id": item.id}

@@ -6,7 +6,7 @@ import { Audio } from "./audio.js";
 import { Connection } from "./connection.js";
 import { $ } from "./dom.js";
 import { pickLanguage, roughly, setLanguage, t } from "./i18n.js";
-import { inviteCode, showInvite } from "./invite.js";
+import { inviteCode, publicRoom, showDoor, showInvite, wakeAt, when } from "./invite.js";
 import { readLink } from "./link.js";
 import { Outbox } from "./outbox.js";
 import { settingsChanges, fillSettings, waitedText } from "./staff.js";
@@ -90,9 +90,9 @@ function errorText(err) {
   return t(key) !== key ? t(key) : t("err_default");
 }
 
-function notice(title, text, actions = [], calm = false) {
+function notice(title, text, actions = [], calm = false, params = {}) {
   ui.screen = "notice";
-  ui.notice = { title, text, actions, calm };
+  ui.notice = { title, text, actions, calm, params };
   update();
   requestAnimationFrame(() => $("notice-title").focus());
 }
@@ -101,12 +101,19 @@ function notice(title, text, actions = [], calm = false) {
 
 setLanguage(pickLanguage());
 
-const invite = inviteCode();
-if (invite) {
-  showInvite(invite);
-} else if (link.error) {
+function badLink() {
   const text = { no_token: "no_link_text", bad_token: "bad_link_text", no_room: "no_room_text" }[link.error];
   notice(link.error === "no_token" ? "no_link_title" : "bad_link_title", text);
+}
+
+const invite = inviteCode();
+const door = publicRoom();
+if (invite) {
+  showInvite(invite);
+} else if (door) {
+  showDoor(door).then((shown) => { if (!shown) badLink(); });
+} else if (link.error) {
+  badLink();
 } else {
   start();
 }
@@ -174,7 +181,7 @@ async function join() {
   const ack = await ctx.conn.call("join", payload);
   ui.joining = false;
   if (ack.ok) joined(ack);
-  else refused(ack.error || {});
+  else refused({ ...ack.error, opens_at: ack.opens_at });
 }
 
 // -- session continuity: a meeting in progress outlives its link ----------------------------
@@ -278,6 +285,11 @@ function refused(err) {
     notice("banned_title", "banned_text");
   } else if (code === "expired") {
     notice("expired_title", "expired_text");
+  } else if (code === "locked" && err.opens_at) {
+    // A scheduled circle between meetings: say when it opens, and come in then.
+    notice("closed_title", "closed_text", [{ action: "retry-join", label: "try_again" }], true,
+      { opens: when(err.opens_at) });
+    wakeAt(err.opens_at, () => join());
   } else if (code === "locked" || code === "full") {
     notice(code + "_title", code + "_text", [{ action: "retry-join", label: "try_again", primary: true }]);
   } else if (code === "forbidden") {

@@ -83,7 +83,7 @@ function renderHeader(ctx) {
 function renderNotice(ctx) {
   const n = ctx.ui.notice || { title: "connecting_title", text: "connecting_text" };
   setText($("notice-title"), t(n.title));
-  setText($("notice-text"), n.text ? t(n.text) : "");
+  setText($("notice-text"), n.text ? t(n.text, n.params || {}) : "");
   $("notice").classList.toggle("waiting", !!n.calm);
   const actions = n.actions || [];
   reconcile($("notice-actions"), actions, (a) => a.action, (a) =>

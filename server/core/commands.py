@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
+from ..schedules import Schedule
 from .model import ROLES, IntRange
 
 SYSTEM_ROLE: Final = "system"
@@ -240,6 +241,27 @@ class InviteRedeem(Command):
     """Someone with the link asks to come in (the admin API, as the system)."""
 
     code_hash: str
+
+
+# -- schedules (``recurrence``) -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScheduleSet(Command):
+    """Make the room a circle that meets weekly (validated at the edge)."""
+
+    schedule: Schedule
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduleClear(Command):
+    """The room is always open again."""
+
+
+@dataclass(frozen=True)
+class Knock(Command):
+    """Someone who found a public circle in a meeting list asks to come in (the admin
+    API, as the system): allowed while it is open; they then wait in its lobby."""
 
 
 # -- on-call (§8) ----------------------------------------------------------------------

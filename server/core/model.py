@@ -340,6 +340,19 @@ class Invite:
 
 
 @dataclass(frozen=True)
+class Recurrence:
+    """A circle's weekly schedule (``core.recurrence``): the validated schedule as JSON
+    text, whether the public feeds list it, when it last changed, the start of the
+    latest meeting reminded of, and when the rules last kept the room alive."""
+
+    spec: str
+    public: bool = False
+    updated_at: int = 0
+    reminded: int = 0
+    kept_at: int = 0
+
+
+@dataclass(frozen=True)
 class Waiting:
     """A member in an on-call room whom no responder has answered yet."""
 
@@ -382,6 +395,8 @@ class RoomState:
     allowed: set[str] = field(default_factory=set)
     # Group links (invite id -> invite); they end with the room.
     invites: dict[str, Invite] = field(default_factory=dict)
+    # A circle that meets weekly (None: always open).
+    schedule: Recurrence | None = None
     # Made by a facilitator's join: ends EMPTY_ROOM_MS after it was last left empty.
     ephemeral: bool = False
     empty_since: int | None = None
@@ -429,6 +444,7 @@ class RoomState:
             "parent": self.parent,
             "allowed": sorted(self.allowed),
             "invites": [dataclasses.asdict(i) for i in self.invites.values()],
+            "schedule": dataclasses.asdict(self.schedule) if self.schedule else None,
             "ephemeral": self.ephemeral,
             "empty_since": self.empty_since,
             "ended": self.ended,
@@ -452,6 +468,7 @@ class RoomState:
             parent=d.get("parent"),
             allowed=set(d.get("allowed", ())),
             invites={i["id"]: Invite(**i) for i in d.get("invites", ())},
+            schedule=Recurrence(**d["schedule"]) if d.get("schedule") else None,
             ephemeral=d.get("ephemeral", False),
             empty_since=d.get("empty_since"),
             ended=d["ended"],

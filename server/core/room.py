@@ -6,7 +6,7 @@ import dataclasses
 import hmac
 
 from . import commands as c
-from . import floor, oncall
+from . import floor, oncall, recurrence
 from .errors import CommandError
 from .model import (
     EMPTY_ROOM_MS,
@@ -50,6 +50,9 @@ def join(tx: Tx, cmd: c.Join) -> None:
     if not staff:
         # A private room's two-person list admits for good (a dropped connection comes back).
         admitted = pid in s.admitted or pid in s.allowed
+        if s.schedule is not None and not admitted and not recurrence.admits(s.schedule, tx.now):
+            message, when = recurrence.closed_refusal(s.schedule, tx.now)
+            raise CommandError("locked", message, when)
         if s.settings.locked and not admitted:
             raise CommandError("locked", "the room is locked")
         if len(s.participants) >= s.settings.max_participants:
@@ -474,6 +477,35 @@ def invite_redeem(tx: Tx, cmd: c.InviteRedeem) -> None:
     s.invites[found.id] = dataclasses.replace(found, uses=found.uses + 1)
     tx.reply["invite"] = found.id
     tx.audit("invite.use", found.id)
+
+
+# -- schedules ---------------------------------------------------------------------------------
+
+def schedule_set(tx: Tx, cmd: c.ScheduleSet) -> None:
+    if tx.state.kind != "circle" or tx.state.parent is not None:
+        raise CommandError("invalid", "only a circle can have a schedule: an on-call room is always open")
+    if cmd.schedule.room != tx.state.id:
+        raise CommandError("invalid", "the schedule is for another room")
+    tx.state.schedule = recurrence.make(cmd.schedule, cmd.public, tx.now, tx.state.schedule)
+    tx.reply["schedule"] = recurrence.view(tx.state.schedule, tx.state.id, tx.now)
+    tx.audit("schedule.set", None)
+
+
+def schedule_clear(tx: Tx, cmd: c.ScheduleClear) -> None:
+    if tx.state.schedule is None:
+        raise CommandError("not_found", "this circle has no schedule")
+    tx.state.schedule = None
+    tx.audit("schedule.delete", None)
+
+
+def knock(tx: Tx, cmd: c.Knock) -> None:
+    rec = tx.state.schedule
+    if rec is None or not rec.public:
+        raise CommandError("not_found", "this circle is not listed")
+    if not recurrence.admits(rec, tx.now):
+        message, when = recurrence.closed_refusal(rec, tx.now)
+        raise CommandError("locked", message, when)
+    tx.audit("schedule.knock", None)
 
 
 # -- on-call private rooms (§8, an addition) -----------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from . import commands as c
-from . import floor, oncall, room
+from . import floor, oncall, recurrence, room
 from .errors import CommandError
 from .model import RoomState
 from .outcome import Outcome, Tx
@@ -55,6 +55,9 @@ RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
     c.InviteCreate: (room.invite_create, Need.STAFF),
     c.InviteRevoke: (room.invite_revoke, Need.STAFF),
     c.InviteRedeem: (room.invite_redeem, Need.SYSTEM),
+    c.ScheduleSet: (room.schedule_set, Need.STAFF),
+    c.ScheduleClear: (room.schedule_clear, Need.STAFF),
+    c.Knock: (room.knock, Need.SYSTEM),
     c.OpenPrivate: (room.open_private, Need.STAFF),
     c.ClosePrivate: (room.close_private, Need.STAFF),
     c.Tick: (lambda tx, cmd: tick(tx), Need.SYSTEM),
@@ -96,11 +99,13 @@ def apply(state: RoomState, actor: c.Actor, command: c.Command, now: int) -> Out
 # -- time -------------------------------------------------------------------------------------
 
 def tick(tx: Tx) -> None:
-    """Everything whose time has come: share warning and expiry, reconnect grace."""
+    """Everything whose time has come: share warning and expiry, reconnect grace,
+    on-call escalation, an empty ephemeral room's end, a schedule's reminders."""
     floor.floor_deadlines(tx)
     room.expire_grace(tx)
     oncall.escalate(tx)
     room.expire_empty(tx)
+    recurrence.tick(tx)
 
 
 def next_deadline(state: RoomState) -> int | None:
@@ -113,6 +118,7 @@ def next_deadline(state: RoomState) -> int | None:
             room.next_grace_deadline(state.participants, state.settings.reconnect_grace_seconds),
             oncall.next_escalation(state.waiting, state.settings.escalate_after_seconds),
             room.next_empty_deadline(state.ephemeral, state.empty_since),
+            recurrence.next_deadline(state.schedule),
         ) if t is not None
     ]
     return min(times) if times else None

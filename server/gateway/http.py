@@ -57,7 +57,7 @@ REDEEM_PER_S: Final = 1.0
 REDEEM_ADDRESSES_KEPT: Final = 10_000
 
 STATUS: Final = {"invalid": 400, "too_large": 413, "unauthorized": 401, "expired": 401, "forbidden": 403,
-                 "not_found": 404, "conflict": 409, "full": 409, "rate_limited": 429, "unavailable": 503}
+                 "not_found": 404, "conflict": 409, "full": 409, "locked": 409, "rate_limited": 429, "unavailable": 503}
 
 
 def error(status: int, code: str, message: str) -> web.Response:

@@ -39,6 +39,11 @@ class OutboxItem(NamedTuple):
         """The same on every attempt: a receiver can drop a repeat by it."""
         return str(json.loads(self.key)["id"])
 
+    @property
+    def event(self) -> str:
+        """What the call is about (keys written before events were named: escalations)."""
+        return str(json.loads(self.key).get("event", "oncall.escalated"))
+
 
 # -- the audit log ------------------------------------------------------------------------------
 #
@@ -53,9 +58,10 @@ AuditClass = Literal["action", "signal"]
 AUDIT_CLASSES: Final[tuple[AuditClass, ...]] = ("action", "signal")
 
 # What members cause by their own words and reports, and anyone with a group link by
-# using it; every other action (and any new one) is kept as a staff or system action,
+# using it (or a public circle's open door); every other action (and any new one) is kept as a staff or system action,
 # the long-lived class.
-SIGNAL_ACTIONS: Final = frozenset({"report", "message.blocked", "message.held", "message.redacted", "invite.use"})
+SIGNAL_ACTIONS: Final = frozenset({"report", "message.blocked", "message.held", "message.redacted", "invite.use",
+                                   "schedule.knock"})
 SIGNAL_PREFIXES: Final = ("alert.",)
 
 # Staff and system actions a room keeps: a weekly circle records tens a meeting, and a
@@ -130,8 +136,11 @@ def page_of(newest_first: Iterable[Held], limit: int) -> AuditPage:
 
 def outbox_keys(outcome: Outcome) -> list[str]:
     """The webhook calls a commit writes to the outbox, each under a key of its own
-    (``{id, data}`` as JSON: ids and times only, never names or text)."""
-    return [json.dumps({"id": secrets.token_hex(8), "data": dict(n.data)}, separators=(",", ":"))
+    (``{id, event, data}`` as JSON: ids and times only, never names or text). The id is
+    the notice's own when it has one (a reminder's ``<room>:<start_ms>``: the same call
+    committed twice is one key), else drawn here."""
+    return [json.dumps({"id": str(n.data.get("id") or secrets.token_hex(8)), "event": n.event,
+                        "data": {k: v for k, v in n.data.items() if k != "id"}}, separators=(",", ":"))
             for n in outcome.notices if n.to.kind == "webhook"]
 
 
