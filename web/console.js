@@ -4,6 +4,7 @@
 
 import { $, h, reconcile, show } from "./dom.js";
 import { language, pickLanguage, setLanguage, t } from "./i18n.js";
+import { initSchedules, relabelSchedule, showSchedule } from "./console_schedules.js";
 
 let key = null;
 let rooms = [];
@@ -86,6 +87,8 @@ function signOut(reason) {
   selected = null;
   made = null;
   show($("console"), false);
+  show($("links"), false);
+  show($("schedule"), false);
   show($("signout"), false);
   show($("signin"), true);
   $("admin-key").value = "";
@@ -177,7 +180,7 @@ $("circles").addEventListener("click", async (e) => {
     if (!sure) return;
     if ((await attempt(() => api("DELETE", "/api/rooms/" + room.id))) === undefined) return;
     flash(t("console_ended", { title: room.title }));
-    if (selected === room.id) { selected = null; show($("links"), false); }
+    if (selected === room.id) { selected = null; show($("links"), false); show($("schedule"), false); }
     await attempt(loadRooms);
   }
 });
@@ -192,7 +195,7 @@ async function select(id) {
   $("links-title").textContent = t("console_links_title", { title: room ? room.title : id });
   show($("links"), true);
   $("links-title").focus();
-  await attempt(loadInvites);
+  await Promise.all([attempt(loadInvites), showSchedule(id, room ? room.kind : "circle", room ? room.title : id)]);
 }
 
 function when(ms) {
@@ -259,7 +262,7 @@ $("personal-form").addEventListener("submit", async (e) => {
   $("made-url").select();
 });
 
-async function copy(text, input) {
+async function copy(text, input, status = $("copy-status")) {
   try {
     await navigator.clipboard.writeText(text);
   } catch {
@@ -267,8 +270,9 @@ async function copy(text, input) {
     input.select();
     document.execCommand("copy");
   }
-  $("copy-status").textContent = t("console_copied");
+  status.textContent = t("console_copied");
 }
+initSchedules({ api, attempt, copy });
 $("copy-link").addEventListener("click", () => made && copy(made.url, $("made-url")));
 $("copy-message").addEventListener("click", () => made && copy(made.message, $("made-message")));
 
@@ -304,6 +308,6 @@ setLanguage(pickLanguage());
 $("lang").value = language();
 $("lang").addEventListener("change", (e) => {
   setLanguage(e.target.value, true);
-  if (key) { renderRooms(); attempt(loadInvites); attempt(loadWaiting); }
+  if (key) { renderRooms(); attempt(loadInvites); attempt(loadWaiting); relabelSchedule(); }
 });
 $("signin-title").focus();

@@ -42,6 +42,30 @@ const en = {
   console_copied: "Copied.",
   console_qr_alt: "QR code of the link",
   console_whatsapp: "You're invited to {title} on Circles. Open this link, choose the name the others will see, and wait to be let in: {link} (it works until {until})",
+  sched_title: "Schedule",
+  sched_none: "No schedule: the circle is open whenever someone is in it.",
+  sched_open_now: "Open now.",
+  sched_next: "Next meeting: {when}.",
+  sched_ended: "The schedule has ended: no meetings left.",
+  sched_days: "Meets on",
+  sched_start: "Starts at (local time)",
+  sched_duration: "Length (minutes)",
+  sched_tz: "Time zone",
+  sched_opens: "Opens early (minutes)",
+  sched_remind: "Reminder before (minutes)",
+  sched_notes: "Notes for calendars and meeting lists",
+  sched_public: "List publicly (meeting lists and calendars; newcomers knock and wait in the lobby)",
+  sched_save: "Save schedule",
+  sched_remove: "Remove schedule",
+  sched_saved: "Schedule saved.",
+  sched_removed: "Schedule removed: the circle is always open again.",
+  sched_pick_days: "Choose at least one day.",
+  sched_refused: "Not saved: {why}",
+  sched_page: "The circle's page (for newcomers)",
+  sched_ics: "Calendar to subscribe to",
+  sched_feed: "Meeting list for apps (every listed circle)",
+  sched_copy_page: "Copy page link",
+  sched_copy_ics: "Copy calendar link",
   console_group_links: "Group links of this circle",
   console_used_of: "Used {n} of {max} times",
   console_used: "Used {n} times",
@@ -387,6 +411,30 @@ const hi = {
   console_copied: "कॉपी हो गया।",
   console_qr_alt: "लिंक का QR कोड",
   console_whatsapp: "आपको Circles पर {title} में बुलाया गया है। यह लिंक खोलें, वह नाम चुनें जो दूसरे देखेंगे, और अंदर बुलाए जाने का इंतज़ार करें: {link} (यह {until} तक चलेगा)",
+  sched_title: "समय-सारणी",
+  sched_none: "कोई समय-सारणी नहीं: जब भी कोई अंदर हो, सर्कल खुला रहता है।",
+  sched_open_now: "अभी खुला है।",
+  sched_next: "अगली मीटिंग: {when}।",
+  sched_ended: "समय-सारणी ख़त्म हो गई है: अब कोई मीटिंग नहीं है।",
+  sched_days: "मीटिंग के दिन",
+  sched_start: "शुरू होने का समय (स्थानीय)",
+  sched_duration: "अवधि (मिनट)",
+  sched_tz: "समय क्षेत्र",
+  sched_opens: "कितने मिनट पहले खुले",
+  sched_remind: "कितने मिनट पहले याद दिलाएँ",
+  sched_notes: "कैलेंडर और मीटिंग सूचियों के लिए नोट",
+  sched_public: "सार्वजनिक सूची में दिखाएँ (मीटिंग सूचियाँ और कैलेंडर; नए लोग दस्तक देकर लॉबी में इंतज़ार करते हैं)",
+  sched_save: "समय-सारणी सहेजें",
+  sched_remove: "समय-सारणी हटाएँ",
+  sched_saved: "समय-सारणी सहेज ली गई।",
+  sched_removed: "समय-सारणी हटा दी गई: सर्कल फिर से हमेशा खुला है।",
+  sched_pick_days: "कम से कम एक दिन चुनें।",
+  sched_refused: "सहेजा नहीं गया: {why}",
+  sched_page: "सर्कल का पेज (नए लोगों के लिए)",
+  sched_ics: "सब्सक्राइब करने के लिए कैलेंडर",
+  sched_feed: "ऐप्स के लिए मीटिंग सूची (सभी सूचीबद्ध सर्कल)",
+  sched_copy_page: "पेज का लिंक कॉपी करें",
+  sched_copy_ics: "कैलेंडर का लिंक कॉपी करें",
   console_group_links: "इस सर्कल के ग्रुप लिंक",
   console_used_of: "{max} में से {n} बार इस्तेमाल हुआ",
   console_used: "{n} बार इस्तेमाल हुआ",
@@ -732,6 +780,30 @@ const pa = {
   console_copied: "ਕਾਪੀ ਹੋ ਗਿਆ।",
   console_qr_alt: "ਲਿੰਕ ਦਾ QR ਕੋਡ",
   console_whatsapp: "ਤੁਹਾਨੂੰ Circles 'ਤੇ {title} ਵਿੱਚ ਸੱਦਿਆ ਗਿਆ ਹੈ। ਇਹ ਲਿੰਕ ਖੋਲ੍ਹੋ, ਉਹ ਨਾਂ ਚੁਣੋ ਜੋ ਬਾਕੀ ਵੇਖਣਗੇ, ਅਤੇ ਅੰਦਰ ਬੁਲਾਏ ਜਾਣ ਦੀ ਉਡੀਕ ਕਰੋ: {link} (ਇਹ {until} ਤੱਕ ਚੱਲੇਗਾ)",
+  sched_title: "ਸਮਾਂ-ਸਾਰਣੀ",
+  sched_none: "ਕੋਈ ਸਮਾਂ-ਸਾਰਣੀ ਨਹੀਂ: ਜਦੋਂ ਵੀ ਕੋਈ ਅੰਦਰ ਹੋਵੇ, ਸਰਕਲ ਖੁੱਲ੍ਹਾ ਰਹਿੰਦਾ ਹੈ।",
+  sched_open_now: "ਹੁਣ ਖੁੱਲ੍ਹਾ ਹੈ।",
+  sched_next: "ਅਗਲੀ ਮੀਟਿੰਗ: {when}।",
+  sched_ended: "ਸਮਾਂ-ਸਾਰਣੀ ਖ਼ਤਮ ਹੋ ਗਈ ਹੈ: ਹੁਣ ਕੋਈ ਮੀਟਿੰਗ ਨਹੀਂ।",
+  sched_days: "ਮੀਟਿੰਗ ਦੇ ਦਿਨ",
+  sched_start: "ਸ਼ੁਰੂ ਹੋਣ ਦਾ ਸਮਾਂ (ਸਥਾਨਕ)",
+  sched_duration: "ਲੰਬਾਈ (ਮਿੰਟ)",
+  sched_tz: "ਸਮਾਂ ਖੇਤਰ",
+  sched_opens: "ਕਿੰਨੇ ਮਿੰਟ ਪਹਿਲਾਂ ਖੁੱਲ੍ਹੇ",
+  sched_remind: "ਕਿੰਨੇ ਮਿੰਟ ਪਹਿਲਾਂ ਯਾਦ ਕਰਾਓ",
+  sched_notes: "ਕੈਲੰਡਰ ਅਤੇ ਮੀਟਿੰਗ ਸੂਚੀਆਂ ਲਈ ਨੋਟ",
+  sched_public: "ਜਨਤਕ ਸੂਚੀ ਵਿੱਚ ਦਿਖਾਓ (ਮੀਟਿੰਗ ਸੂਚੀਆਂ ਅਤੇ ਕੈਲੰਡਰ; ਨਵੇਂ ਲੋਕ ਦਸਤਕ ਦੇ ਕੇ ਲਾਬੀ ਵਿੱਚ ਉਡੀਕ ਕਰਦੇ ਹਨ)",
+  sched_save: "ਸਮਾਂ-ਸਾਰਣੀ ਸੰਭਾਲੋ",
+  sched_remove: "ਸਮਾਂ-ਸਾਰਣੀ ਹਟਾਓ",
+  sched_saved: "ਸਮਾਂ-ਸਾਰਣੀ ਸੰਭਾਲ ਲਈ ਗਈ।",
+  sched_removed: "ਸਮਾਂ-ਸਾਰਣੀ ਹਟਾ ਦਿੱਤੀ ਗਈ: ਸਰਕਲ ਫਿਰ ਤੋਂ ਹਮੇਸ਼ਾ ਖੁੱਲ੍ਹਾ ਹੈ।",
+  sched_pick_days: "ਘੱਟੋ-ਘੱਟ ਇੱਕ ਦਿਨ ਚੁਣੋ।",
+  sched_refused: "ਸੰਭਾਲਿਆ ਨਹੀਂ ਗਿਆ: {why}",
+  sched_page: "ਸਰਕਲ ਦਾ ਪੰਨਾ (ਨਵੇਂ ਲੋਕਾਂ ਲਈ)",
+  sched_ics: "ਸਬਸਕ੍ਰਾਈਬ ਕਰਨ ਲਈ ਕੈਲੰਡਰ",
+  sched_feed: "ਐਪਾਂ ਲਈ ਮੀਟਿੰਗ ਸੂਚੀ (ਸਾਰੇ ਸੂਚੀਬੱਧ ਸਰਕਲ)",
+  sched_copy_page: "ਪੰਨੇ ਦਾ ਲਿੰਕ ਕਾਪੀ ਕਰੋ",
+  sched_copy_ics: "ਕੈਲੰਡਰ ਦਾ ਲਿੰਕ ਕਾਪੀ ਕਰੋ",
   console_group_links: "ਇਸ ਸਰਕਲ ਦੇ ਗਰੁੱਪ ਲਿੰਕ",
   console_used_of: "{max} ਵਿੱਚੋਂ {n} ਵਾਰ ਵਰਤਿਆ",
   console_used: "{n} ਵਾਰ ਵਰਤਿਆ",
@@ -1081,6 +1153,38 @@ export function t(key, params = {}) {
   let s = table[key] ?? en[key] ?? key;
   for (const [k, v] of Object.entries(params)) s = s.split("{" + k + "}").join(String(v));
   return s;
+}
+
+// Weekdays (Sunday first) and months in Gurmukhi: browsers that ship trimmed ICU data
+// (Debian's Chromium among them) claim "pa" but format its dates in English.
+const PA_DAYS = ["ਐਤਵਾਰ", "ਸੋਮਵਾਰ", "ਮੰਗਲਵਾਰ", "ਬੁੱਧਵਾਰ", "ਵੀਰਵਾਰ", "ਸ਼ੁੱਕਰਵਾਰ", "ਸ਼ਨਿੱਚਰਵਾਰ"];
+const PA_MONTHS = ["ਜਨਵਰੀ", "ਫ਼ਰਵਰੀ", "ਮਾਰਚ", "ਅਪ੍ਰੈਲ", "ਮਈ", "ਜੂਨ", "ਜੁਲਾਈ", "ਅਗਸਤ", "ਸਤੰਬਰ", "ਅਕਤੂਬਰ", "ਨਵੰਬਰ",
+  "ਦਸੰਬਰ"];
+const EN_DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/**
+ * A moment in the current language: "Tuesday, 8 December, 7:00 pm" (`full`) or the time
+ * alone, in `timeZone` (default: the reader's own).
+ */
+export function formatWhen(ms, { full = true, timeZone } = {}) {
+  if (current === "pa") {
+    const parts = new Intl.DateTimeFormat("en-US", {
+      timeZone, hourCycle: "h23", weekday: "short", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit",
+    }).formatToParts(new Date(ms));
+    const p = Object.fromEntries(parts.map((x) => [x.type, x.value]));
+    const time = `${p.hour}:${p.minute}`;
+    if (!full) return time;
+    return `${PA_DAYS[EN_DAYS.indexOf(p.weekday)]}, ${Number(p.day)} ${PA_MONTHS[Number(p.month) - 1]}, ${time}`;
+  }
+  const opts = full ? { weekday: "long", day: "numeric", month: "long", hour: "numeric", minute: "2-digit" }
+    : { hour: "numeric", minute: "2-digit" };
+  return new Intl.DateTimeFormat(current, { ...opts, timeZone }).format(new Date(ms));
+}
+
+/** An ISO weekday's name (1 = Monday … 7 = Sunday) in the current language. */
+export function weekdayName(iso) {
+  if (current === "pa") return PA_DAYS[iso % 7];
+  return new Intl.DateTimeFormat(current, { weekday: "long", timeZone: "UTC" }).format(new Date(Date.UTC(2024, 0, iso)));
 }
 
 /** "1st", "2nd", "3rd", "4th"… in English; the plain number elsewhere. */

@@ -8,7 +8,7 @@
 // same name form, which knocks at the circle's door instead of using a code.
 
 import { $ } from "./dom.js";
-import { language, t } from "./i18n.js";
+import { formatWhen, language, t } from "./i18n.js";
 
 const NAME_MAX = 40;
 
@@ -30,11 +30,9 @@ export function publicRoom(loc = window.location) {
   return !token && room && ROOM_RE.test(room) ? room : null;
 }
 
-/** A moment in the reader's language: "Tuesday, 8 December, 7:00 pm" (`full`) or "7:00 pm". */
+/** A moment in the reader's language and time zone: "Tuesday, 8 December, 7:00 pm" (`full`) or "7:00 pm". */
 export function when(ms, full = true) {
-  const opts = full ? { weekday: "long", day: "numeric", month: "long", hour: "numeric", minute: "2-digit" }
-    : { hour: "numeric", minute: "2-digit" };
-  return new Intl.DateTimeFormat(language(), opts).format(new Date(ms));
+  return formatWhen(ms, { full });
 }
 
 /** Reload at `ms` (when a circle opens), if that is within the next hours. */
