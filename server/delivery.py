@@ -25,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from .clock import Clock
 from .core import commands as c
-from .core.model import Event, Notice
+from .core.model import Event, Notice, Target
 from .core.room import is_staff
 from .fanout import Fanout
 from .media.base import Media, NoMedia
@@ -227,9 +227,7 @@ class LocalDelivery(Generic[C]):
 
     def tell(self, room: str, participant: str, event: str, data: dict[str, Any]) -> None:
         """A private event to that person's connection on this worker, if any."""
-        sid = self.people.get((room, participant))
-        if sid is not None and sid in self.conns:
-            self.send((sid,), event, data)
+        self.deliver_notice(Notice(event, Target("participant", room, participant), data))
 
     def deliver_notice(self, notice: Notice) -> None:
         to = notice.to

@@ -53,6 +53,9 @@ CLIENT_IDS_KEPT: Final = 2000
 # has had nobody in it for this long: a link holder cannot leave rooms behind without
 # bound, and a facilitator who steps out for a few minutes finds the room as it was.
 EMPTY_ROOM_MS: Final = 10 * 60_000
+# A room is forgotten a week after its last commit (store.keys.ROOM_IDLE_TTL_MS). One that
+# must outlive a quiet week (a weekly circle, a group link still valid) commits this often.
+KEEP_ALIVE_MS: Final = 86_400_000
 # Held messages awaiting review; past this the oldest is dropped (the sender was told
 # `held`, and a facilitator who has not looked at 200 messages will not look at 201).
 HELD_MAX: Final = 200
@@ -342,14 +345,13 @@ class Invite:
 @dataclass(frozen=True)
 class Recurrence:
     """A circle's weekly schedule (``core.recurrence``): the validated schedule as JSON
-    text, whether the public feeds list it, when it last changed, the start of the
-    latest meeting reminded of, and when the rules last kept the room alive."""
+    text, whether the public feeds list it, when it last changed, and the start of the
+    latest meeting reminded of."""
 
     spec: str
     public: bool = False
     updated_at: int = 0
     reminded: int = 0
-    kept_at: int = 0
 
 
 @dataclass(frozen=True)
@@ -397,6 +399,8 @@ class RoomState:
     invites: dict[str, Invite] = field(default_factory=dict)
     # A circle that meets weekly (None: always open).
     schedule: Recurrence | None = None
+    # When the rules last committed only to keep the room's keys alive (``room.keep_alive``).
+    kept_at: int = 0
     # Made by a facilitator's join: ends EMPTY_ROOM_MS after it was last left empty.
     ephemeral: bool = False
     empty_since: int | None = None
@@ -445,6 +449,7 @@ class RoomState:
             "allowed": sorted(self.allowed),
             "invites": [dataclasses.asdict(i) for i in self.invites.values()],
             "schedule": dataclasses.asdict(self.schedule) if self.schedule else None,
+            "kept_at": self.kept_at,
             "ephemeral": self.ephemeral,
             "empty_since": self.empty_since,
             "ended": self.ended,
@@ -469,6 +474,7 @@ class RoomState:
             allowed=set(d.get("allowed", ())),
             invites={i["id"]: Invite(**i) for i in d.get("invites", ())},
             schedule=Recurrence(**d["schedule"]) if d.get("schedule") else None,
+            kept_at=d.get("kept_at", 0),
             ephemeral=d.get("ephemeral", False),
             empty_since=d.get("empty_since"),
             ended=d["ended"],

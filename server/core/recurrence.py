@@ -2,19 +2,15 @@
 
 A room's schedule (``RoomState.schedule``) is a ``Recurrence``: the schedule as the admin
 API validated it (``server.schedules.Schedule``, kept as its JSON text), whether it is
-listed in the public feeds, and two moments the rules keep:
-
-- ``reminded``: the start of the latest meeting whose ``circle.starting`` reminder went
-  out. A reminder is a ``Tick`` at the room's deadline like any other timer, so it
-  commits once however many workers watch the store, and never twice: the next one looked
-  for starts after ``reminded``.
-- ``kept_at``: when the schedule last committed. A room is forgotten after a week without
-  a commit (``store.keys.ROOM_IDLE_TTL_MS``); a weekly circle may go a week without anyone
-  coming (and across a daylight-saving change a week is 7 days and an hour), so the rules
-  commit at least once a day while the schedule has meetings ahead.
+listed in the public feeds, when it was set, and ``reminded``: the start of the latest
+meeting whose ``circle.starting`` reminder went out. A reminder is a ``Tick`` at the
+room's deadline like any other timer, so it commits once however many workers watch the
+store, and never twice: the next one looked for starts after ``reminded`` (and not before
+the schedule was set).
 
 Members (and guests) may join from a meeting's ``opens_ms`` to its ``end_ms``; staff at
-any time, and anyone already in the room or admitted from its lobby stays able to.
+any time, and anyone already in the room or admitted from its lobby stays able to. While
+a schedule has meetings ahead, the room is kept alive between them (``room.keep_alive``).
 """
 
 from __future__ import annotations
@@ -27,13 +23,11 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from ..schedules import MINUTE_MS, Occurrence, Schedule, is_open, next_occurrence, occurrences
+from ..schedules import MINUTE_MS, Schedule, is_open, next_occurrence, occurrences
 from .model import Recurrence, Target
 from .outcome import Tx
 
 DAY_MS: Final = 86_400_000
-# The rules commit a scheduled room at least this often (its keys' TTL is a week).
-KEEP_ALIVE_MS: Final = DAY_MS
 # How far ahead a reminder is looked for: more than a week, so a weekly meeting is found
 # across a daylight-saving change, and more than the longest reminder (a day).
 _LOOKAHEAD_MS: Final = 9 * DAY_MS
@@ -52,41 +46,37 @@ def make(schedule: Schedule, public: bool, now: int, before: Recurrence | None) 
     """A new or changed schedule. A change keeps ``reminded``: a meeting whose reminder
     went out is not reminded again because its title or notes changed."""
     spec = json.dumps(schedule.to_dict(), separators=(",", ":"), sort_keys=True)
-    return Recurrence(spec=spec, public=public, updated_at=now, reminded=before.reminded if before else 0,
-                      kept_at=now)
+    return Recurrence(spec=spec, public=public, updated_at=now, reminded=before.reminded if before else 0)
 
 
-def _next_to_remind(rec: Recurrence, now: int) -> Occurrence | None:
-    """The first meeting that starts at or after max(now, kept_at) and after ``reminded``."""
-    after = max(rec.reminded + 1, rec.kept_at, now)
-    found = occurrences(schedule_of(rec), after, after + _LOOKAHEAD_MS)
-    return found[0] if found else None
+def _first_unreminded(rec: Recurrence) -> int:
+    """Where the search for the next reminder starts: after the last one sent, and never
+    before the schedule was set (its past meetings are no one's to remind)."""
+    return max(rec.reminded + 1, rec.updated_at)
 
 
 def next_deadline(rec: Recurrence | None) -> int | None:
-    """When ``tick`` would change the room: the next reminder, or the daily keep-alive
-    (while the schedule has meetings ahead)."""
+    """When ``tick`` would send the next reminder."""
     if rec is None:
         return None
-    schedule = schedule_of(rec)
-    if next_occurrence(schedule, rec.kept_at) is None:
-        return None  # the schedule has ended: the room may idle out like any other
-    times = [rec.kept_at + KEEP_ALIVE_MS]
-    nxt = _next_to_remind(rec, rec.kept_at)
-    if nxt is not None:
-        times.append(nxt.remind_ms)
-    return min(times)
+    after = _first_unreminded(rec)
+    found = occurrences(schedule_of(rec), after, after + _LOOKAHEAD_MS)
+    return found[0].remind_ms if found else None
+
+
+def has_meetings_ahead(rec: Recurrence | None, now: int) -> bool:
+    return rec is not None and next_occurrence(schedule_of(rec), now) is not None
 
 
 def tick(tx: Tx) -> None:
     """Send each reminder that is due (for a meeting that has not started yet: a reminder
-    after the start helps nobody), and keep the room alive."""
+    after the start helps nobody; one missed while the server was down is skipped)."""
     rec = tx.state.schedule
     if rec is None:
         return
     schedule = schedule_of(rec)
     reminded = rec.reminded
-    for occ in occurrences(schedule, max(rec.reminded + 1, rec.kept_at), tx.now + _LOOKAHEAD_MS):
+    for occ in occurrences(schedule, _first_unreminded(rec), tx.now + _LOOKAHEAD_MS):
         if occ.remind_ms > tx.now:
             break
         if occ.start_ms >= tx.now:
@@ -96,8 +86,8 @@ def tick(tx: Tx) -> None:
                 "id": f"{tx.state.id}:{occ.start_ms}",
             })
         reminded = occ.start_ms
-    if reminded != rec.reminded or tx.now >= rec.kept_at + KEEP_ALIVE_MS:
-        tx.state.schedule = dataclasses.replace(rec, reminded=reminded, kept_at=tx.now)
+    if reminded != rec.reminded:
+        tx.state.schedule = dataclasses.replace(rec, reminded=reminded)
         tx.touch()
 
 
@@ -128,5 +118,5 @@ def view(rec: Recurrence, room: str, now: int) -> dict[str, Any]:
             "open": is_open(schedule, now), "next": dataclasses.asdict(nxt) if nxt else None}
 
 
-__all__ = ["KEEP_ALIVE_MS", "MINUTE_MS", "admits", "closed_refusal", "make", "next_deadline", "schedule_of",
+__all__ = ["MINUTE_MS", "admits", "closed_refusal", "has_meetings_ahead", "make", "next_deadline", "schedule_of",
            "tick", "view"]

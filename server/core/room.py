@@ -11,10 +11,12 @@ from .errors import CommandError
 from .model import (
     EMPTY_ROOM_MS,
     HELD_MAX,
+    KEEP_ALIVE_MS,
     LOG_KEPT,
     HeldMessage,
     Invite,
     Participant,
+    RoomState,
     Target,
     clean_name,
     clean_text,
@@ -136,6 +138,27 @@ def expire_empty(tx: Tx) -> None:
 
 def next_empty_deadline(ephemeral: bool, empty_since: int | None) -> int | None:
     return empty_since + EMPTY_ROOM_MS if ephemeral and empty_since is not None else None
+
+
+def _worth_keeping(s: RoomState, at: int) -> bool:
+    """Whether the room must outlive a quiet week: its schedule has meetings ahead, or a
+    group link to it still works."""
+    return recurrence.has_meetings_ahead(s.schedule, at) or any(i.expires_at > at for i in s.invites.values())
+
+
+def next_keep_alive(s: RoomState) -> int | None:
+    """When the room next commits to keep its keys alive: a day after the last time, if
+    it is still worth keeping then. ``keep_alive`` asks the same question about the same
+    moment, so a deadline given here is always one that changes the room."""
+    due = max(s.kept_at, s.created_at) + KEEP_ALIVE_MS
+    return due if _worth_keeping(s, due) else None
+
+
+def keep_alive(tx: Tx) -> None:
+    due = next_keep_alive(tx.state)
+    if due is not None and tx.now >= due:
+        tx.state.kept_at = tx.now
+        tx.touch()
 
 
 def leave(tx: Tx, cmd: c.Leave) -> None:

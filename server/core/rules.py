@@ -100,12 +100,14 @@ def apply(state: RoomState, actor: c.Actor, command: c.Command, now: int) -> Out
 
 def tick(tx: Tx) -> None:
     """Everything whose time has come: share warning and expiry, reconnect grace,
-    on-call escalation, an empty ephemeral room's end, a schedule's reminders."""
+    on-call escalation, an empty ephemeral room's end, a schedule's reminders, and the
+    daily commit that keeps a weekly circle or a room with a live group link."""
     floor.floor_deadlines(tx)
     room.expire_grace(tx)
     oncall.escalate(tx)
     room.expire_empty(tx)
     recurrence.tick(tx)
+    room.keep_alive(tx)
 
 
 def next_deadline(state: RoomState) -> int | None:
@@ -119,6 +121,7 @@ def next_deadline(state: RoomState) -> int | None:
             oncall.next_escalation(state.waiting, state.settings.escalate_after_seconds),
             room.next_empty_deadline(state.ephemeral, state.empty_since),
             recurrence.next_deadline(state.schedule),
+            room.next_keep_alive(state),
         ) if t is not None
     ]
     return min(times) if times else None

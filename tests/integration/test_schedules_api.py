@@ -225,14 +225,20 @@ async def test_a_newcomer_from_a_meeting_list_knocks_and_waits_in_the_lobby(srv:
     assert (await call("POST", srv.url + "/api/rooms/tuesday/knock", {"name": ""}))[0] == 400
 
 
-async def test_a_weekly_circle_is_not_forgotten_between_meetings(srv: Running) -> None:
+async def test_a_weekly_circle_or_a_live_group_link_keeps_a_quiet_room(srv: Running) -> None:
     if not isinstance(srv.app[keys.STORE], MemoryStore):
         pytest.skip("Redis forgets by its own TTL, in real time: the rule is the same (a commit a day)")
     await make_circle(srv, "sundays", {**WEEKLY, "days": [7]})
     await call("POST", srv.url + "/api/rooms", {"id": "unscheduled"}, ADMIN)
+    await call("POST", srv.url + "/api/rooms", {"id": "linked"}, ADMIN)
+    status, link, _ = await call("POST", srv.url + "/api/rooms/linked/invites", {"expires_in_s": 30 * 86400}, ADMIN)
+    assert status == 201
     for _ in range(9):  # nine days with nobody coming
         await srv.clock.advance(DAY)
         await asyncio.sleep(0.05)
     assert (await call("GET", srv.url + "/api/rooms/unscheduled", headers=ADMIN))[0] == 404
     assert (await call("GET", srv.url + "/api/rooms/sundays", headers=ADMIN))[0] == 200
     assert (await call("GET", srv.url + "/api/rooms/sundays/schedule", headers=ADMIN))[0] == 200
+    # A month's group link made nine days ago still lets someone in.
+    status, _, _ = await call("POST", srv.url + "/api/invites/redeem", {"code": link["code"], "name": "Asha"})
+    assert status == 200

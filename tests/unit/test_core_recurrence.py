@@ -9,8 +9,7 @@ import pytest
 
 from server.core import commands as c
 from server.core.errors import CommandError
-from server.core.model import RoomState, Settings
-from server.core.recurrence import KEEP_ALIVE_MS
+from server.core.model import KEEP_ALIVE_MS, RoomState, Settings
 from server.core.rules import apply, next_deadline
 from server.schedules import Schedule
 
@@ -188,3 +187,21 @@ def test_the_schedule_survives_the_store_round_trip() -> None:
     back = RoomState.from_dict(s.to_dict())
     assert back.schedule == s.schedule and back.schedule is not None and back.schedule.public
     assert next_deadline(back) == next_deadline(s)
+
+
+def test_a_room_with_a_live_group_link_is_kept_until_the_link_expires() -> None:
+    room = RoomState(id="tuesday", kind="circle", settings=Settings(), created_at=SAT_BEFORE)
+    assert next_deadline(room) is None  # nothing to keep it for: it may idle out
+    expires = SAT_BEFORE + 20 * DAY
+    s = apply(room, c.SYSTEM, c.InviteCreate(id="i1", code_hash="h", expires_at=expires), SAT_BEFORE).state
+    commits = []
+    while (due := next_deadline(s)) is not None:
+        assert due - max(s.kept_at, s.created_at) <= KEEP_ALIVE_MS
+        o = apply(s, c.SYSTEM, c.Tick(), due)
+        assert o.changed
+        s = o.state
+        commits.append(due)
+    # A commit a day while the link works (never a week without one), none after: the
+    # last is within a day of the expiry, so the store keeps the room past it.
+    assert len(commits) == 19 and expires - KEEP_ALIVE_MS <= commits[-1] < expires
+    assert max(b - a for a, b in zip([SAT_BEFORE, *commits], commits, strict=False)) == KEEP_ALIVE_MS
