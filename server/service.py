@@ -282,7 +282,8 @@ class RoomService:
 
     # -- join --------------------------------------------------------------------------------
 
-    async def join(self, room_id: str, actor: c.Actor, since: int | None) -> JoinResult:
+    async def join(self, room_id: str, actor: c.Actor, since: int | None, how: c.Join | None = None) -> JoinResult:
+        """``how``: the join's own choices (accepting the guidelines, new or returning)."""
         state = await self._load_or_make(room_id)
         if state is None or state.ended:
             if actor.role != "facilitator":
@@ -298,7 +299,7 @@ class RoomService:
         def extra(o: Outcome) -> Sequence[Notice]:
             return self._oncall_offer(o, actor) if kind == "oncall" and actor.role == "member" else ()
 
-        outcome = await self.execute(room_id, actor, c.Join(), extra)
+        outcome = await self.execute(room_id, actor, how or c.Join(), extra)
         result = JoinResult(outcome)
         if outcome.refusal is not None:
             return result
@@ -311,7 +312,7 @@ class RoomService:
                   if oldest < e.seq <= upto and e.seq not in st.deleted]
         held_texts = (await self._guard(self.store.held_texts(room_id, list(st.held)))
                       if st.held and is_staff(actor.role, st.kind) else None)
-        result.snapshot = rules.snapshot(st, actor.role, _wire(recent, st.deleted), held_texts)
+        result.snapshot = rules.snapshot(st, actor.role, _wire(recent, st.deleted), held_texts, actor.id)
         if since is not None:
             missed = await self._guard(self.store.events_after(room_id, since)) if since < upto else []
             if missed is None or since > upto or since < oldest:

@@ -57,7 +57,10 @@ class Command:
 
 @dataclass(frozen=True)
 class Join(Command):
-    pass
+    # (additions) Accepting the room's guidelines (rooms with ``consent``), and what the
+    # person said of themselves on the way in ("new" or "returning").
+    accept: bool = False
+    arrival: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,21 @@ class FloorGrant(Command):
 @dataclass(frozen=True)
 class FloorRevoke(Command):
     pass
+
+
+@dataclass(frozen=True)
+class FloorExtend(Command):
+    """More time for the share in progress (a timekeeper's or a facilitator's)."""
+
+    seconds: int
+
+
+@dataclass(frozen=True)
+class ServiceSet(Command):
+    """Hand ``participant`` a service for this meeting (None: take it back)."""
+
+    participant: str
+    service: str | None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import dataclasses
 
 from . import commands as c
 from .errors import CommandError
-from .model import Floor, Round
+from .model import EXTEND_SECONDS, Floor, Round
 from .outcome import Tx
 
 # -- building blocks ----------------------------------------------------------------------
@@ -188,6 +188,22 @@ def floor_revoke(tx: Tx, cmd: c.FloorRevoke) -> None:
     if tx.state.floor is None:
         raise CommandError("conflict", "nobody holds the floor")
     release(tx, "revoked")
+
+
+def floor_extend(tx: Tx, cmd: c.FloorExtend) -> None:
+    s = tx.state
+    if s.floor is None:
+        raise CommandError("conflict", "nobody holds the floor")
+    if s.floor.deadline is None:
+        raise CommandError("conflict", "this share is not timed")
+    if not EXTEND_SECONDS.lo <= cmd.seconds <= EXTEND_SECONDS.hi:
+        raise CommandError("invalid", f"seconds must be from {EXTEND_SECONDS.lo} to {EXTEND_SECONDS.hi}")
+    deadline = max(s.floor.deadline, tx.now) + cmd.seconds * 1000
+    # A warning already given may be given again before the new end; an overrun is over.
+    warned = s.floor.warned and deadline - tx.now <= s.settings.warn_seconds * 1000
+    s.floor = dataclasses.replace(s.floor, deadline=deadline, warned=warned, expired=False)
+    tx.emit("floor.extended", {"participant_id": s.floor.participant_id, "deadline": deadline,
+                               "seconds": cmd.seconds})
 
 
 def queue_move(tx: Tx, cmd: c.QueueMove) -> None:

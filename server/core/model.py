@@ -53,6 +53,14 @@ CLIENT_IDS_KEPT: Final = 2000
 # has had nobody in it for this long: a link holder cannot leave rooms behind without
 # bound, and a facilitator who steps out for a few minutes finds the room as it was.
 EMPTY_ROOM_MS: Final = 10 * 60_000
+# Services a facilitator may hand a member for one meeting: each gives exactly the powers
+# of ``rules.SERVICE_POWERS``. One chair and one timekeeper at a time; greeters, any number.
+Service = Literal["chair", "timekeeper", "greeter"]
+SERVICES: Final = get_args(Service)
+SINGLE_SERVICES: Final = frozenset({"chair", "timekeeper"})
+Arrival = Literal["new", "returning"]
+ARRIVALS: Final = get_args(Arrival)
+
 # A room is forgotten a week after its last commit (store.keys.ROOM_IDLE_TTL_MS). One that
 # must outlive a quiet week (a weekly circle, a group link still valid) commits this often.
 KEEP_ALIVE_MS: Final = 86_400_000
@@ -73,6 +81,10 @@ class IntRange(NamedTuple):
     hi: int
 
 
+# A timekeeper (or facilitator) adds this much to a share at a time.
+EXTEND_SECONDS: Final = IntRange(10, 600)
+
+
 Overrun = Literal["notify", "advance"]
 FloorMode = Literal["queue", "round"]
 ChatMode = Literal["open", "facilitators", "off"]
@@ -85,7 +97,7 @@ SETTING_CHOICES: Final[Mapping[str, tuple[str, ...]]] = {
     "chat": get_args(ChatMode),
     "audio": get_args(AudioMode),
 }
-SETTING_FLAGS: Final = ("auto_advance", "lobby", "locked")
+SETTING_FLAGS: Final = ("auto_advance", "lobby", "locked", "consent")
 SETTING_RANGES: Final[Mapping[str, IntRange]] = {
     "share_seconds": IntRange(10, 3600),  # or None: shares are untimed
     "warn_seconds": IntRange(0, 3600),
@@ -170,6 +182,8 @@ class Settings:
     slow_mode_seconds: int = 0
     reconnect_grace_seconds: int = 30
     escalate_after_seconds: int = 60
+    # Members accept the circle's guidelines (and that nothing is recorded) to join.
+    consent: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.title, str) or len(self.title) > TITLE_MAX:
@@ -210,12 +224,23 @@ class Participant:
     # The live connection ("<worker>:<sid>"); a late disconnect of a replaced
     # connection must not mark the new one as gone.
     conn: str = ""
+    # A service a facilitator handed this member for the meeting (``SERVICES``).
+    service: str | None = None
+    # When they accepted the room's guidelines (rooms with ``consent``); nothing else of it is kept.
+    accepted_at: int | None = None
+    # "new" or "returning", as they said on the way in: only staff and greeters see it.
+    arrival: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id, "name": self.name, "role": self.role, "muted": self.muted,
             "connected": self.connected, "joined_at": self.joined_at,
         }
+        if self.service is not None:
+            out["service"] = self.service
+        if self.accepted_at is not None:
+            out["accepted_at"] = self.accepted_at
+        return out
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+from collections.abc import Mapping
+from typing import Any
 
 from . import commands as c
 from . import floor, oncall, recurrence
 from .errors import CommandError
 from .model import (
+    ARRIVALS,
     EMPTY_ROOM_MS,
     HELD_MAX,
     KEEP_ALIVE_MS,
     LOG_KEPT,
+    SERVICES,
+    SINGLE_SERVICES,
     HeldMessage,
     Invite,
     Participant,
@@ -49,6 +54,11 @@ def join(tx: Tx, cmd: c.Join) -> None:
     if existing is not None:
         _rejoin(tx, existing)
         return
+    if cmd.arrival is not None and cmd.arrival not in ARRIVALS:
+        raise CommandError("invalid", f"arrival must be one of {', '.join(ARRIVALS)}")
+    if s.settings.consent and not staff and not cmd.accept:
+        # Asked again at every meeting (and after a dropped connection's grace ran out).
+        raise CommandError("forbidden", "accept the circle's guidelines to join", {"consent": True})
     if not staff:
         # A private room's two-person list admits for good (a dropped connection comes back).
         admitted = pid in s.admitted or pid in s.allowed
@@ -60,16 +70,20 @@ def join(tx: Tx, cmd: c.Join) -> None:
         if len(s.participants) >= s.settings.max_participants:
             raise CommandError("full", "the room is full")
         if (s.settings.lobby or pid in s.kicked or a.guest) and not admitted:
-            _wait_in_lobby(tx)
+            _wait_in_lobby(tx, cmd)
             return
     s.admitted.discard(pid)
     s.kicked.discard(pid)
     s.lobby.pop(pid, None)
-    p = Participant(id=pid, name=clean_name(a.name), role=a.role, joined_at=tx.now, conn=a.conn)
+    p = Participant(id=pid, name=clean_name(a.name), role=a.role, joined_at=tx.now, conn=a.conn,
+                    accepted_at=tx.now if cmd.accept and s.settings.consent else None, arrival=cmd.arrival)
     s.participants[pid] = p
     s.empty_since = None
     tx.emit("participant.joined", {"participant": p.to_wire()})
     tx.reply["you"] = p.to_wire()
+    if p.arrival is not None:
+        # Only staff and greeters learn who is new or coming back.
+        _to_lobby_keepers(tx, "participant.arrival", {"room": s.id, "participant_id": pid, "arrival": p.arrival})
     oncall.on_join(tx, pid)
 
 
@@ -88,25 +102,47 @@ def _rejoin(tx: Tx, p: Participant) -> None:
     oncall.on_join(tx, p.id)
 
 
-def _wait_in_lobby(tx: Tx) -> None:
+def is_greeter(s: RoomState, pid: str | None) -> bool:
+    p = s.participants.get(pid or "")
+    return p is not None and p.service == "greeter"
+
+
+def lobby_wire(p: Participant) -> dict[str, Any]:
+    """Someone in the lobby as staff and greeters see them: with ``arrival`` when given."""
+    out = p.to_wire()
+    if p.arrival is not None:
+        out["arrival"] = p.arrival
+    return out
+
+
+def _to_lobby_keepers(tx: Tx, event: str, data: Mapping[str, Any]) -> None:
+    """A notice for whoever keeps the door: the room's staff and its greeters."""
+    tx.to_facilitators(event, data)
+    for pid, p in tx.state.participants.items():
+        if p.service == "greeter":
+            tx.to_participant(pid, event, data)
+
+
+def _wait_in_lobby(tx: Tx, cmd: c.Join) -> None:
     s, a = tx.state, tx.actor
     assert a.id is not None
-    p = Participant(id=a.id, name=clean_name(a.name), role=a.role, joined_at=tx.now, conn=a.conn)
+    p = Participant(id=a.id, name=clean_name(a.name), role=a.role, joined_at=tx.now, conn=a.conn,
+                    arrival=cmd.arrival)
     first = a.id not in s.lobby
     s.lobby[a.id] = p
     s.empty_since = None
     tx.touch()
     if first:
-        tx.to_facilitators("lobby.waiting", {"room": s.id, "participant": p.to_wire()})
+        _to_lobby_keepers(tx, "lobby.waiting", {"room": s.id, "participant": lobby_wire(p)})
     tx.refusal = CommandError("lobby", "please wait: a facilitator will let you in")
 
 
 def _leave_lobby(tx: Tx, pid: str, reason: str) -> None:
-    """Someone stops waiting; facilitators' lobby lists must not go stale."""
+    """Someone stops waiting; the lobby lists of staff and greeters must not go stale."""
     del tx.state.lobby[pid]
     tx.touch()
     _note_if_empty(tx)
-    tx.to_facilitators("lobby.left", {"room": tx.state.id, "participant_id": pid, "reason": reason})
+    _to_lobby_keepers(tx, "lobby.left", {"room": tx.state.id, "participant_id": pid, "reason": reason})
 
 
 def _remove_participant(tx: Tx, pid: str, reason: str) -> None:
@@ -500,6 +536,42 @@ def invite_redeem(tx: Tx, cmd: c.InviteRedeem) -> None:
     s.invites[found.id] = dataclasses.replace(found, uses=found.uses + 1)
     tx.reply["invite"] = found.id
     tx.audit("invite.use", found.id)
+
+
+# -- services handed to members -----------------------------------------------------------------
+
+def service_set(tx: Tx, cmd: c.ServiceSet) -> None:
+    """A facilitator hands a member a service for this meeting, or takes it back. It ends
+    when they leave (or their reconnect grace runs out) and with the meeting."""
+    s = tx.state
+    p = s.participants.get(cmd.participant)
+    if p is None:
+        raise CommandError("not_found", "that person is not in the room")
+    if cmd.service is not None and cmd.service not in SERVICES:
+        raise CommandError("invalid", f"service must be one of {', '.join(SERVICES)}, or null")
+    if cmd.service is not None and p.role != "member":
+        raise CommandError("invalid", "services are for members: staff have these powers already")
+    if p.service == cmd.service:
+        return
+    if cmd.service in SINGLE_SERVICES:
+        for other in [q for q in s.participants.values() if q.service == cmd.service]:
+            _serve(tx, other, None)
+    _serve(tx, p, cmd.service)
+
+
+def _serve(tx: Tx, p: Participant, service: str | None) -> None:
+    new = dataclasses.replace(p, service=service)
+    tx.state.participants[p.id] = new
+    tx.emit("participant.updated", {"participant": new.to_wire()})
+    if service is None:
+        tx.audit("service.take", p.id, p.service)
+    else:
+        tx.audit("service.give", p.id, service)
+    if service == "greeter" or p.service == "greeter":
+        # A new greeter sees who waits now (later arrivals come as ``lobby.waiting``); a
+        # former one, nobody.
+        lobby = [lobby_wire(q) for q in tx.state.lobby.values()] if service == "greeter" else []
+        tx.to_participant(p.id, "lobby.list", {"room": tx.state.id, "lobby": lobby})
 
 
 # -- schedules ---------------------------------------------------------------------------------

@@ -41,6 +41,8 @@ RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
     c.FloorPass: (floor.floor_pass, Need.JOINED),
     c.FloorGrant: (floor.floor_grant, Need.STAFF),
     c.FloorRevoke: (floor.floor_revoke, Need.STAFF),
+    c.FloorExtend: (floor.floor_extend, Need.STAFF),
+    c.ServiceSet: (room.service_set, Need.STAFF),
     c.QueueMove: (floor.queue_move, Need.STAFF),
     c.RoundStart: (floor.round_start, Need.STAFF),
     c.RoundStop: (floor.round_stop, Need.STAFF),
@@ -64,7 +66,25 @@ RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
 }
 
 
-def _authorize(state: RoomState, actor: c.Actor, need: Need) -> None:
+# What each service handed to a member for a meeting lets them do, and nothing more: the
+# staff commands listed (everything else of ``Need.STAFF`` stays the facilitator's).
+SERVICE_POWERS: Final[Mapping[str, frozenset[type[c.Command]]]] = {
+    "chair": frozenset({c.FloorGrant, c.RoundStart, c.RoundStop}),
+    "timekeeper": frozenset({c.FloorExtend}),
+    "greeter": frozenset({c.LobbyAdmit, c.LobbyDeny}),
+}
+
+
+def may(state: RoomState, actor: c.Actor, command: type[c.Command]) -> bool:
+    """Whether ``actor`` has the powers ``command`` needs as staff: a facilitator (or a
+    responder in an on-call room), or a joined member whose service grants it."""
+    if actor.is_system or room.is_staff(actor.role, state.kind):
+        return True
+    p = state.participants.get(actor.id or "")
+    return p is not None and p.service is not None and command in SERVICE_POWERS.get(p.service, ())
+
+
+def _authorize(state: RoomState, actor: c.Actor, need: Need, command: type[c.Command]) -> None:
     if actor.is_system:
         return
     if need is Need.SYSTEM:
@@ -76,7 +96,7 @@ def _authorize(state: RoomState, actor: c.Actor, need: Need) -> None:
     if need is Need.PRESENT and not joined and pid not in state.lobby:
         raise CommandError("not_joined", "you have not joined this room")
     if need in (Need.JOINED, Need.STAFF):
-        if need is Need.STAFF and not room.is_staff(actor.role, state.kind):
+        if need is Need.STAFF and not may(state, actor, command):
             raise CommandError("forbidden", "only a facilitator of this room may do that")
         if not joined:
             raise CommandError("not_joined", "you have not joined this room")
@@ -90,7 +110,7 @@ def apply(state: RoomState, actor: c.Actor, command: c.Command, now: int) -> Out
         transition, need = RULES[type(command)]
     except KeyError:
         raise CommandError("invalid", f"unknown command {type(command).__name__}") from None
-    _authorize(state, actor, need)
+    _authorize(state, actor, need, type(command))
     tx = Tx(state, actor, now)
     transition(tx, command)
     return tx.outcome()
@@ -130,9 +150,10 @@ def next_deadline(state: RoomState) -> int | None:
 # -- views --------------------------------------------------------------------------------------
 
 def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]],
-             held_texts: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The Snapshot of §4.2 as ``viewer_role`` may see it (``held_texts``: the texts of
-    the held messages, which staff see)."""
+             held_texts: Mapping[str, str] | None = None, viewer: str | None = None) -> dict[str, Any]:
+    """The Snapshot of §4.2 as ``viewer`` (with ``viewer_role``) may see it (``held_texts``:
+    the texts of the held messages, which staff see). Staff and greeters see the lobby
+    and who said they are new or returning; only staff see held messages."""
     snap: dict[str, Any] = {
         "id": state.id,
         "title": state.title,
@@ -144,11 +165,16 @@ def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]],
         "floor": state.floor.to_wire() if state.floor else None,
         "round": state.round.to_wire() if state.round else None,
         "recent": recent,
+        # How many said they are new (a welcome can name the number, never the people).
+        "newcomers": sum(1 for p in state.participants.values() if p.arrival == "new"),
     }
     if state.parent is not None:
         snap["parent"] = state.parent  # a private 1:1 room: where its member came from
-    if room.is_staff(viewer_role, state.kind):
-        snap["lobby"] = [p.to_wire() for p in state.lobby.values()]
+    staff = room.is_staff(viewer_role, state.kind)
+    if staff or room.is_greeter(state, viewer):
+        snap["lobby"] = [room.lobby_wire(p) for p in state.lobby.values()]
+        snap["arrivals"] = {pid: p.arrival for pid, p in state.participants.items() if p.arrival}
+    if staff:
         texts = held_texts or {}
         snap["held"] = [h.to_wire(state.id, texts.get(h.id, "")) for h in state.held.values()]
     return snap

@@ -16,15 +16,18 @@ from pydantic.fields import FieldInfo
 from ..core.commands import MILESTONE_DAYS, MILESTONE_NOTE_MAX, ReactionKind
 from ..core.errors import CommandError
 from ..core.model import (
+    EXTEND_SECONDS,
     ROOM_ID_PATTERN,
     SETTING_RANGES,
     SUB_PATTERN,
     TITLE_MAX,
+    Arrival,
     AudioMode,
     ChatMode,
     FloorMode,
     IntRange,
     Overrun,
+    Service,
 )
 
 # The largest payload any event needs: a 2000-character message in 4-byte UTF-8 is
@@ -59,6 +62,9 @@ class RoomPayload(Payload):
 
 class JoinPayload(RoomPayload):
     since: Seq | None = None
+    # (additions) accepting the room's guidelines; "new" or "returning"
+    accept: bool = False
+    arrival: Arrival | None = None
 
 
 class ChatSend(RoomPayload):
@@ -109,10 +115,19 @@ class SettingsPayload(RoomPayload):
     slow_mode_seconds: Annotated[int, setting("slow_mode_seconds")] | None = None
     reconnect_grace_seconds: Annotated[int, setting("reconnect_grace_seconds")] | None = None
     escalate_after_seconds: Annotated[int, setting("escalate_after_seconds")] | None = None
+    consent: bool | None = None
 
     def changes(self) -> dict[str, Any]:
         """The settings the client named; ``share_seconds: null`` means untimed."""
         return {k: getattr(self, k) for k in self.model_fields_set if k != "room"}
+
+
+class ExtendPayload(RoomPayload):
+    seconds: Annotated[int, within(EXTEND_SECONDS)]
+
+
+class ServicePayload(ParticipantPayload):
+    service: Service | None
 
 
 class MutePayload(ParticipantPayload):

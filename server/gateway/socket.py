@@ -112,6 +112,9 @@ class SocketGateway:
                 lambda p: c.Report(reason=p.reason, seq=p.seq, participant=p.participant))),
             "floor.grant": (s.ParticipantPayload, self._command(lambda p: c.FloorGrant(p.participant))),
             "floor.revoke": (s.RoomPayload, self._simple(c.FloorRevoke)),
+            "floor.extend": (s.ExtendPayload, self._command(lambda p: c.FloorExtend(p.seconds))),
+            "participant.service": (s.ServicePayload, self._command(
+                lambda p: c.ServiceSet(p.participant, p.service))),
             "queue.move": (s.QueueMovePayload, self._command(lambda p: c.QueueMove(p.participant, p.index))),
             "round.start": (s.RoundStartPayload, self._command(
                 lambda p: c.RoundStart(tuple(p.order) if p.order is not None else None))),
@@ -262,7 +265,7 @@ class SocketGateway:
             await self._still_in(room, conn.who.sub)
         previous = self.delivery.joining(conn, room)
         try:
-            result = await self.service.join(room, conn.actor(), p.since)
+            result = await self.service.join(room, conn.actor(), p.since, c.Join(accept=p.accept, arrival=p.arrival))
         except BaseException:
             self.delivery.not_joined(conn, room, previous)
             raise
