@@ -1,5 +1,6 @@
 """No escalation (PRODUCT.md "Reliability"): a generated matrix of events × roles × rooms ×
-token states, where nothing outside its rights ever succeeds.
+token states, where nothing outside its rights ever succeeds; and members given a
+service (chair, timekeeper, greeter) get exactly its powers.
 
 Every facilitator control (contract §4.1, "(F)") and every staff-only event is tried by
 every kind of caller that may not use it, in a circle and in an on-call room: members,
@@ -29,6 +30,8 @@ CONTROLS: dict[str, dict[str, Any]] = {
     "participant.mute": {"participant": VICTIM, "muted": True},
     "floor.grant": {"participant": VICTIM},
     "floor.revoke": {},
+    "floor.extend": {"seconds": 60},
+    "participant.service": {"participant": VICTIM, "service": "greeter"},
     "queue.move": {"participant": VICTIM, "index": 0},
     "round.start": {},
     "round.stop": {},
@@ -152,3 +155,32 @@ async def test_tokens_in_a_bad_state_do_not_connect(server: Running, state: str)
     caller = Client(server.url, tok, name=state)
     server.clients.append(caller)
     assert not await caller.try_connect()
+
+
+# What each service may do of CONTROLS (rules.SERVICE_POWERS, on the wire).
+SERVICE_CONTROLS = {"chair": {"floor.grant", "round.start", "round.stop"}, "timekeeper": {"floor.extend"},
+                    "greeter": {"lobby.admit", "lobby.deny"}}
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_CONTROLS))
+async def test_a_member_given_a_service_can_do_exactly_that(server: Running, service: str) -> None:
+    room, owner, victim = await room_with_victim(server, "circle")
+    helper = await server.client(room, "member", "Helper", sub="helper")
+    assert (await owner.call("participant.service", {"room": room, "participant": "helper", "service": service}))["ok"]
+    await helper.wait_event("participant.updated", lambda e: e["data"]["participant"].get("service") == service)
+    # The set-up each allowed call needs: a timed share in progress, someone in the lobby.
+    assert (await owner.call("room.settings", {"room": room, "share_seconds": 120, "lobby": True}))["ok"]
+    assert (await owner.call("floor.grant", {"room": room, "participant": VICTIM}))["ok"]
+    for n in range(2):
+        waiting = await server.client(room, "member", f"Waiting {n}", sub=f"waiting-{n}", join=False)
+        assert (await waiting.call("join", {"room": room}))["error"]["code"] == "lobby"
+    payloads = {**CONTROLS, "lobby.admit": {"participant": "waiting-0"}, "lobby.deny": {"participant": "waiting-1"}}
+    order = ["floor.extend", "round.start", "round.stop", "floor.grant", "lobby.admit", "lobby.deny"]
+    for event in [*order, *(e for e in CONTROLS if e not in order)]:
+        ack = await helper.call(event, {"room": room, **payloads[event]})
+        if event in SERVICE_CONTROLS[service]:
+            assert ack["ok"], (service, event, ack)
+        else:
+            assert not ack["ok"] and ack["error"]["code"] == "forbidden", (service, event, ack)
+    # The victim was never muted, removed or banned by the helper.
+    assert (await victim.call("hand.raise", {"room": room}))["ok"]
