@@ -7,6 +7,7 @@ import { Connection } from "./connection.js";
 import { $ } from "./dom.js";
 import { pickLanguage, roughly, setLanguage, t } from "./i18n.js";
 import { inviteCode, publicRoom, showDoor, showInvite, wakeAt, when } from "./invite.js";
+import { arrivalFor, chosenArrival, initService, rememberArrival } from "./services.js";
 import { readLink } from "./link.js";
 import { Outbox } from "./outbox.js";
 import { settingsChanges, fillSettings, waitedText } from "./staff.js";
@@ -41,6 +42,7 @@ const ui = {
   duty: "off",
   dutyTouched: false,
   settingsDirty: false,
+  accepted: false, // the room's guidelines, accepted on this page
 };
 const ctx = {
   state, ui, token: link.token, claims: link.claims,
@@ -178,11 +180,32 @@ async function join() {
   ui.joining = true;
   const payload = { room: link.room };
   if (state.loaded && state.id === link.room) payload.since = state.seq;
+  // The way in, once given on this page: the guidelines accepted, new or coming back.
+  if (ui.accepted) payload.accept = true;
+  const arrival = arrivalFor(link.room);
+  if (arrival) payload.arrival = arrival;
   const ack = await ctx.conn.call("join", payload);
   ui.joining = false;
   if (ack.ok) joined(ack);
-  else refused({ ...ack.error, opens_at: ack.opens_at });
+  else refused({ ...ack.error, opens_at: ack.opens_at, consent: ack.consent });
 }
+
+/** The circle asks for its guidelines to be accepted: show them, then join. */
+function askConsent() {
+  ui.screen = "consent";
+  update();
+  requestAnimationFrame(() => $("consent-title").focus());
+}
+
+$("consent").addEventListener("submit", (e) => {
+  e.preventDefault();
+  ui.accepted = true;
+  rememberArrival(link.room, chosenArrival("consent-arrival"));
+  ui.screen = "notice";
+  ui.notice = { title: "connecting_title", text: "connecting_text", actions: [] };
+  update();
+  join();
+});
 
 // -- session continuity: a meeting in progress outlives its link ----------------------------
 
@@ -237,7 +260,9 @@ function joined(ack) {
   const prevHolder = state.holder();
   if (!had || snap.reset) {
     state.loadSnapshot(snap);
-    ui.roomNote = had ? "room_reset" : null;
+    // A first welcome for whoever said they are new or coming back (never asked why).
+    const arrival = had ? null : arrivalFor(link.room);
+    ui.roomNote = had ? "room_reset" : arrival ? "arrival_welcome_" + arrival : null;
   } else {
     for (const ev of ack.missed || []) state.apply(ev);
     state.adoptStructure(snap);
@@ -292,6 +317,8 @@ function refused(err) {
     wakeAt(err.opens_at, () => join());
   } else if (code === "locked" || code === "full") {
     notice(code + "_title", code + "_text", [{ action: "retry-join", label: "try_again", primary: true }]);
+  } else if (code === "forbidden" && err.consent) {
+    askConsent();
   } else if (code === "forbidden") {
     notice("forbidden_title", "forbidden_text");
   } else {
@@ -335,6 +362,17 @@ function onNotice(event, data) {
     case "lobby.waiting":
       state.lobby.set(data.participant.id, data.participant);
       state.names.set(data.participant.id, data.participant.name);
+      break;
+    case "lobby.list":
+      // Given the greeter's service (or no longer): who waits now.
+      state.lobby = new Map(data.lobby.map((p) => [p.id, p]));
+      for (const p of data.lobby) state.names.set(p.id, p.name);
+      break;
+    case "participant.arrival":
+      state.arrivals.set(data.participant_id, data.arrival);
+      break;
+    case "lobby.left":
+      state.lobby.delete(data.participant_id);
       break;
     case "lobby.admitted":
       join();
@@ -647,6 +685,12 @@ $("btn-revoke").addEventListener("click", () => act("floor.revoke", {}));
 $("btn-round-start").addEventListener("click", () => act("round.start", {}));
 $("btn-round-stop").addEventListener("click", () => act("round.stop", {}));
 $("btn-private-end").addEventListener("click", () => act("oncall.return", {}));
+// A facilitator hands a member a service for this meeting (or takes it back).
+$("participants").addEventListener("change", (e) => {
+  const select = e.target.closest("select[data-action=service]");
+  if (select) act("participant.service", { participant: keyOf(select), service: select.value || null });
+});
+initService(ctx, act);
 $("btn-end").addEventListener("click", async () => {
   const answer = await ask({ title: t("confirm_end_title"), text: t("confirm_end_text"), ok: t("confirm_end_ok") });
   if (answer.ok) act("room.end", {});

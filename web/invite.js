@@ -9,6 +9,7 @@
 
 import { $ } from "./dom.js";
 import { formatWhen, language, t } from "./i18n.js";
+import { chosenArrival, rememberArrival } from "./services.js";
 
 const NAME_MAX = 40;
 
@@ -105,6 +106,7 @@ function showForm(endpoint, extra) {
       });
       reply = await r.json().catch(() => null);
       if (r.ok && reply && reply.token && reply.room) {
+        rememberArrival(reply.room, chosenArrival("invite-arrival"));
         const params = new URLSearchParams({ room: reply.room, token: reply.token });
         history.replaceState(null, "", "/#" + params.toString());
         location.reload();

@@ -4,6 +4,7 @@
 import { $, h, reconcile, setText, show } from "./dom.js";
 import { t } from "./i18n.js";
 import { linkTo } from "./link.js";
+import { arrivalTag } from "./services.js";
 
 function nameOf(ctx, id) {
   return ctx.state.nameOf(id) || t("someone");
@@ -21,7 +22,7 @@ export function renderStaff(ctx) {
   const lobby = [...state.lobby.values()];
   reconcile($("lobby"), lobby, (p) => p.id, (p) =>
     h("li", { class: "item" },
-      h("span", { class: "name" }, p.name),
+      h("span", { class: "name" }, p.name), " ", arrivalTag(ctx, true, p.id, p.arrival),
       yesNo("admit", "deny")));
   show($("lobby-empty"), lobby.length === 0);
 

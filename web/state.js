@@ -28,6 +28,9 @@ export class RoomState {
     this.log = [];
     this.lobby = new Map();
     this.held = new Map();
+    // Who said they are new or coming back (participant id -> arrival): staff and greeters only.
+    this.arrivals = new Map();
+    this.newcomers = 0;
     this.ended = false;
   }
 
@@ -83,6 +86,8 @@ export class RoomState {
       for (const p of snap.lobby) this.names.set(p.id, p.name);
     }
     if (snap.held) this.held = new Map(snap.held.map((h) => [h.id, h]));
+    this.arrivals = new Map(Object.entries(snap.arrivals || {}));
+    this.newcomers = snap.newcomers || 0;
   }
 
   putParticipant(p) {
@@ -129,6 +134,13 @@ export class RoomState {
         if (this.round) {
           const i = this.round.order.indexOf(d.participant_id);
           if (i >= 0) this.round.index = i;
+        }
+        break;
+      case "floor.extended":
+        if (this.floor && this.floor.participant_id === d.participant_id) {
+          this.floor.deadline = d.deadline;
+          this.floor.warned = false;
+          this.floor.expired = false;
         }
         break;
       case "floor.warning":

@@ -6,6 +6,7 @@
 import { $, clock, h, hue, reconcile, setText, show } from "./dom.js";
 import { days, language, ordinal, t, translatePage } from "./i18n.js";
 import { linkTo } from "./link.js";
+import { arrivalTag, mayGiveFloor, myService, renderService, serviceBadge, serviceSelect } from "./services.js";
 import { renderStaff, renderResponder } from "./staff.js";
 
 export const REACTIONS = [
@@ -43,10 +44,12 @@ export function render(ctx) {
   renderHeader(ctx);
   renderCrisis(ctx); // help is in reach on every screen, in the room or not
   const inRoom = ui.screen === "room";
-  show($("notice"), !inRoom);
+  const consent = ui.screen === "consent";
+  show($("consent"), consent);
+  show($("notice"), !inRoom && !consent);
   show($("room"), inRoom);
   if (!inRoom) {
-    renderNotice(ctx);
+    if (!consent) renderNotice(ctx);
     return;
   }
   renderNotes(ctx);
@@ -60,7 +63,8 @@ export function render(ctx) {
   // Responders always have the on-call panel; anyone else (a facilitator, paged at
   // tier 2 when nobody has answered) sees it while a page is waiting.
   const onCall = ctx.me.role === "responder" || ui.pages.size > 0;
-  $("room").classList.toggle("with-tools", isStaff(ctx) || onCall);
+  $("room").classList.toggle("with-tools", isStaff(ctx) || onCall || !!myService(ctx));
+  renderService(ctx, isStaff(ctx));
   show($("staff"), isStaff(ctx));
   if (isStaff(ctx)) renderStaff(ctx);
   show($("responder"), onCall);
@@ -377,6 +381,7 @@ function renderPeople(ctx) {
   show($("queue-empty"), queue.length === 0);
 
   const people = [...state.participants.values()];
+  const giver = mayGiveFloor(ctx, staff);
   const oncallHere = staff && state.kind === "oncall" && !isPrivateRoom(state);
   setText($("participant-count"), `(${people.length})`);
   reconcile($("participants"), people, (p) => p.id, (p) => {
@@ -393,9 +398,14 @@ function renderPeople(ctx) {
         h("span", { class: "name" }, p.name),
         self ? h("span", { class: "you" }, " " + t("you_suffix")) : null,
         p.role !== "member" ? h("span", { class: "badge" }, t("role_" + p.role)) : null,
+        serviceBadge(p),
+        arrivalTag(ctx, staff, p.id),
         tags.length ? h("span", { class: "tags" }, tags.map(([k, text]) => h("span", { class: "tag tag-" + k }, text))) : null),
+      !staff && giver && p.id !== holder && !p.muted ? h("span", { class: "person-actions row small" },
+        personButton("give", "give_floor", p.name)) : null,
       staff ? h("span", { class: "person-actions row small" },
         p.id !== holder && !p.muted ? personButton("give", "give_floor", p.name) : null,
+        p.role === "member" ? serviceSelect(p) : null,
         personButton(p.muted ? "unmute" : "mute", p.muted ? "unmute" : "mute", p.name, "", "mute"),
         oncallHere && p.role === "member" ? personButton("private", "talk_privately", p.name, " btn-primary") : null,
         !self ? personButton("remove", "remove", p.name) : null,
