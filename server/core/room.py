@@ -56,9 +56,6 @@ def join(tx: Tx, cmd: c.Join) -> None:
         return
     if cmd.arrival is not None and cmd.arrival not in ARRIVALS:
         raise CommandError("invalid", f"arrival must be one of {', '.join(ARRIVALS)}")
-    if s.settings.consent and not staff and not cmd.accept:
-        # Asked again at every meeting (and after a dropped connection's grace ran out).
-        raise CommandError("forbidden", "accept the circle's guidelines to join", {"consent": True})
     if not staff:
         # A private room's two-person list admits for good (a dropped connection comes back).
         admitted = pid in s.admitted or pid in s.allowed
@@ -69,6 +66,10 @@ def join(tx: Tx, cmd: c.Join) -> None:
             raise CommandError("locked", "the room is locked")
         if len(s.participants) >= s.settings.max_participants:
             raise CommandError("full", "the room is full")
+        if s.settings.consent and not cmd.accept:
+            # Asked at every meeting (and after a dropped connection's grace ran out), of
+            # whoever could otherwise come in or wait in the lobby.
+            raise CommandError("forbidden", "accept the circle's guidelines to join", {"consent": True})
         if (s.settings.lobby or pid in s.kicked or a.guest) and not admitted:
             _wait_in_lobby(tx, cmd)
             return
