@@ -25,6 +25,7 @@ from ..store import StoreUnavailable
 from ..tokens import DEFAULT_TTL, MAX_TTL, mint
 from . import keys
 from .limits import Networks, TokenBucket, client_address, trusted_networks
+from .openapi import openapi_json
 from .schemas import RoomId, validate
 
 log = logging.getLogger("circles.http")
@@ -373,6 +374,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/help", help_lines)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/openapi.json", openapi_json)
     app.router.add_post("/api/rooms", create_room)
     app.router.add_get("/api/rooms", list_rooms)
     app.router.add_get("/api/rooms/{id}", get_room)
