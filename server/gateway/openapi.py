@@ -7,10 +7,6 @@ are described from the core's own constants, so neither can drift from what the 
 checks. ``tests/integration/test_openapi.py`` validates the document and checks every
 answer of a running server against it.
 
-The schedule operations (``/api/rooms/{id}/schedule``, ``/api/schedules``,
-``/calendar/{room}.ics``, ``/meetings.json``, ``/api/rooms/{id}/public``,
-``/api/rooms/{id}/knock``) describe endpoints that are being wired on another branch
-(docs/schedules.md, "Wiring").
 """
 
 from __future__ import annotations
@@ -191,6 +187,10 @@ def _response_schemas() -> dict[str, Schema]:
         "Error": closed({"error": closed({"code": {"type": "string", "enum": sorted(CODES)},
                                           "message": string()})},
                         description="Every error: a 4xx (or 503, 500) status and this body, never a stack trace."),
+        "Closed": closed({"error": closed({"code": {"const": "locked"}, "message": string()}),
+                          "opens_at": {"type": "integer"}, "starts_at": {"type": "integer"}},
+                         optional=("opens_at", "starts_at"),
+                         description="A scheduled circle between meetings: when the next one opens."),
         "Health": closed({"status": {"const": "ok"}}),
         "Ready": closed({"status": {"const": "ready"}}),
         "NotReady": closed({"status": {"const": "unavailable"}, "store": {"const": "unreachable"}}),
@@ -371,7 +371,8 @@ OPERATIONS: Final[tuple[Op, ...]] = (
        answer=ref("PublicRoom"), errors=(404, 503)),
     Op("post", "/api/rooms/{id}/knock", "knock", "Ask to come into a scheduled room under a chosen name", "schedules",
        auth="public", body="Knock", answer=ref("GuestToken"),
-       errors=(403, 404, (409, "`locked`: the circle is not open now"), 429, 503)),
+       errors=(404, (409, "`locked`: the circle is not open now; `opens_at` and `starts_at` (ms) are the next "
+                           "meeting's, absent when none is left", ref("Closed")), 429, 503)),
 )
 
 SECURITY: Final[Mapping[Auth, list[dict[str, list[str]]]]] = {
