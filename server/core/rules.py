@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from . import commands as c
 from . import floor, oncall, recurrence, room
+from . import format as meeting
 from .errors import CommandError
 from .model import RoomState
 from .outcome import Outcome, Tx
@@ -22,6 +23,7 @@ class Need(enum.Enum):
     PRESENT = "present"    # in the room (or waiting in its lobby, for leave)
     JOINED = "joined"      # a participant of the room
     STAFF = "staff"        # facilitator (responder in an on-call room), joined
+    CHAIR = "chair"        # whoever runs the room's meeting format: ``format.may_run``
     SYSTEM = "system"      # only the clock
 
 
@@ -58,6 +60,11 @@ RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
     c.ScheduleSet: (room.schedule_set, Need.STAFF),
     c.ScheduleClear: (room.schedule_clear, Need.STAFF),
     c.Knock: (room.knock, Need.SYSTEM),
+    c.FormatSet: (meeting.format_set, Need.STAFF),
+    c.FormatClear: (meeting.format_clear, Need.STAFF),
+    c.FormatStart: (meeting.format_start, Need.CHAIR),
+    c.FormatAdvance: (meeting.format_advance, Need.CHAIR),
+    c.FormatEnd: (meeting.format_end, Need.CHAIR),
     c.OpenPrivate: (room.open_private, Need.STAFF),
     c.ClosePrivate: (room.close_private, Need.STAFF),
     c.Tick: (lambda tx, cmd: tick(tx), Need.SYSTEM),
@@ -73,6 +80,12 @@ def _authorize(state: RoomState, actor: c.Actor, need: Need) -> None:
         return
     pid = actor.id
     joined = pid is not None and pid in state.participants
+    if need is Need.CHAIR:
+        if not joined:
+            raise CommandError("not_joined", "you have not joined this room")
+        if not meeting.may_run(state, actor):
+            raise CommandError("forbidden", "only whoever runs this meeting may do that")
+        return
     if need is Need.PRESENT and not joined and pid not in state.lobby:
         raise CommandError("not_joined", "you have not joined this room")
     if need in (Need.JOINED, Need.STAFF):
@@ -100,13 +113,15 @@ def apply(state: RoomState, actor: c.Actor, command: c.Command, now: int) -> Out
 
 def tick(tx: Tx) -> None:
     """Everything whose time has come: share warning and expiry, reconnect grace,
-    on-call escalation, an empty ephemeral room's end, a schedule's reminders, and the
-    daily commit that keeps a weekly circle or a room with a live group link."""
+    on-call escalation, an empty ephemeral room's end, a schedule's reminders, the
+    meeting format's parts and free time, and the daily commit that keeps a weekly
+    circle or a room with a live group link."""
     floor.floor_deadlines(tx)
     room.expire_grace(tx)
     oncall.escalate(tx)
     room.expire_empty(tx)
     recurrence.tick(tx)
+    meeting.tick(tx)
     room.keep_alive(tx)
 
 
@@ -121,6 +136,7 @@ def next_deadline(state: RoomState) -> int | None:
             oncall.next_escalation(state.waiting, state.settings.escalate_after_seconds),
             room.next_empty_deadline(state.ephemeral, state.empty_since),
             recurrence.next_deadline(state.schedule),
+            meeting.next_deadline(state.format),
             room.next_keep_alive(state),
         ) if t is not None
     ]
@@ -147,6 +163,8 @@ def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]],
     }
     if state.parent is not None:
         snap["parent"] = state.parent  # a private 1:1 room: where its member came from
+    if state.format is not None:
+        snap["format"] = meeting.view(state.format)
     if room.is_staff(viewer_role, state.kind):
         snap["lobby"] = [p.to_wire() for p in state.lobby.values()]
         texts = held_texts or {}

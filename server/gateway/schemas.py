@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from ..core.commands import MILESTONE_DAYS, MILESTONE_NOTE_MAX, ReactionKind
 from ..core.errors import CommandError
 from ..core.model import (
+    FORMAT_SEGMENTS,
     ROOM_ID_PATTERN,
     SETTING_RANGES,
     SUB_PATTERN,
@@ -131,6 +132,15 @@ class ChatDeletePayload(RoomPayload):
 class ChatReviewPayload(RoomPayload):
     id: Annotated[str, Field(min_length=1, max_length=64)]
     approve: bool
+
+
+class FormatStartPayload(RoomPayload):
+    reader: ParticipantId | None = None
+
+
+class FormatAdvancePayload(RoomPayload):
+    index: Annotated[int, Field(ge=0, le=FORMAT_SEGMENTS.hi - 1)] | None = None
+    reader: ParticipantId | None = None
 
 
 class DutyPayload(Payload):
