@@ -52,7 +52,8 @@ def test_a_good_format_is_read() -> None:
     (with_("segments.1.minutes", 181), "format.segments[1].minutes: Input should be less than or equal to 180"),
     (with_("segments.1.minutes", "10"), "format.segments[1].minutes: Input should be a valid integer"),
     (with_("segments.1.kind", "nap"), "format.segments[1].kind: Input should be 'reading', 'round'"),
-    (with_("segments.1.share_seconds", 5), "format.segments[1].share_seconds: Input should be greater than or equal to 10"),
+    (with_("segments.1.share_seconds", 5),
+     "format.segments[1].share_seconds: Input should be greater than or equal to 10"),
     (with_("segments.0.text", ...), "format.segments[0]: text: a reading needs its text"),
     (with_("segments.2.text", {"en": "x"}), "format.segments[2]: text: only a reading has a text"),
     (with_("segments.0.text.en", "a" * 5001), "format.segments[0].text.en: String should have at most 5000"),
@@ -105,7 +106,8 @@ def test_configured_templates_join_the_shipped_ones(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "says"), [
     (TABLE.format(id="ours", minutes=0), "formats[0].segments[0].minutes: Input should be greater than or equal to 1"),
-    (TABLE.format(id="ours", minutes=5) + TABLE.format(id="ours", minutes=6), "formats[1]: format ours is defined twice"),
+    (TABLE.format(id="ours", minutes=5) + TABLE.format(id="ours", minutes=6),
+     "formats[1]: format ours is defined twice"),
     (TABLE.format(id="ours", minutes=5).replace('kind = "topic"', 'kind = "reading"'),
      "formats[0].segments[0]: text: a reading needs its text"),
     (TABLE.format(id="ours", minutes=5) + "colour = 1\n", "formats[0].segments[0].title: unknown key(s) colour"),
