@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from server.config import Config, ConfigError, load_config
+from server.core.errors import CommandError
+from server.core.model import FREE_MINUTES, SEGMENT_MINUTES, Format, Segment, Text
 from server.formats import parse, shipped
 from tests.support import SECRET
 
@@ -117,3 +119,20 @@ def test_a_bad_formats_table_stops_the_start_naming_the_key(tmp_path: Path, text
     with pytest.raises(ConfigError) as e:
         load(tmp_path, text)
     assert says in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize(("path", "bounds", "build"), [
+    ("segments.1.minutes", SEGMENT_MINUTES, lambda n: Segment("topic", Text(en="x"), n)),
+    ("free_minutes", FREE_MINUTES,
+     lambda n: Format("f", Text(en="x"), (Segment("topic", Text(en="x"), 1),), free_minutes=n)),
+])
+def test_the_edge_and_the_core_share_the_bounds(path: str, bounds: Any, build: Any) -> None:
+    lo, hi = bounds
+    for ok in (lo, hi):
+        parse(with_(path, ok))
+        build(ok)
+    for bad in (lo - 1, hi + 1):
+        with pytest.raises(ValueError):
+            parse(with_(path, bad))
+        with pytest.raises(CommandError):
+            build(bad)
