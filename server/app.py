@@ -26,7 +26,7 @@ from . import cluster, wsdriver
 from .clock import Clock, SystemClock
 from .config import Config
 from .delivery import LocalDelivery
-from .gateway import calendar, http, keys
+from .gateway import calendar, formats_http, http, keys
 from .gateway.limits import trusted_networks
 from .gateway.schemas import MAX_PAYLOAD_BYTES
 from .gateway.socket import Connection, SocketGateway
@@ -159,6 +159,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     sio.attach(app)
     http.add_routes(app)
     calendar.add_routes(app)
+    formats_http.add_routes(app)
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
         await service.ensure_configured()

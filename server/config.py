@@ -21,7 +21,8 @@ from moderation.options import Loc, Options, describe, path
 from moderation.pipeline import build_pipeline
 
 from .core.errors import CommandError
-from .core.model import ROOM_ID_MESSAGE, RoomKind, Settings, valid_room_id
+from .core.model import ROOM_ID_MESSAGE, Format, RoomKind, Settings, valid_room_id
+from .formats import FormatIn, merged, shipped
 from .gateway.limits import Limits, trusted_networks
 from .service import CrisisSupport, Helpline
 
@@ -103,6 +104,9 @@ class Config:
     trusted_proxies: tuple[str, ...] = ()
     # When set, GET /metrics needs `Authorization: Bearer <metrics_key>`.
     metrics_key: str | None = None
+    # Meeting format templates: the shipped ones and the file's [[formats]] (one with a
+    # shipped template's id takes its place).
+    formats: tuple[Format, ...] = field(default_factory=shipped)
 
     def crisis_support(self) -> CrisisSupport:
         oncall = next((r.id for r in self.rooms if r.kind == "oncall"), None)
@@ -242,6 +246,7 @@ class _ServerTable(Options):
 class _File(Options):
     server: _ServerTable = Field(default_factory=_ServerTable)
     rooms: list[_RoomTable] = Field(default_factory=list)
+    formats: list[FormatIn] = Field(default_factory=list)
     oncall: _OncallTable = Field(default_factory=_OncallTable)
     schedules: _SchedulesTable = Field(default_factory=_SchedulesTable)
     moderation: dict[str, Any] | None = None
@@ -275,6 +280,15 @@ def _rooms(tables: list[_RoomTable]) -> tuple[RoomSpec, ...]:
         seen.add(r.id)
     return tuple(RoomSpec(id=r.id, kind=r.kind, title=r.title, settings=r.settings, moderation=r.moderation)
                  for r in tables)
+
+
+def _formats(tables: list[FormatIn]) -> tuple[Format, ...]:
+    seen: set[str] = set()
+    for i, f in enumerate(tables):
+        if f.id in seen:
+            raise ConfigError(f"formats[{i}]: format {f.id} is defined twice")
+        seen.add(f.id)
+    return merged(shipped(), (f.format() for f in tables))
 
 
 def _oncall(table: _OncallTable) -> OncallConfig:
@@ -419,4 +433,5 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
         secret_generated=generated,
         limits=limits,
         trusted_proxies=trusted_proxies,
+        formats=_formats(file.formats),
     )

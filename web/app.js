@@ -2,6 +2,7 @@
 // audio and the view together. Everything that changes calls `update()`, which renders
 // on the next animation frame.
 
+import { inLanguage, renderAgenda } from "./agenda.js";
 import { Audio } from "./audio.js";
 import { Connection } from "./connection.js";
 import { $ } from "./dom.js";
@@ -43,6 +44,7 @@ const ui = {
   dutyTouched: false,
   settingsDirty: false,
   accepted: false, // the room's guidelines, accepted on this page
+  overtime: null, // the part whose planned time staff were told is up (format.overtime)
 };
 const ctx = {
   state, ui, token: link.token, claims: link.claims,
@@ -337,6 +339,7 @@ function onRoomEvent(ev) {
   if (ev.type === "floor.warning" && ev.data.participant_id === ctx.me.id) {
     announce(t("warn_you", { time: roughly(ev.data.remaining_ms || 0) }));
   }
+  if (ev.type.startsWith("format.")) onFormatEvent(ev);
   if (ev.type === "room.ended") {
     const wasPrivate = !!state.parent;
     finish();
@@ -346,6 +349,68 @@ function onRoomEvent(ev) {
   }
   update();
 }
+
+// -- the meeting format ----------------------------------------------------------------------
+
+let formatReading = false;
+/** The format changed (a new one was set): read it, readings and all, from the server. */
+async function refreshFormat() {
+  if (formatReading) return;
+  formatReading = true;
+  const ack = await ctx.conn.call("format.get", { room: link.room });
+  formatReading = false;
+  if (ack.ok) {
+    state.format = ack.format ? { ...ack.format } : null;
+    state.formatStale = false;
+    update();
+  } else if (ui.joined) {
+    setTimeout(() => { if (state.formatStale) refreshFormat(); }, REJOIN_MS);
+  }
+}
+
+function onFormatEvent(ev) {
+  if (state.formatStale) refreshFormat();
+  const part = state.currentPart();
+  if (ev.type === "format.started" || ev.type === "format.segment") {
+    ui.overtime = null;
+    if (part) announce(t("fmt_now", { title: inLanguage(part.title)[0] }));
+  } else if (ev.type === "format.free") {
+    ui.overtime = null;
+    announce(`${t("fmt_free")}: ${t("fmt_free_text")}`);
+  } else if (ev.type === "format.ended") {
+    ui.overtime = null;
+    flash("fmt_ended");
+    announce(t("fmt_ended"));
+  } else if (ev.type === "format.milestones") {
+    $("milestone-form").closest("details").open = true;
+  }
+}
+
+async function formatAction(event) {
+  const payload = {};
+  const reader = $("agenda-reader").value;
+  if (!$("agenda-reader-field").hidden && reader) payload.reader = reader;
+  const ack = await act(event, payload);
+  if (ack.ok) $("agenda-reader").value = "";
+  return ack;
+}
+
+$("btn-fmt-start").addEventListener("click", async () => {
+  const ack = await formatAction("format.start");
+  if (ack.ok) focusLater("btn-fmt-next", "btn-fmt-end");
+});
+$("btn-fmt-next").addEventListener("click", async () => {
+  const ack = await formatAction("format.advance");
+  if (ack.ok) focusLater("btn-fmt-next", "btn-fmt-end");
+});
+$("btn-fmt-end").addEventListener("click", async () => {
+  const answer = await ask({ title: t("fmt_confirm_end_title"), text: t("fmt_confirm_end_text"),
+    ok: t("fmt_confirm_end_ok") });
+  if (answer.ok) {
+    const ack = await act("format.end", {});
+    if (ack.ok) focusLater("btn-fmt-start");
+  }
+});
 
 function announceFloor() {
   const holder = state.holder();
@@ -412,6 +477,10 @@ function onNotice(event, data) {
       ui.moved = { room: data.room, token: data.token };
       announce(t("moved_title"));
       requestAnimationFrame(() => $("moved").scrollIntoView({ block: "nearest", behavior: "smooth" }));
+      break;
+    case "format.overtime":
+      ui.overtime = data.index;
+      flash("fmt_overtime");
       break;
     case "rtc.restart":
       ctx.audio.restart();
@@ -793,6 +862,7 @@ function tick() {
   if (ui.screen !== "room") return;
   if (state.kind === "oncall") renderOncallWait(ctx);
   if (state.floor) renderFloor(ctx);
+  if (state.format && state.format.running) renderAgenda(ctx);
   if (ui.pages.size) {
     for (const li of $("pages").children) {
       const page = ui.pages.get(li.dataset.key);

@@ -32,6 +32,8 @@ export class RoomState {
     this.arrivals = new Map();
     this.newcomers = 0;
     this.ended = false;
+    this.format = null; // the meeting format and where the meeting is (the snapshot's `format`)
+    this.formatStale = false; // format.changed: read it again (format.get)
   }
 
   /** Server time now, in ms since the epoch, as well as we can tell. */
@@ -88,6 +90,25 @@ export class RoomState {
     if (snap.held) this.held = new Map(snap.held.map((h) => [h.id, h]));
     this.arrivals = new Map(Object.entries(snap.arrivals || {}));
     this.newcomers = snap.newcomers || 0;
+    this.format = snap.format ? { ...snap.format } : null;
+    this.formatStale = false;
+  }
+
+  /** The part of the meeting now, or null (before it starts, in free time, or no format). */
+  currentPart() {
+    const f = this.format;
+    return f && f.index !== null && f.index !== undefined ? f.segments[f.index] || null : null;
+  }
+
+  /** Move the meeting to `changes` ({index, started_at, ends_at, reader_id, free_until}). */
+  moveFormat(changes) {
+    const f = this.format;
+    if (!f) return;
+    Object.assign(f, changes);
+    f.running = f.index !== null || f.free_until !== null;
+    if (f.free_until !== null) f.next_index = null;
+    else if (f.index === null) f.next_index = 0;
+    else f.next_index = f.index + 1 < f.segments.length ? f.index + 1 : null;
   }
 
   putParticipant(p) {
@@ -194,6 +215,28 @@ export class RoomState {
         break;
       case "room.ended":
         this.ended = true;
+        break;
+      case "format.changed":
+        // The texts are not in events: the client reads the format again.
+        if (d.format_id === null) this.format = null;
+        else this.formatStale = true;
+        break;
+      case "format.started":
+      case "format.segment":
+        this.moveFormat({ index: d.index, started_at: d.started_at, ends_at: d.ends_at, reader_id: d.reader_id ?? null,
+          free_until: null });
+        this.push({ key: "s" + ev.seq, seq: ev.seq, kind: "format", at: ev.at, index: d.index });
+        break;
+      case "format.free":
+        this.moveFormat({ index: null, started_at: ev.at, ends_at: d.ends_at, reader_id: null, free_until: d.ends_at });
+        this.push({ key: "s" + ev.seq, seq: ev.seq, kind: "format-free", at: ev.at });
+        break;
+      case "format.ended":
+        this.moveFormat({ index: null, started_at: null, ends_at: null, reader_id: null, free_until: null });
+        this.push({ key: "s" + ev.seq, seq: ev.seq, kind: "format-ended", at: ev.at });
+        break;
+      case "format.milestones":
+        this.push({ key: "s" + ev.seq, seq: ev.seq, kind: "format-milestones", at: ev.at });
         break;
       default:
         break; // an event this client does not know yet: the seq still counts

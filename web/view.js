@@ -3,6 +3,7 @@
 // `render(ctx)` may run as often as anything changes; lists are reconciled by key so
 // focus and scroll positions stay where the person left them.
 
+import { formatNote, renderAgenda, renderReading } from "./agenda.js";
 import { $, clock, h, hue, reconcile, setText, show } from "./dom.js";
 import { days, language, ordinal, t, translatePage } from "./i18n.js";
 import { linkTo } from "./link.js";
@@ -56,6 +57,8 @@ export function render(ctx) {
   renderOncallWait(ctx);
   renderAttention(ctx);
   renderMoved(ctx);
+  renderAgenda(ctx);
+  renderReading(ctx);
   renderFloor(ctx);
   renderAudio(ctx);
   renderChat(ctx);
@@ -173,6 +176,7 @@ export function renderFloor(ctx) {
   const f = state.floor;
   const holder = f ? f.participant_id : null;
   const mine = holder === me.id;
+  const free = !!state.format && state.format.free_until !== null && state.format.free_until !== undefined;
   const box = $("floor-box");
   let who = t("floor_nobody");
   let timer = "";
@@ -197,6 +201,8 @@ export function renderFloor(ctx) {
     } else {
       timer = t("untimed");
     }
+  } else if (free) {
+    note = t("fmt_free_hint"); // the meeting's free time: no queue, everyone is heard
   } else if (!state.queue.includes(me.id)) {
     note = t("floor_nobody_hint");
   }
@@ -216,7 +222,7 @@ export function renderFloor(ctx) {
   const place = state.placeOf(me.id);
   const round = state.round;
   const upcoming = !!round && !mine && round.order.indexOf(me.id) > round.index;
-  show($("btn-raise"), !mine && !place);
+  show($("btn-raise"), !mine && !place && !free);
   $("btn-raise").disabled = muted;
   show($("btn-lower"), !!place);
   show($("btn-yield"), mine);
@@ -333,6 +339,10 @@ function chatEntry(ctx, e, staff) {
   }
   if (e.kind === "answered") {
     return h("div", { class: "entry note" }, t("answered"));
+  }
+  if (e.kind.startsWith("format")) {
+    return h("div", { class: "entry note format-note" + (e.kind === "format-milestones" ? " milestone" : "") },
+      formatNote(ctx, e));
   }
   const replyName = e.reply_to ? replyAuthor(ctx, e.reply_to) : null;
   const actions = !e.deleted && (staff || !mine)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
 from ..schedules import Schedule
-from .model import ROLES, IntRange
+from .model import ROLES, Format, IntRange
 
 SYSTEM_ROLE: Final = "system"
 # The gateway's schemas take these from here (see the facts at the top of model.py).
@@ -280,6 +280,40 @@ class ScheduleClear(Command):
 class Knock(Command):
     """Someone who found a public circle in a meeting list asks to come in (the admin
     API, as the system): allowed while it is open; they then wait in its lobby."""
+
+
+# -- meeting formats (``core.format``) ----------------------------------------------------
+
+@dataclass(frozen=True)
+class FormatSet(Command):
+    """Give the circle a meeting format (validated at the edge)."""
+
+    format: Format
+
+
+@dataclass(frozen=True)
+class FormatClear(Command):
+    """The circle has no format any more (a meeting in progress ends first)."""
+
+
+@dataclass(frozen=True)
+class FormatStart(Command):
+    """Start the meeting at its first part; ``reader`` reads it when it is a reading."""
+
+    reader: str | None = None
+
+
+@dataclass(frozen=True)
+class FormatAdvance(Command):
+    """On to the next part, or to part ``index``; ``reader`` reads it when it is a reading."""
+
+    index: int | None = None
+    reader: str | None = None
+
+
+@dataclass(frozen=True)
+class FormatEnd(Command):
+    """End the meeting now: the room goes back to its settings from before it."""
 
 
 # -- on-call (§8) ----------------------------------------------------------------------

@@ -128,6 +128,8 @@ def hand_raise(tx: Tx, cmd: c.HandRaise) -> None:
     assert pid is not None
     if s.participants[pid].muted:
         raise CommandError("muted", "you are muted and cannot raise your hand")
+    if s.format is not None and s.format.free_until is not None:
+        raise CommandError("conflict", "this is free time: there is no queue, everyone may speak")
     if pid not in s.queue and not (s.floor and s.floor.participant_id == pid):
         s.queue.append(pid)
         tx.emit("hand.raised", {"participant_id": pid, "queue": list(s.queue)})

@@ -379,6 +379,171 @@ class Recurrence:
     reminded: int = 0
 
 
+# -- meeting formats (``core.format``) ------------------------------------------------------
+# A circle's fixed order of parts (a reading, a check-in round, open shares...). The facts
+# below bound what a format may hold; the edge's schemas and the config loader use them.
+SegmentKind = Literal["reading", "round", "open_shares", "topic", "milestones", "break", "closing"]
+SEGMENT_KINDS: Final = get_args(SegmentKind)
+# The languages a format's titles and readings are written in. English is required: it is
+# what a client shows when the reader's own language is missing.
+FormatLanguage = Literal["en", "hi", "pa"]
+FORMAT_LANGUAGES: Final = get_args(FormatLanguage)
+FORMAT_ID_PATTERN: Final = ROOM_ID_PATTERN
+FORMAT_ID_RE: Final = ROOM_ID_RE
+# A part of a meeting lasts from a minute to three hours; a meeting has at most 30 parts
+# (a long SMART meeting has six or seven), and free time after it lasts up to two hours.
+SEGMENT_MINUTES: Final = IntRange(1, 180)
+FORMAT_SEGMENTS: Final = IntRange(1, 30)
+FREE_MINUTES: Final = IntRange(0, 120)
+READING_MAX: Final = 5000
+# All the reading text of one format, every language together: the format travels with
+# the room's state, which the Redis store rewrites on every commit (a chat message), so
+# its size is bounded well below 30 x 3 x READING_MAX.
+READINGS_TOTAL_MAX: Final = 50_000
+
+
+@dataclass(frozen=True)
+class Text:
+    """Words in the client's languages: English always, Hindi and Punjabi when given."""
+
+    en: str
+    hi: str | None = None
+    pa: str | None = None
+
+    def check(self, name: str, most: int) -> None:
+        for lang in FORMAT_LANGUAGES:
+            value = getattr(self, lang)
+            if lang == "en" or value is not None:
+                if not isinstance(value, str) or not value.strip() or len(value) > most:
+                    raise CommandError("invalid", f"{name}.{lang} must be 1-{most} characters")
+                if any(_control(ch) and ch not in "\n\t" for ch in value):
+                    raise CommandError("invalid", f"{name}.{lang} must not contain control characters")
+
+    def chars(self) -> int:
+        return sum(len(v) for v in self.to_wire().values())
+
+    def to_wire(self) -> dict[str, str]:
+        return {lang: v for lang in FORMAT_LANGUAGES if (v := getattr(self, lang)) is not None}
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, str]) -> Text:
+        return cls(**dict(d))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One part of a meeting: what kind it is, its title, how long it is planned to last,
+    the share length while it runs (None: the room's own), and a reading's text."""
+
+    kind: SegmentKind
+    title: Text
+    minutes: int
+    share_seconds: int | None = None
+    text: Text | None = None
+
+    def __post_init__(self) -> None:
+        _choice("kind", self.kind, SEGMENT_KINDS)
+        self.title.check("title", TITLE_MAX)
+        _int_in("minutes", self.minutes, SEGMENT_MINUTES)
+        if self.share_seconds is not None:
+            _int_in("share_seconds", self.share_seconds, SETTING_RANGES["share_seconds"])
+        if self.kind == "reading" and self.text is None:
+            raise CommandError("invalid", "text: a reading needs its text")
+        if self.kind != "reading" and self.text is not None:
+            raise CommandError("invalid", "text: only a reading has a text")
+        if self.text is not None:
+            self.text.check("text", READING_MAX)
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "title": self.title.to_wire(), "minutes": self.minutes,
+                               "share_seconds": self.share_seconds}
+        if self.text is not None:
+            out["text"] = self.text.to_wire()
+        return out
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> Segment:
+        return cls(kind=d["kind"], title=Text.from_wire(d["title"]), minutes=d["minutes"],
+                   share_seconds=d.get("share_seconds"),
+                   text=Text.from_wire(d["text"]) if d.get("text") is not None else None)
+
+
+@dataclass(frozen=True)
+class Format:
+    """A meeting format: its parts in order, whether the clock moves on by itself when a
+    part's time is up, and how long the room stays open as free time after the last."""
+
+    id: str
+    name: Text
+    segments: tuple[Segment, ...]
+    auto_advance: bool = False
+    free_minutes: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or FORMAT_ID_RE.match(self.id) is None:
+            raise CommandError("invalid", f"id must match {FORMAT_ID_PATTERN}")
+        self.name.check("name", TITLE_MAX)
+        lo, hi = FORMAT_SEGMENTS
+        if not lo <= len(self.segments) <= hi:
+            raise CommandError("invalid", f"segments: a format has {lo} to {hi} parts")
+        _bool("auto_advance", self.auto_advance)
+        _int_in("free_minutes", self.free_minutes, FREE_MINUTES)
+        if sum(s.text.chars() for s in self.segments if s.text is not None) > READINGS_TOTAL_MAX:
+            raise CommandError("invalid", f"segments: the readings hold at most {READINGS_TOTAL_MAX} characters "
+                               "in all (every language together)")
+
+    @property
+    def minutes(self) -> int:
+        """The meeting's planned length, free time not counted."""
+        return sum(s.minutes for s in self.segments)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name.to_wire(), "segments": [s.to_wire() for s in self.segments],
+                "auto_advance": self.auto_advance, "free_minutes": self.free_minutes}
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> Format:
+        return cls(id=d["id"], name=Text.from_wire(d["name"]),
+                   segments=tuple(Segment.from_wire(s) for s in d["segments"]),
+                   auto_advance=d.get("auto_advance", False), free_minutes=d.get("free_minutes", 0))
+
+
+@dataclass(frozen=True)
+class FormatRun:
+    """A room's format and where its meeting is (``core.format``).
+
+    ``spec`` is the format as JSON text (parsed once and cached, as a schedule's is);
+    ``index`` the part now (None before the start and in free time); ``started_at`` and
+    ``ends_at`` when it began and is planned to end; ``reader_id`` who reads a reading;
+    ``free_until`` the end of the free time after the last part (None outside it);
+    ``overtime`` whether staff were told that this part's time is up; ``before`` the
+    room's settings when the meeting started, put back when it ends.
+    """
+
+    spec: str
+    index: int | None = None
+    started_at: int | None = None
+    ends_at: int | None = None
+    reader_id: str | None = None
+    free_until: int | None = None
+    overtime: bool = False
+    before: Settings | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.index is not None or self.free_until is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["before"] = self.before.to_wire() if self.before is not None else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FormatRun:
+        before = d.get("before")
+        return cls(**{**d, "before": Settings(**before) if before is not None else None})
+
+
 @dataclass(frozen=True)
 class Waiting:
     """A member in an on-call room whom no responder has answered yet."""
@@ -424,6 +589,8 @@ class RoomState:
     invites: dict[str, Invite] = field(default_factory=dict)
     # A circle that meets weekly (None: always open).
     schedule: Recurrence | None = None
+    # The circle's meeting format and where its meeting is (None: no format).
+    format: FormatRun | None = None
     # When the rules last committed only to keep the room's keys alive (``room.keep_alive``).
     kept_at: int = 0
     # Made by a facilitator's join: ends EMPTY_ROOM_MS after it was last left empty.
@@ -474,6 +641,7 @@ class RoomState:
             "allowed": sorted(self.allowed),
             "invites": [dataclasses.asdict(i) for i in self.invites.values()],
             "schedule": dataclasses.asdict(self.schedule) if self.schedule else None,
+            "format": self.format.to_dict() if self.format else None,
             "kept_at": self.kept_at,
             "ephemeral": self.ephemeral,
             "empty_since": self.empty_since,
@@ -499,6 +667,7 @@ class RoomState:
             allowed=set(d.get("allowed", ())),
             invites={i["id"]: Invite(**i) for i in d.get("invites", ())},
             schedule=Recurrence(**d["schedule"]) if d.get("schedule") else None,
+            format=FormatRun.from_dict(d["format"]) if d.get("format") else None,
             kept_at=d.get("kept_at", 0),
             ephemeral=d.get("ephemeral", False),
             empty_since=d.get("empty_since"),

@@ -560,6 +560,12 @@ def service_set(tx: Tx, cmd: c.ServiceSet) -> None:
     _serve(tx, p, cmd.service)
 
 
+def end_services(tx: Tx) -> None:
+    """The meeting is over: every service handed out for it ends."""
+    for p in [q for q in tx.state.participants.values() if q.service is not None]:
+        _serve(tx, p, None)
+
+
 def _serve(tx: Tx, p: Participant, service: str | None) -> None:
     new = dataclasses.replace(p, service=service)
     tx.state.participants[p.id] = new

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from . import commands as c
 from . import floor, oncall, recurrence, room
+from . import format as meeting
 from .errors import CommandError
 from .model import RoomState
 from .outcome import Outcome, Tx
@@ -60,6 +61,11 @@ RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
     c.ScheduleSet: (room.schedule_set, Need.STAFF),
     c.ScheduleClear: (room.schedule_clear, Need.STAFF),
     c.Knock: (room.knock, Need.SYSTEM),
+    c.FormatSet: (meeting.format_set, Need.STAFF),
+    c.FormatClear: (meeting.format_clear, Need.STAFF),
+    c.FormatStart: (meeting.format_start, Need.STAFF),
+    c.FormatAdvance: (meeting.format_advance, Need.STAFF),
+    c.FormatEnd: (meeting.format_end, Need.STAFF),
     c.OpenPrivate: (room.open_private, Need.STAFF),
     c.ClosePrivate: (room.close_private, Need.STAFF),
     c.Tick: (lambda tx, cmd: tick(tx), Need.SYSTEM),
@@ -69,7 +75,7 @@ RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
 # What each service handed to a member for a meeting lets them do, and nothing more: the
 # staff commands listed (everything else of ``Need.STAFF`` stays the facilitator's).
 SERVICE_POWERS: Final[Mapping[str, frozenset[type[c.Command]]]] = {
-    "chair": frozenset({c.FloorGrant, c.RoundStart, c.RoundStop}),
+    "chair": frozenset({c.FloorGrant, c.RoundStart, c.RoundStop, c.FormatStart, c.FormatAdvance, c.FormatEnd}),
     "timekeeper": frozenset({c.FloorExtend}),
     "greeter": frozenset({c.LobbyAdmit, c.LobbyDeny}),
 }
@@ -120,13 +126,15 @@ def apply(state: RoomState, actor: c.Actor, command: c.Command, now: int) -> Out
 
 def tick(tx: Tx) -> None:
     """Everything whose time has come: share warning and expiry, reconnect grace,
-    on-call escalation, an empty ephemeral room's end, a schedule's reminders, and the
-    daily commit that keeps a weekly circle or a room with a live group link."""
+    on-call escalation, an empty ephemeral room's end, a schedule's reminders, the
+    meeting format's parts and free time, and the daily commit that keeps a weekly
+    circle or a room with a live group link."""
     floor.floor_deadlines(tx)
     room.expire_grace(tx)
     oncall.escalate(tx)
     room.expire_empty(tx)
     recurrence.tick(tx)
+    meeting.tick(tx)
     room.keep_alive(tx)
 
 
@@ -141,6 +149,7 @@ def next_deadline(state: RoomState) -> int | None:
             oncall.next_escalation(state.waiting, state.settings.escalate_after_seconds),
             room.next_empty_deadline(state.ephemeral, state.empty_since),
             recurrence.next_deadline(state.schedule),
+            meeting.next_deadline(state.format),
             room.next_keep_alive(state),
         ) if t is not None
     ]
@@ -170,6 +179,8 @@ def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]],
     }
     if state.parent is not None:
         snap["parent"] = state.parent  # a private 1:1 room: where its member came from
+    if state.format is not None:
+        snap["format"] = meeting.view(state.format)
     staff = room.is_staff(viewer_role, state.kind)
     if staff or room.is_greeter(state, viewer):
         snap["lobby"] = [room.lobby_wire(p) for p in state.lobby.values()]

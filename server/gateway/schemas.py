@@ -17,6 +17,7 @@ from ..core.commands import MILESTONE_DAYS, MILESTONE_NOTE_MAX, ReactionKind
 from ..core.errors import CommandError
 from ..core.model import (
     EXTEND_SECONDS,
+    FORMAT_SEGMENTS,
     ROOM_ID_PATTERN,
     SETTING_RANGES,
     SUB_PATTERN,
@@ -146,6 +147,15 @@ class ChatDeletePayload(RoomPayload):
 class ChatReviewPayload(RoomPayload):
     id: Annotated[str, Field(min_length=1, max_length=64)]
     approve: bool
+
+
+class FormatStartPayload(RoomPayload):
+    reader: ParticipantId | None = None
+
+
+class FormatAdvancePayload(RoomPayload):
+    index: Annotated[int, Field(ge=0, le=FORMAT_SEGMENTS.hi - 1)] | None = None
+    reader: ParticipantId | None = None
 
 
 class DutyPayload(Payload):

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from ..config import MediaConfig
 from ..core import commands as c
+from ..core import format as meeting
 from ..core.errors import CommandError
 from ..delivery import Conn, LocalDelivery
 from ..media import turn
@@ -128,6 +129,11 @@ class SocketGateway:
             "chat.delete": (s.ChatDeletePayload, self._delete),
             "chat.review": (s.ChatReviewPayload, self._command(lambda p: c.ChatReview(p.id, p.approve))),
             "room.end": (s.RoomPayload, self._simple(c.EndRoom)),
+            "format.start": (s.FormatStartPayload, self._command(lambda p: c.FormatStart(reader=p.reader))),
+            "format.advance": (s.FormatAdvancePayload, self._command(
+                lambda p: c.FormatAdvance(index=p.index, reader=p.reader))),
+            "format.end": (s.RoomPayload, self._simple(c.FormatEnd)),
+            "format.get": (s.RoomPayload, self._format),
             "oncall.duty": (s.DutyPayload, self._duty),
             "help.offer": (s.RoomPayload, self._help),
             "session.renew": (s.RoomPayload, self._renew),
@@ -332,6 +338,12 @@ class SocketGateway:
     async def _delete(self, conn: Connection, p: s.ChatDeletePayload) -> dict[str, Any]:
         await self.service.delete_message(p.room, conn.actor(), p.seq)
         return {}
+
+    async def _format(self, conn: Connection, p: s.RoomPayload) -> dict[str, Any]:
+        """The room's format as the snapshot has it (a client reads it again after
+        ``format.changed``), or null."""
+        state = await self.service.load(p.room)
+        return {"format": meeting.view(state.format) if state.format is not None else None}
 
     async def _duty(self, conn: Connection, p: s.DutyPayload) -> dict[str, Any]:
         if conn.who.role != "responder":

@@ -15,6 +15,9 @@ CORE = Path(__file__).resolve().parents[2] / "server" / "core"
 ACTIONS = {"oncall.answered", "oncall.page", "oncall.escalate", "oncall.private", "room.end", "mute", "unmute",
            "ban", "remove", "lobby.admit", "lobby.deny", "message.delete", "message.approve", "message.reject",
            "invite.create", "invite.revoke", "schedule.set", "schedule.delete", "service.give", "service.take"}
+# A meeting format's: set and cleared by the admin API, run by whoever chairs (the clock's
+# moves are in the room log, not the audit).
+ACTIONS |= {"format.set", "format.clear", "format.start", "format.advance", "format.end"}
 
 
 def written_by_the_core() -> set[str]:

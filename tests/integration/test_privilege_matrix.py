@@ -42,6 +42,9 @@ CONTROLS: dict[str, dict[str, Any]] = {
     "chat.delete": {"seq": 1},
     "chat.review": {"id": "nothing-held", "approve": True},
     "oncall.private": {"participant": VICTIM},
+    "format.start": {},
+    "format.advance": {},
+    "format.end": {},
     "room.end": {},
 }
 REFUSALS = {"forbidden", "not_joined", "not_found", "unauthorized"}
@@ -54,6 +57,12 @@ async def room_with_victim(server: Running, kind: str) -> tuple[str, Client, Cli
         from server.gateway import keys
         await server.app[keys.SERVICE].create_room(room, "oncall", "On-call", {})
     owner = await server.client(room, "facilitator", "Owner", sub="owner")
+    if kind == "circle":
+        # A meeting format, so that refusing its controls is about who asks, not about its absence.
+        from server.core import commands as c
+        from server.formats import shipped
+        from server.gateway import keys
+        await server.app[keys.SERVICE].execute(room, c.SYSTEM, c.FormatSet(shipped()[0]))
     victim = await server.client(room, "member", "Victim", sub=VICTIM)
     assert (await victim.call("chat.send", {"room": room, "text": "hello"}))["ok"]
     return room, owner, victim
@@ -119,6 +128,10 @@ async def test_the_same_calls_succeed_for_those_with_the_right(server: Running, 
         ack = await staff.call("floor.grant", {"room": room, "participant": VICTIM})
         assert ack["ok"], (scope, ack)
         assert (await staff.call("floor.revoke", {"room": room}))["ok"]
+    if kind == "circle":
+        for event in ("format.start", "format.advance", "format.end"):
+            ack = await owner.call(event, {"room": room})
+            assert ack == {"ok": True}, (event, ack)
     assert (await owner.call("room.settings", {"room": room, **CONTROLS["room.settings"]}))["ok"]
     assert (await owner.call("chat.delete", {"room": room, "seq": await first_message(owner, room)}))["ok"]
     assert (await owner.call("participant.remove", {"room": room, **CONTROLS["participant.remove"]}))["ok"]
@@ -158,7 +171,9 @@ async def test_tokens_in_a_bad_state_do_not_connect(server: Running, state: str)
 
 
 # What each service may do of CONTROLS (rules.SERVICE_POWERS, on the wire).
-SERVICE_CONTROLS = {"chair": {"floor.grant", "round.start", "round.stop"}, "timekeeper": {"floor.extend"},
+SERVICE_CONTROLS = {"chair": {"floor.grant", "round.start", "round.stop",
+                              "format.start", "format.advance", "format.end"},
+                    "timekeeper": {"floor.extend"},
                     "greeter": {"lobby.admit", "lobby.deny"}}
 
 

@@ -10,8 +10,10 @@ finder there is not loaded): only Circles itself comes from the wheel.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +26,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+LEFT_BEHIND = (".git", ".venv", "build", "dist", "*.egg-info", "artifacts", "__pycache__", ".mypy_cache",
+               ".ruff_cache", ".pytest_cache", ".hypothesis")
 
 
 def _free_port() -> int:
@@ -32,8 +36,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=5) as r:
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as r:
         return r.status, r.read().decode()
 
 
@@ -47,8 +51,13 @@ def test_every_python_package_is_in_the_wheel_list() -> None:
 def test_the_installed_wheel_serves_the_web_client() -> None:
     with tempfile.TemporaryDirectory(prefix="circles-wheel-") as tmp:
         work = Path(tmp)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"), str(ROOT)],
-                       check=True, capture_output=True)
+        # From a copy of the source without what builds and installs leave behind: an
+        # editable install's *.egg-info/SOURCES.txt would add files pyproject does not ship
+        # (a template missing from package-data would pass here and fail in the image).
+        source = work / "source"
+        shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*LEFT_BEHIND))
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"),
+                        str(source)], check=True, capture_output=True)
         wheel = next((work / "dist").glob("circles-*.whl"))
         venv = work / "venv"
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -64,7 +73,9 @@ def test_the_installed_wheel_serves_the_web_client() -> None:
                                cwd=elsewhere, check=True, capture_output=True, text=True).stdout
         assert where.startswith(str(site)), where  # Circles from the wheel, not the checkout
         port = _free_port()
-        env = {"PATH": os.environ.get("PATH", ""), "CIRCLES_SECRET": "wheel-test-secret-" + "x" * 32}
+        admin_key = "wheel-test-admin-key-" + "y" * 32
+        env = {"PATH": os.environ.get("PATH", ""), "CIRCLES_SECRET": "wheel-test-secret-" + "x" * 32,
+               "CIRCLES_ADMIN_KEY": admin_key}
         proc = subprocess.Popen([str(py), "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                 cwd=elsewhere, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
@@ -84,6 +95,11 @@ def test_the_installed_wheel_serves_the_web_client() -> None:
             assert "not installed" not in page
             status, script = _get(base + "/web/app.js")
             assert status == 200 and "import" in script
+            status, script = _get(base + "/web/agenda.js")
+            assert status == 200 and "renderAgenda" in script
+            # The shipped meeting-format templates are package data (server/formats/*.toml).
+            status, listed = _get(base + "/api/formats", {"Authorization": f"Bearer {admin_key}"})
+            assert status == 200 and sorted(f["id"] for f in json.loads(listed)) == ["smart", "twelve-step"]
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=15)

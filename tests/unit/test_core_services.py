@@ -7,7 +7,7 @@ import pytest
 
 from server.core import commands as c
 from server.core.errors import CommandError
-from server.core.model import RoomState, Settings
+from server.core.model import Format, RoomState, Segment, Settings, Text
 from server.core.rules import RULES, SERVICE_POWERS, Need, apply, snapshot
 
 T0 = 1_700_000_000_000
@@ -35,6 +35,10 @@ def staff_attempts(s: RoomState) -> dict[type[c.Command], tuple[RoomState, c.Com
     rounding = apply(s, FAC, c.RoundStart(), T0).state
     lobby = apply(room(lobby=True), CAL, c.Join(), T0).state
     queued = apply(apply(s, BEN, c.HandRaise(), T0).state, FAC, c.HandRaise(), T0).state
+    fmt = Format(id="f", name=Text(en="Meeting"), segments=(Segment("topic", Text(en="Topic"), 5),
+                                                            Segment("closing", Text(en="Closing"), 5)))
+    formatted = apply(s, FAC, c.FormatSet(fmt), T0).state
+    running = apply(formatted, FAC, c.FormatStart(), T0).state
     return {
         c.FloorGrant: (s, c.FloorGrant("ben")),
         c.FloorRevoke: (held, c.FloorRevoke()),
@@ -51,6 +55,11 @@ def staff_attempts(s: RoomState) -> dict[type[c.Command], tuple[RoomState, c.Com
         c.ServiceSet: (s, c.ServiceSet("ben", "greeter")),
         c.InviteCreate: (s, c.InviteCreate("i", "h", T0 + 10_000)),
         c.ScheduleClear: (s, c.ScheduleClear()),
+        c.FormatSet: (s, c.FormatSet(fmt)),
+        c.FormatClear: (formatted, c.FormatClear()),
+        c.FormatStart: (formatted, c.FormatStart()),
+        c.FormatAdvance: (running, c.FormatAdvance()),
+        c.FormatEnd: (running, c.FormatEnd()),
     }
 
 
@@ -72,7 +81,8 @@ def test_each_service_gives_exactly_its_powers(service: str) -> None:
                 apply(state, ANA, command, T0)
             assert e.value.code in {"forbidden", "not_found"}, (service, kind, e.value)
             assert e.value.code == "forbidden" or kind is c.ScheduleClear, (service, kind)
-    assert SERVICE_POWERS["chair"] == {c.FloorGrant, c.RoundStart, c.RoundStop}
+    assert SERVICE_POWERS["chair"] == {c.FloorGrant, c.RoundStart, c.RoundStop, c.FormatStart, c.FormatAdvance,
+                                       c.FormatEnd}
     assert SERVICE_POWERS["timekeeper"] == {c.FloorExtend}
     assert SERVICE_POWERS["greeter"] == {c.LobbyAdmit, c.LobbyDeny}
 
