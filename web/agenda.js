@@ -52,6 +52,10 @@ export function renderAgenda(ctx) {
     const remaining = Math.max(0, f.ends_at - state.now());
     over = remaining <= 0 || ui.overtime === f.index;
     timer = over ? t("fmt_over") : t("fmt_time_left", { time: clock(remaining) });
+    // The welcome names how many are new today, never who.
+    if (f.index === 0 && state.newcomers > 0) {
+      note = state.newcomers === 1 ? t("fmt_newcomer_one") : t("fmt_newcomers", { n: state.newcomers });
+    }
   } else if (free) {
     now = t("fmt_free");
     timer = t("fmt_time_left", { time: clock(Math.max(0, f.free_until - state.now())) });

@@ -225,6 +225,7 @@ export class RoomState {
       case "format.segment":
         this.moveFormat({ index: d.index, started_at: d.started_at, ends_at: d.ends_at, reader_id: d.reader_id ?? null,
           free_until: null });
+        if (ev.type === "format.started") this.newcomers = d.newcomers || 0;
         this.push({ key: "s" + ev.seq, seq: ev.seq, kind: "format", at: ev.at, index: d.index });
         break;
       case "format.free":

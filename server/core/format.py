@@ -152,7 +152,9 @@ def _enter(tx: Tx, index: int, reader: str | None, first: bool) -> None:
                                    free_until=None, overtime=False)
     data: dict[str, Any] = {"index": index, "started_at": tx.now, "ends_at": ends, "reader_id": reader}
     if first:
-        tx.emit("format.started", {"format_id": format_of(run).id, **data})
+        # How many said they are new (never who): the welcome can greet them.
+        newcomers = sum(1 for p in s.participants.values() if p.arrival == "new")
+        tx.emit("format.started", {"format_id": format_of(run).id, **data, "newcomers": newcomers})
     else:
         tx.emit("format.segment", data)
     _leave(tx, run)

@@ -186,3 +186,53 @@ async def test_a_format_set_while_people_are_in_the_room_reaches_them(server: st
             http.delete(f"{server}/api/rooms/late-circle/format", headers=ADMIN) as r:
         assert r.status == 204
     await expect(member.locator("#agenda")).to_be_hidden()
+
+
+async def test_a_member_chairs_a_smart_meeting_from_the_guidelines_to_the_free_time(
+        meeting: tuple[str, ManualClock], session: Session) -> None:
+    """Issue 17's meeting: four pages in a circle that asks for its guidelines; the
+    facilitator makes a member the chair, and the chair runs the SMART-style meeting from
+    its welcome (which greets the newcomer, unnamed) to the free time; the chair's service
+    ends with the meeting."""
+    base, clock = meeting
+    await create_room(base, "chaired-circle", consent=True, share_seconds=300)
+    async with aiohttp.ClientSession() as http, \
+            http.put(f"{base}/api/rooms/chaired-circle/format", json={"template": "smart"}, headers=ADMIN) as r:
+        assert r.status == 200, await r.text()
+    fac = await session.open(base, "chaired-circle", "facilitator", "Meera")
+    pages = {}
+    for name, locale, arrival in (("Asha", "en-US", None), ("Ben", "hi-IN", "मैं यहाँ नया/नई हूँ"),
+                                  ("Charan", "en-US", "I'm coming back after a while")):
+        page = await session.open(base, "chaired-circle", "member", name, phone=True, locale=locale,
+                                  wait_for_room=False)
+        consent = page.locator("#consent")
+        await expect(consent).to_be_visible()
+        if arrival:
+            await consent.get_by_label(arrival).check()
+        await consent.get_by_role("button").click()
+        await expect(page.locator("#chat-log")).to_be_visible()
+        pages[name] = page
+    asha, ben, charan = pages["Asha"], pages["Ben"], pages["Charan"]
+
+    await fac.get_by_label("Service for Asha").select_option(label="Chair")
+    await expect(asha.get_by_role("heading", name="You are the chair of this meeting")).to_be_visible()
+    plan = asha.get_by_role("region", name="Meeting plan")
+    await expect(ben.get_by_role("button", name="शुरू करें")).to_have_count(0)
+    await plan.get_by_label("Who reads: Welcome and purpose").select_option(label="Charan")
+    await plan.get_by_role("button", name="Start the meeting").click()
+    # The welcome greets the one newcomer without naming him, in each reader's language.
+    await expect(charan.locator("#agenda-note")).to_have_text("Someone is new today: welcome!")
+    await expect(ben.locator("#agenda-note")).to_have_text("आज एक साथी नया है: स्वागत है!")
+    await expect(charan.locator("#floor-who")).to_have_text("You have the floor. Take your time.")
+    await shoot(asha, "format-chair-en")
+    for title in ("Check-in round", "Agenda: what shall we work on today?", "Discussion", "Check-out round",
+                  "Closing and thanks", "Free time"):
+        await plan.get_by_role("button", name="Next part").click()
+        await expect(charan.locator("#agenda-now")).to_have_text(title)
+    await expect(ben.get_by_role("button", name="हाथ उठाएँ")).to_be_hidden()  # free time: no queue
+    # The free time runs out: the meeting is over, and so is Asha's service.
+    await clock.advance(15 * MIN)
+    await expect(charan.locator("#agenda-now")).to_have_text("The meeting hasn't started yet.")
+    await expect(asha.get_by_role("heading", name="You are the chair of this meeting")).to_be_hidden()
+    await expect(plan.get_by_role("button", name="Start the meeting")).to_be_hidden()
+    await expect(fac.get_by_label("Service for Asha")).to_have_value("")

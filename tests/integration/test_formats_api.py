@@ -156,7 +156,7 @@ async def test_running_a_meeting_over_the_socket(server: Running) -> None:
     started = await ben.wait_event("format.started")
     assert started["actor"] == "Fatima"
     assert started["data"] == {"format_id": "twelve-step", "index": 0, "started_at": t0, "ends_at": t0 + 5 * MIN,
-                               "reader_id": "Ana"}
+                               "reader_id": "Ana", "newcomers": 0}
     granted = await ben.wait_event("floor.granted", lambda e: e["data"]["participant_id"] == "Ana")
     assert granted["data"]["deadline"] is None  # a reading is untimed
     assert (await fac.call("format.start", {"room": ROOM}))["error"]["code"] == "conflict"

@@ -139,7 +139,7 @@ def test_starting_enters_the_first_part_a_reading_with_its_reader_on_the_floor()
     assert s.floor is not None and s.floor.participant_id == "ben"
     o = apply(s, FAC, c.FormatStart(reader="ana"), T0 + 5)
     assert of(o, "format.started") == {"format_id": "sample", "index": 0, "started_at": T0 + 5,
-                                       "ends_at": T0 + 5 + 2 * MIN, "reader_id": "ana"}
+                                       "ends_at": T0 + 5 + 2 * MIN, "reader_id": "ana", "newcomers": 0}
     assert types(o) == ["format.started", "settings.changed", "floor.released", "floor.granted"]
     st_ = o.state
     # The queue is paused and the reader reads untimed (the reading has no share length).
