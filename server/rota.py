@@ -143,10 +143,12 @@ def from_stored(items: Iterable[Mapping[str, Any]]) -> tuple[Shift, ...]:
 
 @dataclass(frozen=True, slots=True)
 class Expected:
-    """A shift that covers a moment: its index in the rota and when this turn of it ends."""
+    """A shift that covers a moment: its index in the rota, the weekday its turn began on
+    (ISO, in the shift's time zone) and when this turn began and ends."""
 
     index: int
     shift: Shift
+    day: int
     starts_at: int
     ends_at: int
 
@@ -180,6 +182,6 @@ def expected_at(shifts: Sequence[Shift], now_ms: int) -> list[Expected]:
         for day in (today - _DAY, today):
             turn = turns(shift, day)
             if turn is not None and turn[0] <= now_ms < turn[1]:
-                out.append(Expected(i, shift, *turn))
+                out.append(Expected(i, shift, day.isoweekday(), *turn))
                 break
     return out

@@ -99,7 +99,7 @@ async def duty(request: web.Request) -> web.Response:
         seen = expected.get(e.shift.responder)
         if seen is None or e.ends_at > seen["until"]:  # two shifts at once: the one lasting longer
             expected[e.shift.responder] = {"responder": e.shift.responder, "name": e.shift.name, "shift": e.index,
-                                           "start": e.shift.start, "end": e.shift.end, "tz": e.shift.tz,
+                                           "day": e.day, "start": e.shift.start, "end": e.shift.end, "tz": e.shift.tz,
                                            "until": e.ends_at, "on_duty": e.shift.responder in on}
     return web.json_response({"at": now, "on_duty": [d.to_wire() for d in on_duty],
                               "expected": sorted(expected.values(), key=lambda x: (not x["on_duty"], x["name"]))})

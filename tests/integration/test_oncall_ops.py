@@ -70,14 +70,15 @@ async def test_the_rota_is_saved_validated_and_compared_with_who_is_on_duty(srv:
     assert saved["shifts"][1] == {"responder": "dev", "name": "Dev", "days": [1, 2, 3], "start": "09:00",
                                   "end": "17:00", "tz": "Asia/Kolkata"}
     assert await api(srv, "GET", "/api/oncall/rota") == (200, saved)
-    # The clock says Thursday 15 November 2023, 03:43 in Kolkata: Ravi and Gita are
+    # The clock says Wednesday 15 November 2023, 03:43 in Kolkata: Ravi and Gita are
     # expected (all day, every day), Dev is not (Mondays to Wednesdays, 09:00-17:00).
     ravi = await srv.client("*", "responder", "Ravi", join=False, sub="ravi")
     assert (await ravi.call("oncall.duty", {"on": True}))["ok"]
     status, got = await api(srv, "GET", "/api/oncall/duty")
     assert [(e["responder"], e["on_duty"]) for e in got["expected"]] == [("ravi", True), ("gita", False)]
     gita = got["expected"][1]
-    assert gita == {"responder": "gita", "name": "Gita", "shift": 2, "start": "00:00", "end": "00:00",
+    # 03:43 on a Wednesday in Kolkata: the turn that began at midnight, Wednesday's.
+    assert gita == {"responder": "gita", "name": "Gita", "shift": 2, "day": 3, "start": "00:00", "end": "00:00",
                     "tz": "Asia/Kolkata", "until": gita["until"], "on_duty": False}
     assert 0 < gita["until"] - srv.clock.now_ms() <= 86_400_000
 

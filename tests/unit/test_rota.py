@@ -74,7 +74,7 @@ def test_a_night_shift_runs_into_the_next_day() -> None:
     assert not expected_at(shifts, ms(2026, 3, 6, 21, 59))
     assert expected_at(shifts, ms(2026, 3, 6, 23, 30))
     [e] = expected_at(shifts, ms(2026, 3, 7, 5, 59))  # Saturday morning: Friday's turn
-    assert (e.starts_at, e.ends_at) == (ms(2026, 3, 6, 22), ms(2026, 3, 7, 6))
+    assert (e.day, e.starts_at, e.ends_at) == (5, ms(2026, 3, 6, 22), ms(2026, 3, 7, 6))
     assert not expected_at(shifts, ms(2026, 3, 7, 6, 0))
     assert not expected_at(shifts, ms(2026, 3, 7, 23, 0))  # Saturday night is not a turn
 
