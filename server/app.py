@@ -156,6 +156,9 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     app[keys.GATEWAY] = gateway
     app[keys.METRICS] = metrics
     app[keys.SIO] = sio
+    the_cluster = cluster.Cluster(redis_store, service, delivery, worker_id,
+                                  media=router) if redis_store is not None else None
+    app[keys.DUTY] = the_cluster.presence if the_cluster is not None else delivery
     sio.attach(app)
     http.add_routes(app)
     calendar.add_routes(app)
@@ -192,8 +195,8 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     app.cleanup_ctx.append(gc_ctx)
     app.cleanup_ctx.append(media_ctx)
     app.on_shutdown.append(functools.partial(say_goodbye, sio, delivery))
-    if redis_store is not None:
-        cluster.setup(app, cluster.Cluster(redis_store, service, delivery, worker_id, media=router))
+    if the_cluster is not None:
+        cluster.setup(app, the_cluster)
     return app
 
 

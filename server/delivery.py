@@ -21,7 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from .clock import Clock
 from .core import commands as c
@@ -56,6 +56,34 @@ class Conn:
                        guest=self.who.guest)
 
 
+@dataclass(frozen=True)
+class OnDuty:
+    """A responder on duty: their id, the name on their link, and since when (ms)."""
+
+    responder: str
+    name: str
+    since: int
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"responder": self.responder, "name": self.name, "since": self.since}
+
+
+class DutyRoster(Protocol):
+    """Who is on duty now, as the admin API asks: this worker's ``LocalDelivery`` with one
+    worker, the cluster's ``Presence`` (every live worker's) with several."""
+
+    async def on_duty(self) -> list[OnDuty]: ...
+
+
+def merge_duty(entries: Iterable[OnDuty]) -> list[OnDuty]:
+    """One entry per responder (on duty on several workers: since the earliest), by name."""
+    first: dict[str, OnDuty] = {}
+    for d in entries:
+        if d.responder not in first or d.since < first[d.responder].since:
+            first[d.responder] = d
+    return sorted(first.values(), key=lambda d: (d.name.casefold(), d.responder))
+
+
 C = TypeVar("C", bound=Conn)
 
 
@@ -71,9 +99,11 @@ class LocalDelivery(Generic[C]):
         self.conns: dict[str, C] = {}
         # (room, participant) -> the sid of that person's live connection on this worker
         self.people: dict[tuple[str, str], str] = {}
-        # Responders on duty (by participant id); duty ends with their last connection here.
-        self.on_duty: set[str] = set()
-        # Set whenever who this worker holds changes (the cluster's presence waits on it).
+        self.clock = clock
+        # Responders on duty here, by participant id; duty ends with their last connection here.
+        self.duty: dict[str, OnDuty] = {}
+        # Set whenever who this worker holds, or who is on duty here, changes (the
+        # cluster's presence waits on it).
         self.membership = asyncio.Event()
         self.fanout = Fanout(self, self._fetch, on_ended=self._room_ended, on_delivered=on_delivered, clock=clock)
         self.tasks = TaskSet()
@@ -108,10 +138,26 @@ class LocalDelivery(Generic[C]):
     def remove(self, sid: str) -> C | None:
         """The connection closed: forget it (its rooms are left to the caller)."""
         conn = self.conns.pop(sid, None)
-        if conn is not None and conn.who.sub in self.on_duty and \
+        if conn is not None and conn.who.sub in self.duty and \
                 not any(o.who.sub == conn.who.sub for o in self.conns.values()):
-            self.on_duty.discard(conn.who.sub)
+            self.off_duty(conn.who.sub)
         return conn
+
+    # -- duty -------------------------------------------------------------------------------------
+
+    def on_duty_here(self, conn: C) -> None:
+        """``conn``'s responder goes on duty (still since the first time, if already)."""
+        if conn.who.sub not in self.duty:
+            self.duty[conn.who.sub] = OnDuty(conn.who.sub, conn.who.name, self.clock.now_ms())
+            self.membership.set()
+
+    def off_duty(self, responder: str) -> None:
+        if self.duty.pop(responder, None) is not None:
+            self.membership.set()
+
+    async def on_duty(self) -> list[OnDuty]:
+        """Who is on duty on this worker (the whole server when it is the only one)."""
+        return merge_duty(self.duty.values())
 
     def joining(self, conn: C, room: str) -> str | None:
         """``conn`` is joining ``room``: it is that person's connection here from now on.
@@ -251,7 +297,7 @@ class LocalDelivery(Generic[C]):
             # Every staff member (tier-2 pages): whoever has staff powers in an on-call room.
             sids = [sid for sid, conn in self.conns.items() if is_staff(conn.who.role, "oncall")]
         elif to.kind == "on_duty":
-            sids = [sid for sid, conn in self.conns.items() if conn.who.sub in self.on_duty]
+            sids = [sid for sid, conn in self.conns.items() if conn.who.sub in self.duty]
         else:
             return
         self.send(sids, notice.event, dict(notice.data))

@@ -1,10 +1,17 @@
 // The staff console (/staff): circles, group and personal links, who waits in on-call
-// rooms, the audit log. It speaks the admin API with the admin key, which lives in this
-// module's memory only: never in the address, never in storage; closing the tab signs out.
+// rooms; and, in modules of their own, circle settings, the on-call view (duty, rota),
+// on-call figures and the audit log. It speaks the admin API with the admin key, which
+// lives in this module's memory only: never in the address, never in storage; closing the
+// tab signs out.
 
 import { $, h, reconcile, show } from "./dom.js";
 import { language, pickLanguage, setLanguage, t } from "./i18n.js";
 import { initSchedules, relabelSchedule, showSchedule } from "./console_schedules.js";
+import * as auditView from "./console_audit.js";
+import { dateTime } from "./console_format.js";
+import * as oncallView from "./console_oncall.js";
+import * as settingsView from "./console_settings.js";
+import * as statsView from "./console_stats.js";
 
 let key = null;
 let rooms = [];
@@ -21,7 +28,8 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
+/** The admin API; with `{full: true}`, `{data, headers}` (the audit's paging cursor is a header). */
+async function api(method, path, body, { full = false } = {}) {
   let r;
   try {
     r = await fetch(path, {
@@ -38,7 +46,7 @@ async function api(method, path, body) {
     if (r.status === 401 && key) signOut("console_key_refused");
     throw new ApiError(r.status, err.code || "default", err.message || "");
   }
-  return data;
+  return full ? { data, headers: r.headers } : data;
 }
 
 function errorText(err) {
@@ -86,6 +94,7 @@ function signOut(reason) {
   rooms = [];
   selected = null;
   made = null;
+  for (const v of VIEWS) v.stop?.();
   show($("console"), false);
   show($("links"), false);
   show($("schedule"), false);
@@ -116,6 +125,7 @@ $("signin").addEventListener("submit", async (e) => {
   show($("signout"), true);
   $("circles-title").focus();
   await attempt(loadWaiting);
+  for (const v of VIEWS) v.start?.();
 });
 
 $("signout").addEventListener("click", () => signOut(null));
@@ -132,20 +142,19 @@ function renderRooms() {
     h("li", { class: "item" },
       h("p", {}, h("strong", {}, r.title), " ", h("span", { class: "quiet" }, "(" + r.id + ")")),
       h("p", { class: "quiet" }, t(r.kind === "oncall" ? "console_kind_oncall" : "console_kind_circle") + " · " +
-        t("console_people", { n: r.participants })),
+        t("console_people", { n: r.participants }) + " · ",
+      h("span", { class: r.active ? "ops-badge ops-ok" : "ops-badge" }, t(r.active ? "ops_active" : "ops_quiet"))),
       h("span", { class: "row small" },
         h("button", { type: "button", class: "btn btn-small", dataset: { action: "links", focus: "links" },
           "aria-label": t("console_links_for", { title: r.title }) }, t("console_links")),
+        h("button", { type: "button", class: "btn btn-small", dataset: { action: "settings", focus: "settings" },
+          "aria-label": t("ops_settings_for", { title: r.title }) }, t("ops_settings")),
         // On-call rooms are always open: nothing here ends one.
         r.kind === "oncall" ? null : h("button", { type: "button", class: "btn btn-small btn-danger",
           dataset: { action: "end", focus: "end" }, "aria-label": t("console_end_for", { title: r.title }) },
         t("console_end")))));
   show($("circles-empty"), rooms.length === 0);
-  const audit = $("audit-room");
-  const chosen = audit.value;
-  for (const opt of [...audit.options].slice(1)) opt.remove();
-  for (const r of rooms) audit.append(h("option", { value: r.id }, r.title));
-  audit.value = rooms.some((r) => r.id === chosen) ? chosen : "";
+  for (const v of VIEWS) v.roomsChanged?.(rooms);
 }
 
 /** A room id from a name: "Tuesday evening" → "tuesday-evening" (+ a few letters if taken). */
@@ -175,6 +184,7 @@ $("circles").addEventListener("click", async (e) => {
   const room = rooms.find((r) => r.id === btn.closest("li").dataset.key);
   if (!room) return;
   if (btn.dataset.action === "links") select(room.id);
+  else if (btn.dataset.action === "settings") settingsView.open(room.id);
   else if (btn.dataset.action === "end") {
     const sure = await confirmIt(t("console_end_title", { title: room.title }), t("console_end_text"), t("console_end"));
     if (!sure) return;
@@ -199,7 +209,7 @@ async function select(id) {
 }
 
 function when(ms) {
-  return new Date(ms).toLocaleString(language(), { dateStyle: "medium", timeStyle: "short", hourCycle: "h23" });
+  return dateTime(ms); // (numbers only where the browser has no data for the language)
 }
 
 async function loadInvites() {
@@ -276,7 +286,7 @@ initSchedules({ api, attempt, copy });
 $("copy-link").addEventListener("click", () => made && copy(made.url, $("made-url")));
 $("copy-message").addEventListener("click", () => made && copy(made.message, $("made-message")));
 
-// -- on-call and audit -----------------------------------------------------------------------------
+// -- on-call waiting -------------------------------------------------------------------------------
 
 async function loadWaiting() {
   const waiting = await api("GET", "/api/oncall");
@@ -286,28 +296,31 @@ async function loadWaiting() {
   show($("waiting-empty"), waiting.length === 0);
 }
 
-$("audit-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const room = $("audit-room").value;
-  const entries = await attempt(() => api("GET", "/api/audit?limit=200" + (room ? "&room=" + room : "")));
-  if (!entries) return;
-  reconcile($("audit"), entries.slice().reverse(), (a) => `${a.at}/${a.room}/${a.action}/${a.target}`, (a) =>
-    h("li", { class: "item" }, h("p", {},
-      h("span", { class: "quiet" }, when(a.at) + " · " + a.room + " · "),
-      h("strong", {}, a.action), a.target ? " → " + a.target : "", a.actor ? " (" + a.actor + ")" : "")));
-});
+// -- the views in modules of their own ---------------------------------------------------------------
 
-// Live view: the people counts and who waits, while signed in.
+const VIEWS = [settingsView, oncallView, statsView, auditView];
+const viewContext = { api, attempt, flash, when, errorText, ApiError, rooms: () => rooms,
+  reloadRooms: () => attempt(loadRooms) };
+$("links").after(settingsView.section);
+$("waiting-title").closest("section").after(oncallView.section, statsView.section, auditView.section);
+for (const v of VIEWS) v.mount(viewContext);
+
+// Live view while signed in: people counts and who is in each circle, who waits, who is
+// on duty. Every few seconds: a coordinator watching the on-call room needs it now.
+const LIVE_MS = 5000;
 setInterval(() => {
   if (!key) return;
   attempt(loadRooms);
   attempt(loadWaiting);
-}, 10000);
+  for (const v of VIEWS) v.tick?.();
+}, LIVE_MS);
 
 setLanguage(pickLanguage());
 $("lang").value = language();
+for (const v of VIEWS) v.relabel?.();
 $("lang").addEventListener("change", (e) => {
   setLanguage(e.target.value, true);
   if (key) { renderRooms(); attempt(loadInvites); attempt(loadWaiting); relabelSchedule(); }
+  for (const v of VIEWS) v.relabel?.();
 });
 $("signin-title").focus();

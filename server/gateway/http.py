@@ -331,36 +331,6 @@ async def create_token(request: web.Request) -> web.Response:
     return web.json_response({"token": token, "expires_at": exp}, status=201)
 
 
-async def audit(request: web.Request) -> web.Response:
-    """The audit log, oldest first, a page at a time: the newest ``limit`` entries (of
-    ``room``, at or after ``since``, before the cursor ``before``). When older entries
-    remain, ``X-Next-Before`` holds the cursor for them and ``Link`` the next page's URL."""
-    from ..store.base import AUDIT_PAGE_MAX, AuditCursor
-
-    require_admin(request)
-    q = request.query
-    room = q.get("room") or None
-    since_raw = q.get("since")
-    try:
-        since = int(since_raw) if since_raw else None
-    except ValueError:
-        raise CommandError("invalid", "since must be milliseconds since the epoch") from None
-    limit_raw = q.get("limit") or str(AUDIT_PAGE_MAX)
-    if not (limit_raw.isascii() and limit_raw.isdigit() and 1 <= int(limit_raw) <= AUDIT_PAGE_MAX):
-        raise CommandError("invalid", f"limit must be a whole number from 1 to {AUDIT_PAGE_MAX}")
-    limit = int(limit_raw)
-    try:
-        before = AuditCursor.parse(q["before"]) if q.get("before") else None
-    except ValueError:
-        raise CommandError("invalid", "before must be a cursor from X-Next-Before (<at>:<id>)") from None
-    page = await request.app[keys.STORE].audit_page(room, since, before, limit)
-    headers = {}
-    if page.next is not None:
-        headers["X-Next-Before"] = str(page.next)
-        headers["Link"] = f'<{request.rel_url.update_query(before=str(page.next))}>; rel="next"'
-    return web.json_response([e.to_wire() for e in page.entries], headers=headers)
-
-
 async def oncall_waiting(request: web.Request) -> web.Response:
     require_admin(request)
     return web.json_response(await request.app[keys.SERVICE].waiting())
@@ -381,7 +351,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_patch("/api/rooms/{id}", patch_room)
     app.router.add_delete("/api/rooms/{id}", delete_room)
     app.router.add_post("/api/tokens", create_token)
-    app.router.add_get("/api/audit", audit)
+    from . import admin_ops  # built on this module's helpers: the audit, the rota, duty, on-call stats
+    admin_ops.add_routes(app)
     app.router.add_get("/api/oncall", oncall_waiting)
     app.router.add_post("/api/rooms/{id}/invites", create_invite)
     app.router.add_get("/api/rooms/{id}/invites", list_invites)

@@ -6,7 +6,7 @@ import socketio
 from aiohttp import web
 
 from ..config import Config
-from ..delivery import LocalDelivery
+from ..delivery import DutyRoster, LocalDelivery
 from ..metrics import Metrics
 from ..service import RoomService
 from ..store import Store
@@ -19,3 +19,5 @@ DELIVERY = web.AppKey("delivery", LocalDelivery)
 GATEWAY = web.AppKey("gateway", SocketGateway)
 METRICS = web.AppKey("metrics", Metrics)
 SIO = web.AppKey("sio", socketio.AsyncServer)
+# Who is on duty: this worker's delivery alone, or the cluster's presence (every worker).
+DUTY = web.AppKey("duty", DutyRoster)

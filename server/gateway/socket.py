@@ -349,9 +349,9 @@ class SocketGateway:
         if conn.who.role != "responder":
             raise CommandError("forbidden", "only responders go on duty")
         if p.on:
-            self.delivery.on_duty.add(conn.who.sub)
+            self.delivery.on_duty_here(conn)
         else:
-            self.delivery.on_duty.discard(conn.who.sub)
+            self.delivery.off_duty(conn.who.sub)
         waiting = await self.service.waiting()
         return {"on": p.on, "waiting": [{"room": w["room"], "participant": w["participant"], "since": w["since"]}
                                         for w in waiting]}

@@ -134,6 +134,35 @@ def page_of(newest_first: Iterable[Held], limit: int) -> AuditPage:
     return AuditPage([h[2] for h in taken], nxt)
 
 
+class AuditFilter(NamedTuple):
+    """What a read of the audit asks for beyond its room: entries at or after ``since``,
+    before the cursor ``before`` and before ``until``, of one of ``actions`` (None: any).
+
+    ``until`` is a cursor too: ``(until, 0)`` comes after every entry of an earlier moment
+    and before any of that moment (ids start at 1), so the stores have one upper bound to
+    apply, the smaller of the two (``upper``)."""
+
+    since: int | None = None
+    before: AuditCursor | None = None
+    until: int | None = None
+    actions: frozenset[str] | None = None
+
+    @property
+    def upper(self) -> AuditCursor | None:
+        until = None if self.until is None else AuditCursor(self.until, 0)
+        bounds = [c for c in (self.before, until) if c is not None]
+        return min(bounds) if bounds else None
+
+    def classes(self) -> tuple[AuditClass, ...]:
+        """The rings that can hold what is asked for."""
+        if self.actions is None:
+            return AUDIT_CLASSES
+        return tuple(c for c in AUDIT_CLASSES if any(audit_class(a) == c for a in self.actions))
+
+    def wants(self, entry: AuditEntry) -> bool:
+        return self.actions is None or entry.action in self.actions
+
+
 def outbox_keys(outcome: Outcome) -> list[str]:
     """The webhook calls a commit writes to the outbox, each under a key of its own
     (``{id, event, data}`` as JSON: ids and times only, never names or text). The id is
@@ -198,9 +227,21 @@ class Store(Protocol):
         ...
 
     async def audit_page(self, room: str | None, since: int | None, before: AuditCursor | None = None,
-                         limit: int = AUDIT_PAGE_MAX) -> AuditPage:
-        """The newest ``limit`` entries at or after ``since`` and before ``before``, oldest
-        first, and the cursor of the next (older) page."""
+                         limit: int = AUDIT_PAGE_MAX, *, until: int | None = None,
+                         actions: frozenset[str] | None = None) -> AuditPage:
+        """The newest ``limit`` entries at or after ``since``, before ``until`` and before
+        ``before``, of ``actions`` only when given, oldest first, and the cursor of the
+        next (older) page (``AuditFilter`` says how the bounds combine)."""
+        ...
+
+    async def rota(self) -> list[dict[str, Any]]:
+        """The on-call rota's shifts as last saved (``server/rota.py`` reads them); empty
+        when none was saved or it expired (``keys.ROTA_TTL_MS`` after it was last read or
+        written)."""
+        ...
+
+    async def save_rota(self, shifts: list[dict[str, Any]]) -> None:
+        """Replace the rota (JSON-able shifts, already validated)."""
         ...
 
     async def claim_outbox(self, lease_ms: int, limit: int = 20) -> list[OutboxItem]:

@@ -134,6 +134,16 @@ def conns(worker_id: str) -> str:
     return f"{PREFIX}conns:{worker_id}"
 
 
+def duty(worker_id: str) -> str:
+    """hash responder id -> JSON {name, since}: the responders on duty on a worker (their
+    duty ends with their last connection there), read by every worker for the admin API's
+    ``GET /api/oncall/duty``. Rewritten by its worker as duty changes. TTL:
+    PRESENCE_TTL_MS, refreshed by every heartbeat; deleted by the survivor that sweeps
+    the worker when it dies, and by the worker itself on a clean shutdown. Readers skip
+    the keys of workers whose heartbeat is older than WORKER_DEAD_MS."""
+    return f"{PREFIX}duty:{worker_id}"
+
+
 def sweep_lock(worker_id: str) -> str:
     """string (id of the sweeping worker), SET NX; TTL: SWEEP_LOCK_MS."""
     return f"{PREFIX}sweep:{worker_id}"
@@ -165,3 +175,11 @@ def media_lease(room_id: str) -> str:
     renewed by its holder; deleted when the holder lets go (its last peer there closed,
     or it shuts down)."""
     return f"{PREFIX}media:{room_id}"
+
+
+# string, JSON list of the on-call rota's shifts (``server/rota.py``): responder ids and
+# the names staff know them by, never anything of a member; not meeting data. TTL:
+# ROTA_TTL_MS, refreshed on every read (GETEX) and write, so a rota that the console shows
+# stays, and one nobody has looked at for half a year is forgotten like everything else.
+ROTA: Final = f"{PREFIX}oncall-rota"
+ROTA_TTL_MS: Final = 180 * 86_400_000

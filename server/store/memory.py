@@ -9,13 +9,14 @@ has seen no commit for ``keys.ROOM_IDLE_TTL_MS`` is forgotten, and a room's audi
 from __future__ import annotations
 
 import bisect
+import copy
 import heapq
 import itertools
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from ..clock import Clock, SystemClock
 from ..core.model import CLIENT_IDS_KEPT, LOG_RETAIN, AuditEntry, Event, RoomState
@@ -27,6 +28,7 @@ from .base import (
     AUDIT_PAGE_MAX,
     AuditClass,
     AuditCursor,
+    AuditFilter,
     AuditPage,
     Held,
     OutboxItem,
@@ -74,6 +76,9 @@ class MemoryStore:
         self._held: dict[str, dict[str, str]] = {}
         # key -> [due (ms, wall clock), tries]: webhook calls not yet delivered.
         self._outbox: dict[str, list[int]] = {}
+        # The on-call rota's shifts, and when they were last read or written (its TTL).
+        self._rota: list[dict[str, Any]] = []
+        self._rota_touched = 0
 
     def _touch(self, room_id: str) -> None:
         self._touched[room_id] = self._clock.now_ms()
@@ -277,26 +282,41 @@ class MemoryStore:
         if held.size() == 0:
             del self._audit[largest]
 
-    def _newest_first(self, held: _RoomAudit, since: int | None, before: AuditCursor | None) -> Iterator[Held]:
+    def _newest_first(self, held: _RoomAudit, f: AuditFilter) -> Iterator[Held]:
         rings = []
-        for ring in held.rings.values():
-            lo = 0 if since is None else bisect.bisect_left(ring, (since,))
-            hi = len(ring) if before is None else bisect.bisect_left(ring, (before.at, before.id))
-            rings.append(reversed(ring[lo:hi]))
+        upper = f.upper
+        for cls in f.classes():
+            ring = held.rings[cls]
+            lo = 0 if f.since is None else bisect.bisect_left(ring, (f.since,))
+            hi = len(ring) if upper is None else bisect.bisect_left(ring, (upper.at, upper.id))
+            rings.append(h for h in reversed(ring[lo:hi]) if f.wants(h[2]))
         return heapq.merge(*rings, key=lambda h: (h[0], h[1]), reverse=True)
 
     async def audit_page(self, room: str | None, since: int | None, before: AuditCursor | None = None,
-                         limit: int = AUDIT_PAGE_MAX) -> AuditPage:
+                         limit: int = AUDIT_PAGE_MAX, *, until: int | None = None,
+                         actions: frozenset[str] | None = None) -> AuditPage:
         self._expire()
         if room is None:
             rooms = list(self._audit.values())
         else:
             rooms = [self._audit[room]] if room in self._audit else []
-        streams = [self._newest_first(held, since, before) for held in rooms]
+        f = AuditFilter(since, before, until, actions)
+        streams = [self._newest_first(held, f) for held in rooms]
         return page_of(heapq.merge(*streams, key=lambda h: (h[0], h[1]), reverse=True), limit)
 
     async def audit(self, room: str | None, since: int | None, limit: int = AUDIT_PAGE_MAX) -> list[AuditEntry]:
         return (await self.audit_page(room, since, None, limit)).entries
+
+    async def rota(self) -> list[dict[str, Any]]:
+        now = self._clock.now_ms()
+        if self._rota_touched + keys.ROTA_TTL_MS <= now:
+            self._rota = []
+        self._rota_touched = now
+        return copy.deepcopy(self._rota)
+
+    async def save_rota(self, shifts: list[dict[str, Any]]) -> None:
+        self._rota = copy.deepcopy(shifts)
+        self._rota_touched = self._clock.now_ms()
 
     async def ping(self) -> None:
         return None

@@ -39,11 +39,11 @@ from ..core.model import CLIENT_IDS_KEPT, AuditEntry, Event, RoomState
 from ..core.outcome import Outcome
 from . import bus, keys
 from .base import (
-    AUDIT_CLASSES,
     AUDIT_KEPT,
     AUDIT_MAX,
     AUDIT_PAGE_MAX,
     AuditCursor,
+    AuditFilter,
     AuditPage,
     Held,
     OutboxItem,
@@ -619,19 +619,20 @@ class RedisStore:
         await self._run("outbox", ack())
 
     async def _read_rooms(self, reads: list[tuple[str, AuditCursor | None, int]],
-                          since: int | None) -> list[tuple[list[Held], AuditCursor | None]]:
+                          f: AuditFilter) -> list[tuple[list[Held], AuditCursor | None]]:
         """Per (room, cursor, n): the room's entries under the cursor that are known to be
-        complete (newest first), and the cursor to read on from (None: nothing older)."""
-        args: list[Any] = ["-inf" if since is None else since]
+        complete (newest first) and that ``f`` wants, and the cursor to read on from (None:
+        nothing older)."""
+        classes = f.classes()
+        args: list[Any] = ["-inf" if f.since is None else f.since]
         for _, before, n in reads:
-            for _cls in AUDIT_CLASSES:
+            for _cls in classes:
                 args += ["+inf" if before is None else before.at, "" if before is None else f"{before.id:016x}", n]
-        raw = await self._audit_read(keys=[keys.audit(r, cls) for r, _, _ in reads for cls in AUDIT_CLASSES],
-                                     args=args)
+        raw = await self._audit_read(keys=[keys.audit(r, cls) for r, _, _ in reads for cls in classes], args=args)
         out = []
         for i, (_, _, n) in enumerate(reads):
             rings: list[list[Held]] = []
-            for members in raw[i * len(AUDIT_CLASSES):(i + 1) * len(AUDIT_CLASSES)]:
+            for members in raw[i * len(classes):(i + 1) * len(classes)]:
                 ring = []
                 for member in members:
                     hex_id, _, body = cast(str, member).partition("|")
@@ -641,17 +642,23 @@ class RedisStore:
             # A ring read to its ``n`` may hold older entries: below its oldest one read,
             # this room is not known yet.
             frontier = max(((r[-1][0], r[-1][1]) for r in rings if len(r) >= n), default=None)
-            held = [h for r in rings for h in r if frontier is None or (h[0], h[1]) >= frontier]
+            held = [h for r in rings for h in r if (frontier is None or (h[0], h[1]) >= frontier) and f.wants(h[2])]
             out.append((held, None if frontier is None else AuditCursor(*frontier)))
         return out
 
     async def audit_page(self, room: str | None, since: int | None, before: AuditCursor | None = None,
-                         limit: int = AUDIT_PAGE_MAX) -> AuditPage:
+                         limit: int = AUDIT_PAGE_MAX, *, until: int | None = None,
+                         actions: frozenset[str] | None = None) -> AuditPage:
         # A lazy merge of the rooms' rings, newest first. A room stands in the heap at the
         # newest place its unread entries may have, ahead of any entry there (id
         # "infinity"); it is read when it comes to the top, in growing batches. Rooms
         # quiet since the page's moment are never read, however many there are.
+        f = AuditFilter(since, before, until, actions)
+        upper = f.upper
+
         async def read() -> AuditPage:
+            if not f.classes():
+                return AuditPage([], None)
             if room is not None:
                 starts: list[tuple[str, float]] = [(room, float(2 ** 62))]
             else:
@@ -660,7 +667,7 @@ class RedisStore:
             first = AUDIT_FIRST_READ if room is None else limit + 1  # one room: one read
             # (-at, -id, room, entry | None, cursor, n): an entry, or a room still to read
             heap: list[tuple[int, int, str, AuditEntry | None, AuditCursor | None, int]] = [
-                (-int(at if before is None else min(at, before.at)), -(2 ** 63), r, None, before, first)
+                (-int(at if upper is None else min(at, upper.at)), -(2 ** 63), r, None, upper, first)
                 for r, at in starts]
             heapq.heapify(heap)
             out: list[Held] = []
@@ -672,8 +679,10 @@ class RedisStore:
                 reads: list[tuple[str, AuditCursor | None, int]] = []
                 while heap and heap[0][3] is None and len(reads) < AUDIT_ROOMS_PER_READ:
                     _, _, r, _, cursor, n = heapq.heappop(heap)
-                    reads.append((r, cursor, min(n, limit + 1 - len(out))))
-                for (r, _, n), (held, more) in zip(reads, await self._read_rooms(reads, since), strict=True):
+                    # Filtered by action, a read may keep nothing of what it reads: it
+                    # grows to a page rather than to what the page still lacks.
+                    reads.append((r, cursor, min(n, limit + 1 - len(out) if actions is None else AUDIT_PAGE_MAX + 1)))
+                for (r, _, n), (held, more) in zip(reads, await self._read_rooms(reads, f), strict=True):
                     for at, i, e in held:
                         heapq.heappush(heap, (-at, -i, r, e, None, 0))
                     if more is not None:  # the rest of this room: everything below ``more``
@@ -684,6 +693,13 @@ class RedisStore:
 
     async def audit(self, room: str | None, since: int | None, limit: int = AUDIT_PAGE_MAX) -> list[AuditEntry]:
         return (await self.audit_page(room, since, None, limit)).entries
+
+    async def rota(self) -> list[dict[str, Any]]:
+        raw = await self._run("rota", self.redis.getex(keys.ROTA, px=keys.ROTA_TTL_MS))
+        return [] if raw is None else cast(list[dict[str, Any]], json.loads(raw))
+
+    async def save_rota(self, shifts: list[dict[str, Any]]) -> None:
+        await self._run("rota", self.redis.set(keys.ROTA, _json(shifts), px=keys.ROTA_TTL_MS))
 
     async def ping(self) -> None:
         await self._run("ping", self.redis.ping())

@@ -347,6 +347,64 @@ async def test_audit_pages_back_from_the_newest_with_a_cursor(store: Store, monk
     assert await store.audit_page("nowhere", None) == ([], None)
 
 
+async def test_audit_filters_by_action_and_until_and_pages_within_them(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.store.redis as redis_store
+    monkeypatch.setattr(redis_store, "AUDIT_FIRST_READ", 1)
+    rooms = {"a": await make(store, "a"), "b": await make(store, "b")}
+    everything = []
+    actions = ["oncall.page", "mute", "report", "oncall.answered", "ban", "oncall.page", "report", "oncall.answered"]
+    for i, action in enumerate(actions * 2):
+        e = entry("a" if i % 2 else "b", action, T0 + i * 1000, f"p{i}")
+        rooms[e.room] = await commit(store, audited(rooms[e.room], e), rooms[e.room].version)
+        everything.append(e)
+
+    def of(*names: str, lo: int = 0, hi: int = 10**6) -> list[AuditEntry]:
+        return [e for e in everything if e.action in names and T0 + lo <= e.at < T0 + hi]
+
+    # One action, several, one of each ring (reports are signals, the rest staff actions).
+    assert await store.audit_page(None, None, actions=frozenset({"oncall.page"})) == (of("oncall.page"), None)
+    assert (await store.audit_page(None, None, actions=frozenset({"report", "ban"}))).entries == of("report", "ban")
+    assert (await store.audit_page("a", None, actions=frozenset({"oncall.answered"}))).entries == [
+        e for e in of("oncall.answered") if e.room == "a"]
+    assert await store.audit_page(None, None, actions=frozenset({"nothing.like.this"})) == ([], None)
+    # `until` is exclusive, `since` inclusive: [since, until).
+    assert (await store.audit_page(None, T0 + 2000, until=T0 + 5000)).entries == of(*actions, lo=2000, hi=5000)
+    assert (await store.audit_page(None, None, until=T0)).entries == []
+    assert (await store.audit_page(None, None, until=T0 + 1)).entries == everything[:1]
+    # Everything at once, paged: each page the newest of what is left, the cursor and
+    # `until` together (the smaller bound holds).
+    want = of("oncall.page", "oncall.answered", lo=1000, hi=14_000)
+    page = await store.audit_page(None, T0 + 1000, limit=2, until=T0 + 14_000,
+                                  actions=frozenset({"oncall.page", "oncall.answered"}))
+    got = list(page.entries)
+    assert got == want[-2:]
+    while page.next is not None:
+        page = await store.audit_page(None, T0 + 1000, before=page.next, limit=2, until=T0 + 14_000,
+                                      actions=frozenset({"oncall.page", "oncall.answered"}))
+        got = page.entries + got
+    assert got == want and len(want) == 6
+
+
+async def test_the_rota_is_kept_until_nobody_has_read_it_for_its_ttl(
+        store: Store, advance: Callable[[int], Awaitable[None]]) -> None:
+    assert await store.rota() == []
+    shifts = [{"responder": "dev", "name": "Dev", "days": [1, 2], "start": "09:00", "end": "17:00",
+               "tz": "Asia/Kolkata"}]
+    await store.save_rota(shifts)
+    assert await store.rota() == shifts
+    day = 86_400_000
+    await advance(k.ROTA_TTL_MS - day)
+    assert await store.rota() == shifts  # read: good for another ROTA_TTL_MS
+    await advance(k.ROTA_TTL_MS - day)
+    assert await store.rota() == shifts
+    await store.save_rota([])
+    assert await store.rota() == []
+    await store.save_rota(shifts)
+    await advance(k.ROTA_TTL_MS + day)
+    assert await store.rota() == []
+
+
 def test_an_audit_cursor_is_two_numbers() -> None:
     assert AuditCursor.parse("1700000000000:42") == AuditCursor(1_700_000_000_000, 42)
     assert str(AuditCursor(1_700_000_000_000, 42)) == "1700000000000:42"
@@ -498,6 +556,9 @@ async def test_every_redis_key_has_a_ttl_or_is_gone_with_its_room(redis_url: str
         await store.delete_room("b")
         # The audit outlives its room for its retention period (its TTL, above).
         assert sorted([key async for key in raw.scan_iter("*")]) == audit_keys
+        # The on-call rota is no room's, and has a TTL of its own.
+        await store.save_rota([])
+        assert 0 < await raw.pttl(k.ROTA) <= k.ROTA_TTL_MS
     finally:
         await store.close()
 
