@@ -39,6 +39,11 @@ PAGE: Final = "oncall.page"
 ESCALATE: Final = "oncall.escalate"
 ANSWERED: Final = "oncall.answered"
 ACTIONS: Final = (PAGE, ESCALATE, ANSWERED)
+DAY_MS: Final = 86_400_000
+# The window when none is given, and the longest one asked for: the audit keeps 30 days
+# by default, and a quarter is as far as a per-day list is worth reading.
+STATS_DEFAULT_MS: Final = 7 * DAY_MS
+STATS_MAX_MS: Final = 92 * DAY_MS
 _WAITED: Final = re.compile(r"waited ([0-9]+) ms")
 
 

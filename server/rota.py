@@ -46,8 +46,9 @@ def known_zone(tz: str) -> bool:
     return tz in _zones()
 
 
-class _ShiftIn(BaseModel):
-    """The validation of one shift; ``Shift`` is what the rest of the code holds."""
+class ShiftIn(BaseModel):
+    """One weekly shift of the on-call rota, as the admin API receives it (``Shift`` is
+    what the rest of the code holds)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -88,10 +89,13 @@ class _ShiftIn(BaseModel):
         return v
 
 
-class _RotaIn(BaseModel):
+class RotaIn(BaseModel):
+    """The whole on-call rota: the body of ``PUT /api/oncall/rota`` (and its schema in the
+    OpenAPI document)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    shifts: Annotated[list[_ShiftIn], Field(max_length=SHIFTS_MAX)]
+    shifts: Annotated[list[ShiftIn], Field(max_length=SHIFTS_MAX)]
 
 
 def _message(err: ValidationError) -> str:
@@ -128,7 +132,7 @@ class Shift:
 def parse_rota(data: Any) -> tuple[Shift, ...]:
     """``{"shifts": [...]}`` as the admin API receives it; ``ValueError`` naming the field."""
     try:
-        rota = _RotaIn.model_validate(data)
+        rota = RotaIn.model_validate(data)
     except ValidationError as err:
         raise ValueError(_message(err)) from None
     return tuple(Shift(responder=s.responder, name=s.name, days=tuple(s.days), start=s.start, end=s.end, tz=s.tz)

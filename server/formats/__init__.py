@@ -49,7 +49,9 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class _Title(_In):
+class TitleIn(_In):
+    """A title or name, in English and, when given, Hindi and Punjabi."""
+
     en: Annotated[str, Field(min_length=1, max_length=TITLE_MAX)]
     hi: Annotated[str, Field(min_length=1, max_length=TITLE_MAX)] | None = None
     pa: Annotated[str, Field(min_length=1, max_length=TITLE_MAX)] | None = None
@@ -58,7 +60,9 @@ class _Title(_In):
         return Text(en=self.en, hi=self.hi, pa=self.pa)
 
 
-class _Reading(_In):
+class ReadingIn(_In):
+    """A reading's text, in English and, when given, Hindi and Punjabi."""
+
     en: Annotated[str, Field(min_length=1, max_length=READING_MAX)]
     hi: Annotated[str, Field(min_length=1, max_length=READING_MAX)] | None = None
     pa: Annotated[str, Field(min_length=1, max_length=READING_MAX)] | None = None
@@ -76,11 +80,13 @@ def _core(build: Any) -> Any:
 
 
 class SegmentIn(_In):
+    """One part of a meeting as written (a reading has a text; no other kind has)."""
+
     kind: SegmentKind
-    title: _Title
+    title: TitleIn
     minutes: Annotated[int, _within(SEGMENT_MINUTES)]
     share_seconds: Annotated[int, _within(SETTING_RANGES["share_seconds"])] | None = None
-    text: _Reading | None = None
+    text: ReadingIn | None = None
 
     def segment(self) -> Segment:
         return Segment(kind=self.kind, title=self.title.text(), minutes=self.minutes,
@@ -96,7 +102,7 @@ class FormatIn(_In):
     """A meeting format as written: the admin API's ``format`` and a ``[[formats]]`` table."""
 
     id: Annotated[str, Field(pattern=FORMAT_ID_PATTERN)]
-    name: _Title
+    name: TitleIn
     segments: Annotated[list[SegmentIn], Field(min_length=FORMAT_SEGMENTS.lo, max_length=FORMAT_SEGMENTS.hi)]
     auto_advance: bool = False
     free_minutes: Annotated[int, _within(FREE_MINUTES)] = 0

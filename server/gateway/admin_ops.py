@@ -17,21 +17,19 @@ from aiohttp import web
 from .. import oncall_stats, rota
 from ..core.errors import CommandError
 from ..core.model import AuditEntry
-from ..store.base import AUDIT_PAGE_MAX, AuditCursor
+from ..store.base import AUDIT_ACTION_PATTERN, AUDIT_ACTIONS_MAX, AUDIT_PAGE_MAX, AuditCursor
 from . import keys
 from .http import require_admin
 
-DAY_MS: Final = 86_400_000
-# The stats window when none is given, and the longest one asked for: the audit keeps 30
-# days by default, and a quarter is as far as a per-day list is worth reading.
-STATS_DEFAULT_MS: Final = 7 * DAY_MS
-STATS_MAX_MS: Final = 92 * DAY_MS
+# The stats window's bounds are oncall_stats'; the action filter's are the store's (the
+# OpenAPI document describes both from there).
+DAY_MS: Final = oncall_stats.DAY_MS
+STATS_DEFAULT_MS: Final = oncall_stats.STATS_DEFAULT_MS
+STATS_MAX_MS: Final = oncall_stats.STATS_MAX_MS
 # Audit entries one stats answer reads at most (a busy on-call room writes ~150 a day).
 STATS_ENTRIES_MAX: Final = 100_000
-# An audit action name (``mute``, ``oncall.page``, ``alert.crisis``), and how many one
-# filter may name.
-ACTION_RE: Final = re.compile(r"[a-z][a-z0-9_.-]{0,63}")
-ACTIONS_MAX: Final = 50
+ACTION_RE: Final = re.compile(AUDIT_ACTION_PATTERN)
+ACTIONS_MAX: Final = AUDIT_ACTIONS_MAX
 
 
 def _ms(request: web.Request, name: str) -> int | None:

@@ -1,11 +1,12 @@
 """The HTTP API as an OpenAPI 3.1 document, served at ``GET /api/openapi.json`` (an addition).
 
 Declarative: every operation is one ``Op`` in ``OPERATIONS``; every response shape is one
-JSON Schema in ``components/schemas``, written once. Request bodies are the admin API's own
-pydantic models (``http.CreateRoom`` …, by ``model_json_schema()``), and the room settings
-are described from the core's own constants, so neither can drift from what the server
-checks. ``tests/integration/test_openapi.py`` validates the document and checks every
-answer of a running server against it.
+JSON Schema in ``components/schemas``, written once. Request bodies are the handlers' own
+pydantic models (``http.CreateRoom`` …, ``rota.RotaIn``, ``formats.FormatIn``, by
+``model_json_schema()``), and the room settings, the meeting formats' bounds, the rota's
+and the audit filter's are described from the server's own constants, so neither can
+drift from what the server checks. ``tests/integration/test_openapi.py`` validates the
+document and checks every answer of a running server against it.
 
 """
 
@@ -23,12 +24,21 @@ from typing import Any, Final, Literal
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
 
-from .. import __version__
+from .. import __version__, formats, rota
 from ..core.errors import CODES
 from ..core.model import (
+    FORMAT_ID_PATTERN,
+    FORMAT_LANGUAGES,
+    FORMAT_SEGMENTS,
+    FREE_MINUTES,
+    NAME_MAX,
+    READING_MAX,
     ROOM_ID_PATTERN,
     ROOM_KINDS,
+    SEGMENT_KINDS,
+    SEGMENT_MINUTES,
     SETTING_CHOICES,
     SETTING_FLAGS,
     SETTING_RANGES,
@@ -36,8 +46,9 @@ from ..core.model import (
     TITLE_MAX,
     Settings,
 )
+from ..oncall_stats import DAY_MS, STATS_DEFAULT_MS, STATS_MAX_MS
 from ..schedules import DEFAULT_TZ
-from ..store.base import AUDIT_PAGE_MAX
+from ..store.base import AUDIT_ACTION_PATTERN, AUDIT_ACTIONS_MAX, AUDIT_PAGE_MAX
 
 Schema = dict[str, Any]
 Auth = Literal["admin", "metrics", "public"]
@@ -50,8 +61,12 @@ _HHMM: Final = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 _DATE: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _CURSOR: Final = r"^[0-9]{1,15}:[0-9]{1,18}$"
 
+# An audit filter's ``action`` value: one action name, or several separated by commas.
+_ACTIONS: Final = rf"^{AUDIT_ACTION_PATTERN}(,{AUDIT_ACTION_PATTERN})*$"
+
 # The request bodies that are the admin API's pydantic models (looked up in http.py when
-# the document is built: http.py imports this module, so not at import time).
+# the document is built: http.py imports this module, so not at import time); the other
+# handlers' models are in ``request_models``.
 REQUEST_MODELS: Final = ("CreateRoom", "PatchRoom", "CreateToken", "CreateInvite", "QrRequest", "RedeemInvite")
 
 
@@ -96,6 +111,7 @@ def string(description: str = "", **more: Any) -> Schema:
 
 MS: Final = integer(description="milliseconds since the epoch (UTC)")
 ROOM_ID: Final = string("a room id", pattern=ROOM_ID_PATTERN)
+PARTICIPANT: Final = string("a participant id (the `sub` of their link)", pattern=SUB_PATTERN)
 DATE_OR_NULL: Final = {"type": ["string", "null"], "pattern": _DATE, "format": "date"}
 
 
@@ -177,6 +193,55 @@ _SCHEDULE: Final[dict[str, Schema]] = {
 }
 
 
+# The on-call service: responders, the rota's shifts, pages and answer times.
+_RESPONDER: Final[dict[str, Schema]] = {
+    "responder": PARTICIPANT,
+    "name": string("the name staff know them by", minLength=1, maxLength=NAME_MAX),
+}
+_HOURS: Final[dict[str, Schema]] = {
+    "start": string("local start, 24 h", pattern=_HHMM),
+    "end": string("local end, 24 h; at or before `start`: on the next day", pattern=_HHMM),
+    "tz": string("an IANA time zone name"),
+}
+_TALLY: Final[dict[str, Schema]] = {
+    "pages": integer(0, description="`oncall.page` entries: a member came in and no responder was there"),
+    "escalations": integer(0, description="`oncall.escalate` entries"),
+    "answered": integer(0, description="pages answered within the window"),
+    "unanswered": integer(0, description="pages - answered"),
+    "answered_at_once": integer(0, description="members answered with no wait and no page"),
+    "median_answer_ms": nullable(integer(0, description="the middle answer time (null without answers)")),
+    "p90_answer_ms": nullable(integer(0, description="the 90th percentile, nearest rank (null without answers)")),
+}
+
+
+# Meeting formats (docs/protocol.md §9).
+def _text(most: int, what: str) -> Schema:
+    return closed({lang: string(minLength=1, maxLength=most) for lang in FORMAT_LANGUAGES},
+                  optional=tuple(lang for lang in FORMAT_LANGUAGES if lang != "en"),
+                  description=f"{what} in English and, when given, Hindi and Punjabi.")
+
+
+_FORMAT: Final[dict[str, Schema]] = {
+    "id": string(pattern=FORMAT_ID_PATTERN),
+    "name": ref("Title"),
+    "segments": array(ref("Segment"), minItems=FORMAT_SEGMENTS.lo, maxItems=FORMAT_SEGMENTS.hi),
+    "auto_advance": {"type": "boolean", "description": "the clock moves on when a part's time is up"},
+    "free_minutes": integer(*FREE_MINUTES, description="free time after the last part"),
+    "minutes": integer(SEGMENT_MINUTES.lo, description="the planned length, free time not counted"),
+}
+_PART: Final = integer(0, FORMAT_SEGMENTS.hi - 1, description="a part's index")
+_FORMAT_RUN: Final[dict[str, Schema]] = {
+    "running": {"type": "boolean"},
+    "index": nullable({**_PART, "description": "the part now; null before the start and in the free time"}),
+    "started_at": nullable(MS),
+    "ends_at": nullable({**MS, "description": "the part's planned end, or the free time's end"}),
+    "reader_id": nullable(PARTICIPANT),
+    "next_index": nullable({**_PART, "description": "0 before the start; null for the last part and in the free "
+                                                    "time"}),
+    "free_until": nullable({**MS, "description": "the free time's end, while in it"}),
+}
+
+
 def _without_defaults(props: Mapping[str, Schema]) -> dict[str, Schema]:
     return {k: {kk: vv for kk, vv in v.items() if kk != "default"} for k, v in props.items()}
 
@@ -234,6 +299,44 @@ def _response_schemas() -> dict[str, Schema]:
         "PublicRoom": closed({"room": ROOM_ID, "title": string(), "tz": string(), "open": {"type": "boolean"},
                               "next": nullable(ref("Occurrence")), "knock": {"type": "boolean"}}),
         "Knock": closed({"name": string("the name the others will see", minLength=1, maxLength=64)}),
+        "OnDuty": closed({**_RESPONDER, "since": MS},
+                         description="A responder on duty on some worker (on several: since the earliest)."),
+        "Expected": closed({**_RESPONDER,
+                            "shift": integer(0, rota.SHIFTS_MAX - 1, description="the shift's index in the rota"),
+                            "day": integer(1, 7, description="the ISO weekday this turn began on, in `tz`"),
+                            **_HOURS, "until": {**MS, "description": "this turn ends"},
+                            "on_duty": {"type": "boolean", "description": "false: expected, not on duty"}},
+                           description="A responder whose rota shift covers now."),
+        "Duty": closed({"at": MS, "on_duty": array(ref("OnDuty")),
+                        "expected": array(ref("Expected"), description="those not on duty last")}),
+        "Shift": closed({**_RESPONDER,
+                         "days": array(integer(1, 7), minItems=1, maxItems=7, uniqueItems=True,
+                                       description="ISO weekdays, sorted: 1 = Monday … 7 = Sunday"),
+                         **_HOURS}),
+        "Rota": closed({"shifts": array(ref("Shift"), maxItems=rota.SHIFTS_MAX)}, description="The on-call rota."),
+        "OncallDay": closed({"date": string("a calendar day in `tz`", pattern=_DATE, format="date"), **_TALLY}),
+        "OncallStats": closed({"since": MS, "until": MS, "tz": string("an IANA time zone name"), **_TALLY,
+                               "days": array(ref("OncallDay"), minItems=1,
+                                             description="every day of the window, empty ones too")},
+                              description="Pages and answer times of the on-call rooms over [since, until)."),
+        "Title": _text(TITLE_MAX, "A title"),
+        "Reading": _text(READING_MAX, "A reading's text"),
+        "Segment": {**closed({"kind": {"type": "string", "enum": list(SEGMENT_KINDS)}, "title": ref("Title"),
+                              "minutes": integer(*SEGMENT_MINUTES),
+                              "share_seconds": nullable(integer(*SETTING_RANGES["share_seconds"])),
+                              "text": ref("Reading")}, optional=("text",),
+                             description="One part of a meeting; a reading has a text, no other kind has."),
+                    "if": {"properties": {"kind": {"const": "reading"}}},
+                    "then": {"required": ["text"]}, "else": {"not": {"required": ["text"]}}},
+        "FormatSummary": closed({"id": _FORMAT["id"], "name": ref("Title"),
+                                 "segments": integer(*FORMAT_SEGMENTS, description="how many parts"),
+                                 "minutes": _FORMAT["minutes"]}),
+        "FormatTemplate": closed(_FORMAT, description="A meeting format template and its planned length."),
+        "RoomFormat": closed({"room": ROOM_ID, **_FORMAT, **_FORMAT_RUN},
+                             description="A circle's meeting format and where its meeting is."),
+        "FormatChoice": {"oneOf": [closed({"template": string("a template's id (`GET /api/formats`)")}),
+                                   closed({"format": ref("FormatIn")})],
+                         "description": "A template by its id, or a format of the circle's own; exactly one."},
         "OpenAPI": {"type": "object", "required": ["openapi", "info", "paths"],
                     "description": "This document (OpenAPI 3.1)."},
     }
@@ -256,6 +359,7 @@ PATH_PARAMETERS: Final[Mapping[str, tuple[Schema, str]]] = {
     "id": (ROOM_ID, "the room"),
     "room": (ROOM_ID, "the room"),
     "invite": (string(), "the group link's id"),
+    "format": (string(pattern=FORMAT_ID_PATTERN), "the template's id"),
 }
 
 # An error status: with the generic description of ERRORS, or its own, or its own and its
@@ -329,9 +433,14 @@ OPERATIONS: Final[tuple[Op, ...]] = (
        answer=ref("Token"), description="A random `sub` when none is given."),
     Op("get", "/api/audit", "audit", "The audit log, a page at a time, oldest first", "rooms",
        answer=array(ref("AuditEntry")),
-       errors=((400, "`invalid`: a bad `since`, `limit` or `before`"), 503),
+       errors=((400, "`invalid`: a bad `since`, `until`, `action`, `limit` or `before`"), 503),
        query=(query("room", string(), "only this room (default: every room, merged in time order)"),
-              query("since", integer(), "only entries at or after this time (ms since the epoch)"),
+              query("since", integer(0), "only entries at or after this time (ms since the epoch)"),
+              query("until", integer(0), "only entries before this time (ms since the epoch)"),
+              query("action", array(string(pattern=_ACTIONS)),
+                    f"only these actions: names separated by commas, and/or the parameter repeated "
+                    f"(`action=oncall.page,oncall.answered`, `action=mute&action=ban`); at most "
+                    f"{AUDIT_ACTIONS_MAX} names in all; an unknown one matches nothing"),
               query("before", string(pattern=_CURSOR), "a cursor `<at>:<id>` from `X-Next-Before`"),
               query("limit", integer(1, AUDIT_PAGE_MAX, default=AUDIT_PAGE_MAX), "the newest this many entries")),
        headers={"X-Next-Before": {"description": "when older entries remain: the cursor for them (`before`)",
@@ -339,8 +448,27 @@ OPERATIONS: Final[tuple[Op, ...]] = (
                 "Link": {"description": "when older entries remain: the next page, `<url>; rel=\"next\"`",
                          "schema": string(pattern=r'^<[^>]+>; rel="next"$')}},
        description="No `X-Next-Before` header means the last page."),
-    Op("get", "/api/oncall", "oncallWaiting", "Who waits for a responder, by id only", "rooms",
+    Op("get", "/api/oncall", "oncallWaiting", "Who waits for a responder, by id only", "oncall",
        answer=array(ref("Waiting")), errors=(503,)),
+    Op("get", "/api/oncall/duty", "oncallDuty", "Who is on duty on any worker, and who the rota expects now",
+       "oncall", answer=ref("Duty"), errors=(503,),
+       description="Ids and names of responders only; nothing of a member."),
+    Op("get", "/api/oncall/rota", "getRota", "The on-call rota as last saved", "oncall", answer=ref("Rota"),
+       errors=(503,)),
+    Op("put", "/api/oncall/rota", "putRota", "Replace the whole on-call rota", "oncall", body="RotaIn",
+       answer=ref("Rota"),
+       errors=((400, "`invalid`: the message names the field (`shifts[2].start: must be a time HH:MM, ...`)"),
+               503),
+       description=f"At most {rota.SHIFTS_MAX} shifts; `name` 1-{NAME_MAX} characters (cleaned as a display name), "
+                   f"`start` and `end` `HH:MM` in `tz` (default {rota.DEFAULT_TZ}); answered as saved (days sorted)."),
+    Op("get", "/api/oncall/stats", "oncallStats", "Pages and answer times of the on-call rooms", "oncall",
+       answer=ref("OncallStats"),
+       errors=((400, "`invalid`: a bad number, an empty or too long window, an unknown `tz`"), 503),
+       query=(query("since", integer(0), f"the window's start, ms (default: {STATS_DEFAULT_MS // DAY_MS} days "
+                                         f"before `until`)"),
+              query("until", integer(0), "the window's end, ms, exclusive (default: now)"),
+              query("tz", string(default=rota.DEFAULT_TZ), "the IANA time zone of the days")),
+       description=f"Counted from the audit log over [since, until), at most {STATS_MAX_MS // DAY_MS} days."),
     Op("post", "/api/rooms/{id}/invites", "createInvite", "Make a group link", "links", body="CreateInvite",
        ok=201, answer=ref("NewInvite"),
        errors=(404, (409, "`full`: the room holds 20 links; `conflict`: the room is very busy"), 503),
@@ -353,6 +481,24 @@ OPERATIONS: Final[tuple[Op, ...]] = (
        auth="public", body="RedeemInvite", answer=ref("GuestToken"), errors=REDEEM_ERRORS,
        description="A member's token for that room only; whoever joins with it waits in the lobby. "
                    "20 at once from one address, then 1 a second."),
+    # Meeting formats (docs/protocol.md §9).
+    Op("get", "/api/formats", "listFormats", "The meeting-format templates", "formats",
+       answer=array(ref("FormatSummary"))),
+    Op("get", "/api/formats/{format}", "getFormat", "A meeting-format template", "formats",
+       answer=ref("FormatTemplate"), errors=((404, "`not_found`: no such template"),)),
+    Op("put", "/api/rooms/{id}/format", "putRoomFormat", "Give a circle its meeting format", "formats",
+       body="FormatChoice", answer=ref("RoomFormat"),
+       errors=((400, "`invalid`: the body is refused, the message names the field "
+                     "(`format.segments[2].minutes: ...`, `template: no template 'x'`); or the room is no circle"),
+               404, (409, "`conflict`: a meeting is running (end it first), or the room is very busy"), 503),
+       description="The room's people get `format.changed`."),
+    Op("get", "/api/rooms/{id}/format", "getRoomFormat", "A circle's meeting format and where its meeting is",
+       "formats", answer=ref("RoomFormat"),
+       errors=((404, "`not_found`: no such room, or it has no format"), 503)),
+    Op("delete", "/api/rooms/{id}/format", "deleteRoomFormat", "Take a circle's meeting format away", "formats",
+       ok=204, errors=((404, "`not_found`: no such room, or it has no format"),
+                       (409, "`conflict`: the room is very busy; try again"), 503),
+       description="A meeting that is running ends first (`format.ended`, then `format.changed`)."),
     # The schedules (docs/schedules.md).
     Op("put", "/api/rooms/{id}/schedule", "putSchedule", "Set a room's weekly schedule", "schedules",
        body="ScheduleIn", answer=ref("ScheduleView"), errors=(404, 503)),
@@ -426,14 +572,23 @@ def _path_names(path: str) -> list[str]:
     return [part.split("}")[0] for part in path.split("{")[1:]]
 
 
-def _request_schemas() -> dict[str, Schema]:
-    """The pydantic models' own schemas; a free-form ``settings`` is the settings change."""
+def request_models() -> dict[str, type[BaseModel]]:
+    """The request bodies that are pydantic models, by their component name."""
     from . import http  # http.py imports this module for its route
 
+    return {**{name: getattr(http, name) for name in REQUEST_MODELS},
+            "RotaIn": rota.RotaIn, "FormatIn": formats.FormatIn}
+
+
+def _request_schemas() -> dict[str, Schema]:
+    """The pydantic models' own schemas (the models they hold are components too); a
+    free-form ``settings`` is the settings change."""
     out: dict[str, Schema] = {}
-    for name in REQUEST_MODELS:
-        schema = getattr(http, name).model_json_schema(ref_template="#/components/schemas/{model}")
-        out.update(schema.pop("$defs", {}))
+    for name, model in request_models().items():
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for held, held_schema in schema.pop("$defs", {}).items():
+            if out.setdefault(held, held_schema) != held_schema:
+                raise RuntimeError(f"openapi: two request models hold different models named {held!r}")
         settings = schema.get("properties", {}).get("settings")
         if settings is not None and settings.get("type") == "object":
             schema["properties"]["settings"] = {**ref("SettingsChange"), "description": "room settings"}
@@ -446,13 +601,17 @@ def document() -> Schema:
     paths: dict[str, dict[str, Schema]] = {}
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
-    schemas = {**_response_schemas(), **_request_schemas()}
+    responses, requests = _response_schemas(), _request_schemas()
+    if responses.keys() & requests.keys():
+        raise RuntimeError(f"openapi: schemas named twice: {sorted(responses.keys() & requests.keys())}")
+    schemas = {**responses, **requests}
     doc: Schema = {
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "Circles HTTP API",
             "version": __version__,
-            "summary": "Health, metrics, the admin API, group links and schedules of a Circles server.",
+            "summary": "Health, metrics, the admin API, the on-call service, group links, meeting formats and "
+                       "schedules of a Circles server.",
             "description": (
                 "Admin operations carry `Authorization: Bearer <CIRCLES_ADMIN_KEY>`. Errors are JSON "
                 "`{\"error\": {\"code\", \"message\"}}` with a 4xx (or 503, 500) status. Bodies over 64 KiB "
@@ -460,8 +619,8 @@ def document() -> Schema:
                 "The real-time protocol (Socket.IO) is in docs/protocol.md."),
             "license": {"name": "MIT", "identifier": "MIT"},
         },
-        "tags": [{"name": "health"}, {"name": "public"}, {"name": "rooms"}, {"name": "links"},
-                 {"name": "schedules"}],
+        "tags": [{"name": "health"}, {"name": "public"}, {"name": "rooms"}, {"name": "oncall"}, {"name": "links"},
+                 {"name": "formats"}, {"name": "schedules"}],
         "paths": paths,
         "components": {
             "schemas": schemas,

@@ -78,6 +78,10 @@ AUDIT_KEPT: Final[Mapping[AuditClass, int]] = {"action": AUDIT_ACTIONS_KEPT, "si
 AUDIT_MAX: Final = 200_000
 # The most entries one read returns (the API's page; also the default).
 AUDIT_PAGE_MAX: Final = 1000
+# An audit action name (``mute``, ``oncall.page``, ``alert.crisis``) as a filter of the
+# admin API names it (matched whole), and how many names one filter may hold.
+AUDIT_ACTION_PATTERN: Final = r"[a-z][a-z0-9_.-]{0,63}"
+AUDIT_ACTIONS_MAX: Final = 50
 
 
 def audit_class(action: str) -> AuditClass:

@@ -4,8 +4,9 @@ The document must be valid OpenAPI 3.1; every route of the app must be in it and
 operation in it must be a route; and a running server's answers (on both stores) must
 each have a status the document gives for that operation, a documented content type and
 a body (and paging headers) valid under the documented schema (JSON Schema 2020-12, the
-``#/components/schemas`` references resolved in the document). Each case below is one
-call of ``Api``, which does all of that.
+``#/components/schemas`` references resolved in the document), and a request that
+succeeded must have sent only documented query parameters, each valid. Each case below
+is one call of ``Api``, which does all of that.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 from jsonschema import Draft202012Validator
+from multidict import MultiDict
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from server import __version__
+from server import __version__, formats, rota
 from server.app import create_app
 from server.config import Config
 from server.core.model import Settings
@@ -124,6 +126,25 @@ class Api:
         self.check(where, body, at + pointer("content", content_type, "schema"))
         return body
 
+    def check_query(self, method: str, template: str, query: Mapping[str, str]) -> None:
+        """Every query parameter (each value of a repeated one) is documented for the
+        operation and valid under its schema (digits read as a number for an integer)."""
+        operation = self.doc["paths"][template][method.lower()]
+        where = {p["name"]: i for i, p in enumerate(operation.get("parameters", [])) if p["in"] == "query"}
+        sent: dict[str, list[str]] = {}
+        for name, value in query.items():
+            sent.setdefault(name, []).append(value)
+        for name, values in sent.items():
+            assert name in where, f"{method} {template}: the query parameter {name!r} is not documented"
+            schema = operation["parameters"][where[name]]["schema"]
+            if schema.get("type") != "array":
+                assert len(values) == 1, f"{method} {template}: {name} repeated, and it is no array"
+            value: Any = values if schema.get("type") == "array" else values[0]
+            if schema.get("type") == "integer" and value.isdigit():
+                value = int(value)
+            self.check(f"{method} {template}, query {name}", value,
+                       pointer("paths", template, method.lower(), "parameters", str(where[name]), "schema"))
+
     async def __call__(self, method: str, template: str, expect: int | Collection[int], *, body: Any = NOTHING,
                        data: bytes | None = None, query: Mapping[str, str] | None = None, admin: bool = True,
                        key: str | None = None, **params: str) -> Answer:
@@ -139,6 +160,7 @@ class Api:
         wanted = {expect} if isinstance(expect, int) else set(expect)
         assert status in wanted, f"{method} {path}: {status}, not {sorted(wanted)}: {raw[:300]!r}"
         if 200 <= status < 300:
+            self.check_query(method, template, query or {})
             self.succeeded.add((method, shape(template)))
         return Answer(status, parsed, got)
 
@@ -181,6 +203,16 @@ def test_request_bodies_are_the_admin_apis_own_models() -> None:
     schemas = openapi.document()["components"]["schemas"]
     for name in ("CreateToken", "CreateInvite", "QrRequest", "RedeemInvite"):
         assert schemas[name] == getattr(http, name).model_json_schema(ref_template="#/components/schemas/{model}")
+    # The rota's and a format's models, with the models they hold.
+    for name, model in (("RotaIn", rota.RotaIn), ("FormatIn", formats.FormatIn)):
+        own = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        held = own.pop("$defs")
+        assert held and all(schemas[k] == v for k, v in held.items())
+        assert schemas[name] == own
+    assert schemas["FormatChoice"]["oneOf"][1]["properties"]["format"] == {"$ref": "#/components/schemas/FormatIn"}
+    paths = openapi.document()["paths"]
+    assert paths["/api/oncall/rota"]["put"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RotaIn"}
     # The free-form settings of CreateRoom and PatchRoom are the settings, by the core's own list.
     assert set(schemas["SettingsChange"]["properties"]) == set(Settings().to_wire())
     assert schemas["PatchRoom"]["properties"]["settings"]["$ref"] == "#/components/schemas/SettingsChange"
@@ -220,6 +252,24 @@ async def test_the_checker_refuses_what_the_document_does_not_say(server: Runnin
         api.verify("GET", "/healthz", 200, "text/html", b"<p>ok", {})
     with pytest.raises(AssertionError, match="header X-Next-Before"):
         api.verify("GET", "/api/audit", 200, "application/json", b"[]", {"X-Next-Before": "soon"})
+    # A reading has its text; no other part has.
+    part = {"kind": "topic", "title": {"en": "Topic"}, "minutes": 5, "share_seconds": None}
+    api.check("a topic", part, pointer("components", "schemas", "Segment"))
+    for wrong in ({**part, "text": {"en": "Words"}}, {**part, "kind": "reading"}):
+        with pytest.raises(AssertionError):
+            api.check("a part with a text where none belongs, or none where one does", wrong,
+                      pointer("components", "schemas", "Segment"))
+    # Query parameters: documented ones only, each value valid, repeated only as an array.
+    api.check_query("GET", "/api/audit", MultiDict([("action", "mute"), ("action", "oncall.page,ban"),
+                                                    ("since", "0")]))
+    with pytest.raises(AssertionError, match="the query parameter 'colour' is not documented"):
+        api.check_query("GET", "/api/audit", {"colour": "blue"})
+    with pytest.raises(AssertionError, match="query action"):
+        api.check_query("GET", "/api/audit", {"action": "DROP TABLE"})
+    with pytest.raises(AssertionError, match="query since"):
+        api.check_query("GET", "/api/audit", {"since": "-5"})
+    with pytest.raises(AssertionError, match="since repeated"):
+        api.check_query("GET", "/api/audit", MultiDict([("since", "1"), ("since", "2")]))
 
 
 async def test_every_operation_answers_as_documented(server: Running, make_server: MakeServer) -> None:
@@ -254,18 +304,89 @@ async def test_every_operation_answers_as_documented(server: Running, make_serve
     await api("PATCH", "/api/rooms/{id}", 400, id=ROOM, body={"settings": {"volume": 11}})
     await api("PATCH", "/api/rooms/{id}", 404, id="no-such-room", body={"settings": {}})
     # People in rooms: someone waits in the on-call room, and the room shows its people.
-    await server.client(ROOM, "facilitator", "Meera")
+    meera = await server.client(ROOM, "facilitator", "Meera")
     await server.client("oncall", "member", "Ravi")
     detail = await api("GET", "/api/rooms/{id}", 200, id=ROOM)
     assert detail.body["participants"] == 1 and detail.body["active"] is True
     waiting = await api("GET", "/api/oncall", 200)
     assert [w["participant"] for w in waiting.body] == ["Ravi"]
+    # The on-call service: Dev answers Ravi after 5 s and goes on duty; the rota expects
+    # him and Gita now (all week, all day).
+    await server.clock.advance(5_000)
+    dev = await server.client("oncall", "responder", "Dev", sub="dev")
+    assert (await dev.call("oncall.duty", {"on": True}))["ok"]
+    assert (await api("GET", "/api/oncall/rota", 200)).body == {"shifts": []}
+    all_day = {"start": "00:00", "end": "00:00"}
+    shifts = [{"responder": "dev", "name": "Dev", "days": [1, 2, 3, 4, 5, 6, 7], **all_day},
+              {"responder": "gita", "name": "Gita", "days": [7, 6, 5, 4, 3, 2, 1], "tz": "UTC", **all_day}]
+    saved = await api("PUT", "/api/oncall/rota", 200, body={"shifts": shifts})
+    assert saved.body["shifts"][0]["tz"] == "Asia/Kolkata" and saved.body["shifts"][1]["days"] == [1, 2, 3, 4, 5, 6, 7]
+    bad = await api("PUT", "/api/oncall/rota", 400, body={"shifts": [{**shifts[0], "start": "25:00"}]})
+    assert bad.body["error"]["message"].startswith("shifts[0].start: must be a time HH:MM")
+    bad = await api("PUT", "/api/oncall/rota", 400, body={"shifts": [{**shifts[1], "colour": "blue"}]})
+    assert bad.body["error"]["message"].startswith("shifts[0].colour:")
+    await api("PUT", "/api/oncall/rota", 400, data=b"{not json")
+    await api("PUT", "/api/oncall/rota", 401, body={"shifts": []}, admin=False)
+    assert (await api("GET", "/api/oncall/rota", 200)).body == saved.body
+    await api("GET", "/api/oncall/rota", 401, admin=False)
+    duty = await api("GET", "/api/oncall/duty", 200)
+    assert duty.body["on_duty"] == [{"responder": "dev", "name": "Dev", "since": server.clock.now_ms()}]
+    assert [(e["responder"], e["shift"], e["on_duty"]) for e in duty.body["expected"]] == [
+        ("dev", 0, True), ("gita", 1, False)]
+    await api("GET", "/api/oncall/duty", 401, admin=False)
+    # Ravi's page and its answer, counted: the last 7 days, or a window of one's own.
+    await server.clock.advance(1_000)  # [since, until): now's own entries are not in "up to now"
+    stats = await api("GET", "/api/oncall/stats", 200)
+    assert (stats.body["pages"], stats.body["answered"], stats.body["median_answer_ms"]) == (1, 1, 5_000)
+    assert len(stats.body["days"]) == 8
+    day = await api("GET", "/api/oncall/stats", 200, query={"since": str(server.clock.now_ms() - 86_400_000),
+                                                            "until": str(server.clock.now_ms() + 1), "tz": "UTC"})
+    assert day.body["tz"] == "UTC" and day.body["pages"] == 1 and day.body["days"][-1]["p90_answer_ms"] == 5_000
+    await api("GET", "/api/oncall/stats", 400, query={"since": "10", "until": "5"})
+    await api("GET", "/api/oncall/stats", 400, query={"since": "0", "until": str(server.clock.now_ms())})
+    await api("GET", "/api/oncall/stats", 400, query={"since": "soon"})
+    await api("GET", "/api/oncall/stats", 400, query={"tz": "Mars/Olympus"})
+    await api("GET", "/api/oncall/stats", 401, admin=False)
     # Tokens, QR codes.
     await api("POST", "/api/tokens", 201, body={"name": "Ana", "role": "member", "room": ROOM, "sub": "alumni-4821"})
     await api("POST", "/api/tokens", 201, body={"name": "Dev", "role": "facilitator", "room": "*", "ttl": 600})
     await api("POST", "/api/tokens", 400, body={"name": "Ana", "role": "owner", "room": ROOM})
     await api("POST", "/api/qr", 200, body={"text": "https://circles.example/#invite=x"})
     await api("POST", "/api/qr", 400, body={"text": ""})
+    # Meeting formats: the templates; a circle given one, or its own; a meeting running.
+    templates = await api("GET", "/api/formats", 200)
+    assert [t["id"] for t in templates.body] == ["smart", "twelve-step"]
+    await api("GET", "/api/formats", 401, admin=False)
+    smart = await api("GET", "/api/formats/{format}", 200, format="smart")
+    assert smart.body["segments"][0]["kind"] == "reading" and smart.body["segments"][0]["text"]["pa"]
+    await api("GET", "/api/formats/{format}", 404, format="no-such-format")
+    await api("GET", "/api/formats/{format}", 401, format="smart", admin=False)
+    given = await api("PUT", "/api/rooms/{id}/format", 200, id=ROOM, body={"template": "twelve-step"})
+    assert given.body["room"] == ROOM and given.body["running"] is False and given.body["next_index"] == 0
+    custom = {"id": "short", "name": {"en": "Short", "hi": "छोटी"}, "free_minutes": 5, "segments": [
+        {"kind": "reading", "title": {"en": "Welcome"}, "minutes": 2, "text": {"en": "Welcome, all."}},
+        {"kind": "round", "title": {"en": "Check-in"}, "minutes": 10, "share_seconds": 60}]}
+    own = await api("PUT", "/api/rooms/{id}/format", 200, id=ROOM, body={"format": custom})
+    assert own.body["minutes"] == 12 and own.body["segments"][1]["share_seconds"] == 60
+    bad = await api("PUT", "/api/rooms/{id}/format", 400, id=ROOM, body={"format": {**custom, "free_minutes": 500}})
+    assert bad.body["error"]["message"].startswith("format.free_minutes:")
+    bad = await api("PUT", "/api/rooms/{id}/format", 400, id=ROOM, body={"template": "no-such-format"})
+    assert bad.body["error"]["message"].startswith("template: no template")
+    await api("PUT", "/api/rooms/{id}/format", 400, id=ROOM, body={"template": "smart", "format": custom})
+    await api("PUT", "/api/rooms/{id}/format", 400, id="oncall", body={"template": "smart"})  # no circle
+    await api("PUT", "/api/rooms/{id}/format", 404, id="no-such-room", body={"template": "smart"})
+    await api("PUT", "/api/rooms/{id}/format", 401, id=ROOM, body={"template": "smart"}, admin=False)
+    assert (await meera.call("format.start", {"room": ROOM, "reader": "Meera"}))["ok"]
+    running = await api("GET", "/api/rooms/{id}/format", 200, id=ROOM)
+    assert running.body["running"] is True and running.body["index"] == 0 and running.body["reader_id"] == "Meera"
+    await api("PUT", "/api/rooms/{id}/format", 409, id=ROOM, body={"template": "smart"})
+    await api("GET", "/api/rooms/{id}/format", 404, id="no-such-room")
+    await api("GET", "/api/rooms/{id}/format", 401, id=ROOM, admin=False)
+    await api("DELETE", "/api/rooms/{id}/format", 401, id=ROOM, admin=False)
+    await api("DELETE", "/api/rooms/{id}/format", 204, id=ROOM)  # the meeting ends first
+    await api("GET", "/api/rooms/{id}/format", 404, id=ROOM)
+    await api("DELETE", "/api/rooms/{id}/format", 404, id=ROOM)
+    await api("DELETE", "/api/rooms/{id}/format", 404, id="no-such-room")
     # Group links: made, listed, used, used up, expired, revoked.
     link = await api("POST", "/api/rooms/{id}/invites", 201, id=ROOM, body={"max_uses": 1})
     short = await api("POST", "/api/rooms/{id}/invites", 201, id=ROOM, body={"expires_in_s": 60})
@@ -295,6 +416,17 @@ async def test_every_operation_answers_as_documented(server: Running, make_serve
     assert "X-Next-Before" not in everything.headers and len(everything.body) > 2
     await api("GET", "/api/audit", 400, query={"limit": "0"})
     await api("GET", "/api/audit", 400, query={"before": "yesterday"})
+    # ...by action (comma-separated, or repeated) and before a moment.
+    paged = await api("GET", "/api/audit", 200, query={"action": "oncall.page,oncall.answered"})
+    assert [(e["action"], e["target"]) for e in paged.body] == [("oncall.page", "Ravi"), ("oncall.answered", "Ravi")]
+    repeated = await api("GET", "/api/audit", 200, query=MultiDict([("action", "oncall.answered"),
+                                                                    ("action", "format.set")]))
+    assert [e["action"] for e in repeated.body] == ["oncall.answered", "format.set", "format.set"]
+    before = await api("GET", "/api/audit", 200, query={"action": "oncall.page,oncall.answered",
+                                                          "until": str(paged.body[1]["at"])})
+    assert before.body == paged.body[:1]
+    await api("GET", "/api/audit", 400, query={"until": "yesterday"})
+    await api("GET", "/api/audit", 400, query={"action": "DROP TABLE"})
     await api("GET", "/api/audit", 401, admin=False)
     await api("GET", "/api/oncall", 401, admin=False)
     # Ending a room.
