@@ -35,6 +35,8 @@ def staff_attempts(s: RoomState) -> dict[type[c.Command], tuple[RoomState, c.Com
     rounding = apply(s, FAC, c.RoundStart(), T0).state
     lobby = apply(room(lobby=True), CAL, c.Join(), T0).state
     queued = apply(apply(s, BEN, c.HandRaise(), T0).state, FAC, c.HandRaise(), T0).state
+    split_cmd = c.GroupsStart(groups=None, count=2, minutes=5, rooms=("group-a", "group-b"))
+    split = apply(s, FAC, split_cmd, T0).state
     return {
         c.FloorGrant: (s, c.FloorGrant("ben")),
         c.FloorRevoke: (held, c.FloorRevoke()),
@@ -51,6 +53,9 @@ def staff_attempts(s: RoomState) -> dict[type[c.Command], tuple[RoomState, c.Com
         c.ServiceSet: (s, c.ServiceSet("ben", "greeter")),
         c.InviteCreate: (s, c.InviteCreate("i", "h", T0 + 10_000)),
         c.ScheduleClear: (s, c.ScheduleClear()),
+        c.GroupsStart: (s, split_cmd),
+        c.GroupsEnd: (split, c.GroupsEnd()),
+        c.GroupsVisit: (split, c.GroupsVisit("group-a")),
     }
 
 
