@@ -42,6 +42,9 @@ CONTROLS: dict[str, dict[str, Any]] = {
     "chat.delete": {"seq": 1},
     "chat.review": {"id": "nothing-held", "approve": True},
     "oncall.private": {"participant": VICTIM},
+    "groups.start": {"groups": [[VICTIM]], "minutes": 5},
+    "groups.visit": {"group": "group-x"},
+    "groups.end": {},
     "room.end": {},
 }
 REFUSALS = {"forbidden", "not_joined", "not_found", "unauthorized"}
@@ -121,6 +124,13 @@ async def test_the_same_calls_succeed_for_those_with_the_right(server: Running, 
         assert (await staff.call("floor.revoke", {"room": room}))["ok"]
     assert (await owner.call("room.settings", {"room": room, **CONTROLS["room.settings"]}))["ok"]
     assert (await owner.call("chat.delete", {"room": room, "seq": await first_message(owner, room)}))["ok"]
+    split = await owner.call("groups.start", {"room": room, **CONTROLS["groups.start"]})
+    if kind == "circle":
+        assert split["ok"], split
+        assert (await owner.call("groups.visit", {"room": room, "group": split["groups"][0]["room"]}))["ok"]
+        assert (await owner.call("groups.end", {"room": room}))["ok"]
+    else:
+        assert split["error"]["code"] == "invalid"  # an on-call room is never split
     assert (await owner.call("participant.remove", {"room": room, **CONTROLS["participant.remove"]}))["ok"]
     removed = await victim.wait_private("removed")
     assert removed["banned"] is True
