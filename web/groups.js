@@ -135,7 +135,7 @@ export function renderGroupTools(ctx) {
     return;
   }
   const count = countWanted();
-  const people = assignable(state);
+  const people = assignable(ctx);
   const plan = ui.groupPlan || (ui.groupPlan = new Map());
   reconcile($("grp-assign"), people, (p) => p.id, (p) => {
     const choice = String(plan.has(p.id) ? plan.get(p.id) : dealt(people, p, count));
@@ -151,9 +151,11 @@ export function renderGroupTools(ctx) {
   show($("grp-assign-empty"), people.length === 0);
 }
 
-/** Who a facilitator may send to a group by hand: everyone connected (staff start in the circle). */
-function assignable(state) {
-  return [...state.participants.values()].filter((p) => p.connected).sort((a, b) => (a.id < b.id ? -1 : 1));
+/** Who a facilitator may send to a group by hand: everyone connected but themselves (who
+ * keeps the circle's time; any group is theirs to look in on). Staff start in the circle. */
+function assignable(ctx) {
+  return [...ctx.state.participants.values()].filter((p) => p.connected && p.id !== ctx.me.id)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 /** The group the server would deal `p` to (members in id order, in turn); staff stay. */
@@ -192,7 +194,7 @@ export function initGroups(ctx, { act, update, flash, errorText }) {
     const minutes = minutesWanted();
     let payload = { count, minutes };
     if ($("grp-byhand").open) {
-      const people = assignable(ctx.state);
+      const people = assignable(ctx);
       const plan = ctx.ui.groupPlan || new Map();
       const groups = Array.from({ length: count }, () => []);
       for (const p of people) {

@@ -45,7 +45,7 @@ def release(tx: Tx, reason: str, advance_after: bool = True, skip: str | None = 
 def can_hold(s: RoomState, pid: str) -> bool:
     """A participant who is not muted, and not away in a small group (``groups``)."""
     p = s.participants.get(pid)
-    return p is not None and not p.muted and not (s.groups is not None and pid in s.groups.members)
+    return p is not None and not p.muted and pid not in s.away()
 
 
 def advance(tx: Tx, skip: str | None = None) -> None:

@@ -42,11 +42,6 @@ RETURN_MS: Final = 60_000
 FALLBACK_MS: Final = 60_000
 
 
-def away(s: RoomState) -> frozenset[str]:
-    """Who is away in a small group now (participants of the circle)."""
-    return s.groups.members if s.groups is not None else frozenset()
-
-
 # -- commands -------------------------------------------------------------------------------
 
 def start(tx: Tx, cmd: c.GroupsStart) -> None:

@@ -497,6 +497,11 @@ class RoomState:
             invites=dict(self.invites),
         )
 
+    def away(self) -> frozenset[str]:
+        """Who is away in one of this circle's small groups (``core.groups``): still a
+        participant, keeping their place, until the groups end."""
+        return self.groups.members if self.groups is not None else frozenset()
+
     def connected_count(self) -> int:
         return sum(1 for p in self.participants.values() if p.connected)
 

@@ -217,18 +217,12 @@ def disconnect(tx: Tx, cmd: c.Disconnect) -> None:
     p = s.participants.get(pid)
     if p is None or not p.connected or (p.conn and tx.actor.conn and p.conn != tx.actor.conn):
         return  # a replaced connection's late goodbye: the live one stays
-    if s.settings.reconnect_grace_seconds == 0 and not _away(s, pid):
+    if s.settings.reconnect_grace_seconds == 0 and pid not in s.away():
         _remove_participant(tx, pid, "disconnected")
         return
     new = dataclasses.replace(p, connected=False, disconnected_at=tx.now)
     s.participants[pid] = new
     tx.emit("participant.updated", {"participant": new.to_wire()}, actor=None)
-
-
-def _away(s: RoomState, pid: str) -> bool:
-    """Away in one of the circle's small groups: still here, whatever their connection
-    to the circle does, until the groups end (``groups``)."""
-    return s.groups is not None and pid in s.groups.members
 
 
 def expire_grace(tx: Tx) -> None:
@@ -238,14 +232,15 @@ def expire_grace(tx: Tx) -> None:
     grace = s.settings.reconnect_grace_seconds * 1000
     for pid, p in list(s.participants.items()):
         if not p.connected and p.disconnected_at is not None and tx.now >= p.disconnected_at + grace \
-                and not _away(s, pid):
+                and pid not in s.away():
             _remove_participant(tx, pid, "disconnected")
 
 
 def next_grace_deadline(s: RoomState) -> int | None:
     grace = s.settings.reconnect_grace_seconds * 1000
+    away = s.away()
     times = [p.disconnected_at + grace for pid, p in s.participants.items()
-             if not p.connected and p.disconnected_at is not None and not _away(s, pid)]
+             if not p.connected and p.disconnected_at is not None and pid not in away]
     return min(times) if times else None
 
 

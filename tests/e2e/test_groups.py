@@ -74,7 +74,7 @@ async def test_a_circle_splits_into_groups_and_comes_back_with_its_queue(clocked
     await tools.get_by_text("Choose who goes where").click()
     await expect(tools.get_by_label("Group for Asha")).to_have_value("1")
     await expect(tools.get_by_label("Group for Ben")).to_have_value("2")
-    await expect(tools.get_by_label("Group for Meera")).to_have_value("0")
+    await expect(tools.get_by_label("Group for Meera")).to_have_count(0)  # she keeps the circle's time
     SHOTS.mkdir(parents=True, exist_ok=True)
     await tools.screenshot(path=str(SHOTS / "groups-form-en.png"))
     await tools.get_by_text("Choose who goes where").click()

@@ -346,7 +346,7 @@ def check_floor(s: RoomState) -> None:
     assert len(s.queue) == len(set(s.queue)) and holder not in s.queue
     assert all(pid in s.participants and not s.participants[pid].muted for pid in s.queue)
     assert holder is None or holder in s.participants
-    assert holder is None or holder not in groups.away(s), "nobody shares in the circle from a group"
+    assert holder is None or holder not in s.away(), "nobody shares in the circle from a group"
 
 
 @settings(max_examples=300, deadline=None)
