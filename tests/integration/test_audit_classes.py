@@ -14,7 +14,8 @@ CORE = Path(__file__).resolve().parents[2] / "server" / "core"
 # Staff and system actions as the core writes them today (kept in the long-lived ring).
 ACTIONS = {"oncall.answered", "oncall.page", "oncall.escalate", "oncall.private", "room.end", "mute", "unmute",
            "ban", "remove", "lobby.admit", "lobby.deny", "message.delete", "message.approve", "message.reject",
-           "invite.create", "invite.revoke", "schedule.set", "schedule.delete", "service.give", "service.take"}
+           "invite.create", "invite.revoke", "schedule.set", "schedule.delete", "service.give", "service.take",
+           "groups.start", "groups.end"}
 
 
 def written_by_the_core() -> set[str]:
