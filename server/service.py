@@ -53,6 +53,10 @@ MAX_ROOMS: Final = 1000
 ROOMS_MADE_PER_HOUR: Final = 10
 HOUR_MS: Final = 3_600_000
 
+# Private notices that send someone to another room (``room`` in their data): each is
+# given a token for that room, minted for its person as the room they leave knows them.
+MOVES: Final = frozenset({"oncall.moved", "groups.moved"})
+
 # Reads the room again for a retry, with whatever else the command depends on.
 Reload = Callable[[c.Command], Awaitable[tuple[RoomState, c.Command]]]
 
@@ -258,12 +262,16 @@ class RoomService:
         else:
             raise CommandError("conflict", "the room is very busy; try again")
         for made in outcome.opened:
-            # A room the command made (a private 1:1 room) exists before anyone is told of it.
-            if not await self._guard(self.store.create_room(made, rules.next_deadline(made))):
+            # A room the command made (a private 1:1 room, a small group) exists before
+            # anyone is told of it.
+            made_deadline = rules.next_deadline(made)
+            if not await self._guard(self.store.create_room(made, made_deadline)):
                 raise CommandError("conflict", "a room with that id exists")
+            self.on_deadline(made_deadline)
         # Webhook calls were written to the store's outbox by the commit; the pager
         # makes them (``pager.py``). Everything else is delivered now.
-        notices = [n for n in (*outcome.notices, *extra_notices(outcome)) if n.to.kind != "webhook"]
+        notices = [self._with_token(n, outcome.state)
+                   for n in (*outcome.notices, *extra_notices(outcome)) if n.to.kind != "webhook"]
         if any(n.to.kind == "webhook" for n in outcome.notices):
             self.page_webhook()
         await self.publisher.publish(room_id, outcome.events, notices)
@@ -271,7 +279,29 @@ class RoomService:
         self.on_deadline(deadline)
         if outcome.state.ended:
             await self._guard(self.store.delete_room(room_id))
+        for closed in outcome.closed:
+            await self._close(closed)
         return outcome
+
+    def _with_token(self, notice: Notice, state: RoomState) -> Notice:
+        """A notice that moves someone (``MOVES``) with their token to the room it names."""
+        if notice.event not in MOVES or self.mint_token is None or notice.to.kind != "participant":
+            return notice
+        p = state.participants.get(notice.to.participant)
+        if p is None:
+            return notice
+        token = self.mint_token(p.id, p.name, notice.data["room"], p.role)
+        return dataclasses.replace(notice, data={**notice.data, "token": token})
+
+    async def _close(self, room_id: str) -> None:
+        """End a room the committed command closed (a small group, once its people were
+        told to come back). One already gone is fine; one that cannot be ended now ends
+        by its own clock (``core.groups.FALLBACK_MS``), so this never fails the command."""
+        try:
+            await self.execute(room_id, c.SYSTEM, c.EndRoom())
+        except CommandError as e:
+            if e.code != "not_found":
+                log.warning("could not end a closed room", extra={"room": room_id, "code": e.code})
 
     async def tick(self, room_id: str) -> None:
         try:
@@ -355,22 +385,30 @@ class RoomService:
     async def open_private(self, room_id: str, actor: c.Actor, participant: str) -> dict[str, Any]:
         """A responder takes a member from an on-call room into a private 1:1 room (the
         rule and the new room: ``core.room.open_private``); both get ``oncall.moved``
-        with a token to it."""
+        with a token to it (``_with_token``)."""
         cmd = c.OpenPrivate(participant=participant, room=f"private-{self.new_id()}")
-        outcome = await self.execute(room_id, actor, cmd, lambda o: self._moved(o, actor, cmd))
+        outcome = await self.execute(room_id, actor, cmd)
         return dict(outcome.reply)
 
-    def _moved(self, outcome: Outcome, actor: c.Actor, cmd: c.OpenPrivate) -> Sequence[Notice]:
-        """``oncall.moved`` for the member and the responder, each with their token."""
-        assert actor.id is not None  # the core refuses an actor without one
-        people = outcome.state.participants
-        notices = []
-        for who, role in ((cmd.participant, people[cmd.participant].role), (actor.id, actor.role)):
-            data: dict[str, Any] = {"from_room": outcome.state.id, "room": cmd.room}
-            if self.mint_token is not None:
-                data["token"] = self.mint_token(who, people[who].name, cmd.room, role)
-            notices.append(Notice("oncall.moved", Target("participant", outcome.state.id, who), data))
-        return notices
+    async def groups_start(self, room_id: str, actor: c.Actor, *, minutes: int, count: int | None = None,
+                           groups: Sequence[Sequence[str]] | None = None) -> dict[str, Any]:
+        """A facilitator splits a circle into small groups (the rules and the rooms:
+        ``core.groups``); everyone sent to one gets ``groups.moved`` with a token to it.
+        The service only draws the rooms' ids, one per group asked for."""
+        n = count if count is not None else len(groups or ())
+        cmd = c.GroupsStart(groups=tuple(tuple(g) for g in groups) if groups is not None else None, count=count,
+                            minutes=minutes, rooms=tuple(f"group-{self.new_id()}" for _ in range(max(0, n))))
+        outcome = await self.execute(room_id, actor, cmd)
+        return dict(outcome.reply)
+
+    async def groups_visit(self, room_id: str, actor: c.Actor, group: str) -> dict[str, Any]:
+        """A way into one of the circle's small groups for its staff (who are on every
+        group's list): ``{room, token}``. Nothing is committed."""
+        outcome = await self.execute(room_id, actor, c.GroupsVisit(room=group))
+        me = outcome.state.participants.get(actor.id or "")
+        if self.mint_token is None or me is None:
+            raise CommandError("unavailable", "this server gives no tokens to other rooms")
+        return {"room": group, "token": self.mint_token(me.id, me.name, outcome.reply["room"], me.role)}
 
     async def close_private(self, room_id: str, actor: c.Actor) -> dict[str, Any]:
         """End a private 1:1 room and send its member (and responder) back where they
@@ -477,7 +515,7 @@ class RoomService:
         room = outcome.state.id
         category = verdict.crisis_category
         offer = Notice("crisis.offer", Target("participant", room, actor.id), self._offer(room, actor, category))
-        if outcome.state.parent is not None:
+        if outcome.state.parent is not None and outcome.state.kind == "oncall":
             # A private 1:1 room: the responder is already there (their alert comes with
             # the event), and its id must reach nobody else.
             return (offer,)

@@ -6,6 +6,7 @@ import { inLanguage, renderAgenda } from "./agenda.js";
 import { Audio } from "./audio.js";
 import { Connection } from "./connection.js";
 import { $ } from "./dom.js";
+import { cameBack, goHome, initGroups, isGroupRoom, moveToGroup, renderGroupBanner, renderGroupTools } from "./groups.js";
 import { pickLanguage, roughly, setLanguage, t } from "./i18n.js";
 import { inviteCode, publicRoom, showDoor, showInvite, wakeAt, when } from "./invite.js";
 import { arrivalFor, chosenArrival, initService, rememberArrival } from "./services.js";
@@ -256,6 +257,7 @@ async function renew() {
 
 function joined(ack) {
   keepSession(ack.session);
+  if (typeof ack.now === "number") state.observeClock(ack.now); // the server's clock, for the timers shown
   if (Array.isArray(ack.ice_servers)) ctx.audio.iceServers = ack.ice_servers;
   const snap = ack.room;
   const had = state.loaded && state.id === snap.id;
@@ -264,7 +266,8 @@ function joined(ack) {
     state.loadSnapshot(snap);
     // A first welcome for whoever said they are new or coming back (never asked why).
     const arrival = had ? null : arrivalFor(link.room);
-    ui.roomNote = had ? "room_reset" : arrival ? "arrival_welcome_" + arrival : null;
+    ui.roomNote = had ? "room_reset" : cameBack(link.room) ? "grp_all_back"
+      : arrival ? "arrival_welcome_" + arrival : null;
   } else {
     for (const ev of ack.missed || []) state.apply(ev);
     state.adoptStructure(snap);
@@ -340,6 +343,12 @@ function onRoomEvent(ev) {
     announce(t("warn_you", { time: roughly(ev.data.remaining_ms || 0) }));
   }
   if (ev.type.startsWith("format.")) onFormatEvent(ev);
+  if (ev.type === "groups.ending") announce(t("grp_one_minute"));
+  if (ev.type === "groups.ended") ui.roomNote = "grp_all_back";
+  if (ev.type === "room.ended" && isGroupRoom(state)) {
+    backToCircle();
+    return;
+  }
   if (ev.type === "room.ended") {
     const wasPrivate = !!state.parent;
     finish();
@@ -419,9 +428,30 @@ function announceFloor() {
   else announce(t("announce_floor_other", { name: nameOf(ctx, holder) }));
 }
 
+/** This page's small group is over: back to the circle, or (a facilitator's tab looking
+ * in, with no way back of its own) say so. */
+function backToCircle() {
+  const parent = state.parent;
+  finish();
+  if (goHome(parent)) notice("grp_going_back", "connecting_text", [], true);
+  else notice("grp_ended_title", "grp_ended_text", [], true);
+}
+
+/** The room a notice is about, as this page sees it. */
+function noticeRoom(event, data) {
+  // Moves are named by the room they leave; a group's end by the circle it returns to;
+  // an alert from one of this circle's small groups is the circle's business.
+  if (event === "oncall.moved" || event === "groups.moved") return data.from_room;
+  if (event === "groups.returned" && data.room === state.parent) return link.room;
+  if (event === "moderation.alert" && state.groups && state.groups.groups.some((g) => g.room === data.room)) {
+    return link.room;
+  }
+  return data.room;
+}
+
 function onNotice(event, data) {
   // Notices about this room only; pages (any room) and moves (named by from_room) aside.
-  const about = event === "oncall.moved" ? data.from_room : data.room;
+  const about = noticeRoom(event, data);
   if (about && about !== link.room && event !== "oncall.page" && event !== "oncall.resolved") return;
   switch (event) {
     case "lobby.waiting":
@@ -488,6 +518,19 @@ function onNotice(event, data) {
     case "oncall.returned":
       ui.moved = null;
       ui.roomNote = "returned_note";
+      break;
+    case "groups.moved":
+      // To the group now; the way back waits in this tab.
+      finish();
+      notice("grp_moving", "connecting_text", [], true);
+      moveToGroup(link, data);
+      return;
+    case "groups.returned":
+      if (isGroupRoom(state)) {
+        backToCircle();
+        return;
+      }
+      ui.roomNote = "grp_all_back";
       break;
     case "removed":
       finish();
@@ -760,6 +803,7 @@ $("participants").addEventListener("change", (e) => {
   if (select) act("participant.service", { participant: keyOf(select), service: select.value || null });
 });
 initService(ctx, act);
+initGroups(ctx, { act, update, flash, errorText });
 $("btn-end").addEventListener("click", async () => {
   const answer = await ask({ title: t("confirm_end_title"), text: t("confirm_end_text"), ok: t("confirm_end_ok") });
   if (answer.ok) act("room.end", {});
@@ -863,6 +907,10 @@ function tick() {
   if (state.kind === "oncall") renderOncallWait(ctx);
   if (state.floor) renderFloor(ctx);
   if (state.format && state.format.running) renderAgenda(ctx);
+  if (state.groups || state.endsAt) {
+    renderGroupBanner(ctx);
+    if (isStaff(ctx)) renderGroupTools(ctx);
+  }
   if (ui.pages.size) {
     for (const li of $("pages").children) {
       const page = ui.pages.get(li.dataset.key);

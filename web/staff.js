@@ -3,6 +3,7 @@
 
 import { $, h, reconcile, setText, show } from "./dom.js";
 import { t } from "./i18n.js";
+import { renderGroupTools } from "./groups.js";
 import { linkTo } from "./link.js";
 import { arrivalTag } from "./services.js";
 
@@ -51,6 +52,7 @@ export function renderStaff(ctx) {
   show($("btn-round-start"), !state.round);
   show($("btn-round-stop"), !!state.round);
   show($("btn-private-end"), state.kind === "oncall" && state.id.startsWith("private-"));
+  renderGroupTools(ctx);
   if (!ui.settingsDirty) fillSettings(state.settings, state.title === state.id ? "" : state.title);
 }
 

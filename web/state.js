@@ -31,6 +31,11 @@ export class RoomState {
     // Who said they are new or coming back (participant id -> arrival): staff and greeters only.
     this.arrivals = new Map();
     this.newcomers = 0;
+    // A circle in small groups: {ends_at, groups: [{room, participants}]}; a group's room:
+    // when its time is up, and whether its last minute was announced.
+    this.groups = null;
+    this.endsAt = null;
+    this.groupWarned = false;
     this.ended = false;
     this.format = null; // the meeting format and where the meeting is (the snapshot's `format`)
     this.formatStale = false; // format.changed: read it again (format.get)
@@ -71,7 +76,7 @@ export class RoomState {
    */
   adoptStructure(snap) {
     this.title = snap.title || snap.id;
-    this.parent = snap.parent || null; // a private 1:1 room: the on-call room it came from
+    this.parent = snap.parent || null; // a private 1:1 room or a small group: the room it came from
     this.settings = { ...(snap.settings || {}) };
     this.seq = snap.seq;
     this.participants = new Map();
@@ -90,6 +95,8 @@ export class RoomState {
     if (snap.held) this.held = new Map(snap.held.map((h) => [h.id, h]));
     this.arrivals = new Map(Object.entries(snap.arrivals || {}));
     this.newcomers = snap.newcomers || 0;
+    this.groups = snap.groups || null;
+    this.endsAt = snap.ends_at || null;
     this.format = snap.format ? { ...snap.format } : null;
     this.formatStale = false;
   }
@@ -212,6 +219,15 @@ export class RoomState {
       case "settings.changed":
         this.settings = { ...d.settings };
         this.title = d.settings.title || this.id;
+        break;
+      case "groups.started":
+        this.groups = { ends_at: d.ends_at, groups: d.groups };
+        break;
+      case "groups.ended":
+        this.groups = null;
+        break;
+      case "groups.ending":
+        this.groupWarned = true;
         break;
       case "room.ended":
         this.ended = true;

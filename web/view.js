@@ -5,6 +5,7 @@
 
 import { formatNote, renderAgenda, renderReading } from "./agenda.js";
 import { $, clock, h, hue, reconcile, setText, show } from "./dom.js";
+import { groupOf, isGroupRoom, renderGroupBanner } from "./groups.js";
 import { days, language, ordinal, t, translatePage } from "./i18n.js";
 import { linkTo } from "./link.js";
 import { arrivalTag, mayGiveFloor, myService, renderService, serviceBadge, serviceSelect } from "./services.js";
@@ -28,10 +29,12 @@ export function isPrivateRoom(state) {
   return state.kind === "oncall" && state.id.startsWith("private-");
 }
 
-/** A room a facilitator's join made has its id for a title: "tuesday-circle" reads "Tuesday circle". */
+/** A room a facilitator's join made has its id for a title: "tuesday-circle" reads "Tuesday circle".
+ * A small group of such a circle goes by the circle's name. */
 function displayTitle(state) {
   if (state.title !== state.id) return state.title;
-  const words = state.id.replace(/-/g, " ");
+  const id = isGroupRoom(state) ? state.parent : state.id;
+  const words = id.replace(/-/g, " ");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -59,6 +62,7 @@ export function render(ctx) {
   renderMoved(ctx);
   renderAgenda(ctx);
   renderReading(ctx);
+  renderGroupBanner(ctx);
   renderFloor(ctx);
   renderAudio(ctx);
   renderChat(ctx);
@@ -400,9 +404,12 @@ function renderPeople(ctx) {
     const place = queue.indexOf(p.id);
     if (place >= 0) tags.push(["hand", `${t("st_hand")} · ${place + 1}`]);
     if (p.muted) tags.push(["muted", t("st_muted")]);
-    if (!p.connected) tags.push(["away", t("st_away")]);
+    // Someone in a small group is away on purpose, not a lost connection.
+    const group = groupOf(state, p.id);
+    if (group) tags.push(["group", t("grp_away_tag", { n: group.n })]);
+    else if (!p.connected) tags.push(["away", t("st_away")]);
     const self = p.id === me.id;
-    return h("li", { class: "person" + (p.id === holder ? " holder" : "") + (p.connected ? "" : " away") },
+    return h("li", { class: "person" + (p.id === holder ? " holder" : "") + (p.connected && !group ? "" : " away") },
       h("span", { class: `avatar c${hue(p.id)}`, "aria-hidden": "true" }, (p.name || "?").trim().charAt(0).toUpperCase()),
       h("span", { class: "person-main" },
         h("span", { class: "name" }, p.name),
@@ -411,10 +418,10 @@ function renderPeople(ctx) {
         serviceBadge(p),
         arrivalTag(ctx, staff, p.id),
         tags.length ? h("span", { class: "tags" }, tags.map(([k, text]) => h("span", { class: "tag tag-" + k }, text))) : null),
-      !staff && giver && p.id !== holder && !p.muted ? h("span", { class: "person-actions row small" },
+      !staff && giver && p.id !== holder && !p.muted && !group ? h("span", { class: "person-actions row small" },
         personButton("give", "give_floor", p.name)) : null,
       staff ? h("span", { class: "person-actions row small" },
-        p.id !== holder && !p.muted ? personButton("give", "give_floor", p.name) : null,
+        p.id !== holder && !p.muted && !group ? personButton("give", "give_floor", p.name) : null,
         p.role === "member" ? serviceSelect(p) : null,
         personButton(p.muted ? "unmute" : "mute", p.muted ? "unmute" : "mute", p.name, "", "mute"),
         oncallHere && p.role === "member" ? personButton("private", "talk_privately", p.name, " btn-primary") : null,

@@ -332,6 +332,33 @@ class ClosePrivate(Command):
     """End a private 1:1 room; its people go back to the room it was opened from."""
 
 
+# -- small groups (``groups``) --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GroupsStart(Command):
+    """Split the circle into small groups for ``minutes``: by hand (``groups``, lists of
+    participant ids) or evenly into ``count`` groups (members only; staff stay). ``rooms``
+    are the groups' room ids, one per group, drawn by the caller (the core draws nothing)."""
+
+    groups: tuple[tuple[str, ...], ...] | None
+    count: int | None
+    minutes: int
+    rooms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupsEnd(Command):
+    """Bring everyone back from the small groups now."""
+
+
+@dataclass(frozen=True)
+class GroupsVisit(Command):
+    """A facilitator asks to look in on one of the groups (``room``): the service gives
+    them a way in. Nothing changes in the circle."""
+
+    room: str
+
+
 # -- time -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 The invariants every transition keeps (and the property tests check):
 - at most one floor holder, and the holder is a participant of the room;
 - nobody is twice in the queue, and the holder is never in it;
-- everyone in the queue is a participant who is not muted.
+- everyone in the queue is a participant who is not muted;
+- nobody away in a small group holds the floor (they keep their place in the queue).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import dataclasses
 
 from . import commands as c
 from .errors import CommandError
-from .model import EXTEND_SECONDS, Floor, Round
+from .model import EXTEND_SECONDS, Floor, RoomState, Round
 from .outcome import Tx
 
 # -- building blocks ----------------------------------------------------------------------
@@ -41,27 +42,31 @@ def release(tx: Tx, reason: str, advance_after: bool = True, skip: str | None = 
         advance(tx, skip)
 
 
-def _can_hold(tx: Tx, pid: str) -> bool:
-    p = tx.state.participants.get(pid)
-    return p is not None and not p.muted
+def can_hold(s: RoomState, pid: str) -> bool:
+    """A participant who is not muted, and not away in a small group (``groups``)."""
+    p = s.participants.get(pid)
+    return p is not None and not p.muted and pid not in s.away()
 
 
 def advance(tx: Tx, skip: str | None = None) -> None:
-    """When the floor is free: the next in the round, or the head of the queue."""
+    """When the floor is free: the next in the round, or the first in the queue who can
+    hold it (someone away in a small group keeps their place, and waits)."""
     s = tx.state
     if s.floor is not None:
         return
     if s.round is not None:
         i = s.round.index + 1
-        while i < len(s.round.order) and (s.round.order[i] == skip or not _can_hold(tx, s.round.order[i])):
+        while i < len(s.round.order) and (s.round.order[i] == skip or not can_hold(s, s.round.order[i])):
             i += 1
         if i < len(s.round.order):
             s.round = dataclasses.replace(s.round, index=i)
             grant(tx, s.round.order[i])
             return
         end_round(tx)
-    if s.settings.auto_advance and s.queue:
-        grant(tx, s.queue[0])
+    if s.settings.auto_advance:
+        nxt = next((pid for pid in s.queue if can_hold(s, pid)), None)
+        if nxt is not None:
+            grant(tx, nxt)
 
 
 def end_round(tx: Tx) -> None:
@@ -179,6 +184,8 @@ def floor_grant(tx: Tx, cmd: c.FloorGrant) -> None:
         raise CommandError("not_found", "no such participant in the room")
     if p.muted:
         raise CommandError("muted", "a muted participant cannot be given the floor")
+    if not can_hold(s, p.id):
+        raise CommandError("conflict", "that person is away in a small group")
     if s.floor is not None:
         if s.floor.participant_id == cmd.participant:
             return

@@ -83,6 +83,11 @@ class IntRange(NamedTuple):
 
 # A timekeeper (or facilitator) adds this much to a share at a time.
 EXTEND_SECONDS: Final = IntRange(10, 600)
+# Small groups (``core.groups``): a circle splits into this many (one group would be the
+# circle again; 20 is a 60-person circle in threes), for this many minutes (a minute's
+# check-in to a two-hour workshop).
+GROUPS_COUNT: Final = IntRange(2, 20)
+GROUPS_MINUTES: Final = IntRange(1, 120)
 
 
 Overrun = Literal["notify", "advance"]
@@ -219,7 +224,9 @@ class Participant:
     joined_at: int
     muted: bool = False
     connected: bool = True
-    # When the connection dropped; the reconnect grace period runs from here.
+    # When the connection dropped; the reconnect grace period runs from here. (Someone
+    # still away when their small group ends: from a moment that may lie a little ahead,
+    # so that the way back takes at least ``groups.RETURN_MS``.)
     disconnected_at: int | None = None
     # The live connection ("<worker>:<sid>"); a late disconnect of a replaced
     # connection must not mark the new one as gone.
@@ -545,6 +552,38 @@ class FormatRun:
 
 
 @dataclass(frozen=True)
+class Group:
+    """One small group of a split circle: its room and who was sent there."""
+
+    room: str
+    participants: tuple[str, ...]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"room": self.room, "participants": list(self.participants)}
+
+
+@dataclass(frozen=True)
+class Groups:
+    """A circle split into small groups (``core.groups``) until ``ends_at``."""
+
+    groups: tuple[Group, ...]
+    ends_at: int
+
+    @property
+    def members(self) -> frozenset[str]:
+        """Everyone sent to a group: away from the circle while the split lasts."""
+        return frozenset(pid for g in self.groups for pid in g.participants)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"ends_at": self.ends_at, "groups": [g.to_wire() for g in self.groups]}
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> Groups:
+        return cls(groups=tuple(Group(room=g["room"], participants=tuple(g["participants"])) for g in d["groups"]),
+                   ends_at=d["ends_at"])
+
+
+@dataclass(frozen=True)
 class Waiting:
     """A member in an on-call room whom no responder has answered yet."""
 
@@ -583,8 +622,15 @@ class RoomState:
     waiting: dict[str, Waiting] = field(default_factory=dict)
     # A private 1:1 room remembers the on-call room it was opened from...
     parent: str | None = None
-    # ...and its two-person list: nobody else may join it, staff included.
+    # ...and its two-person list: nobody else may join it, staff included. (A small
+    # group's room has its circle as ``parent`` too, and its members and the circle's
+    # staff as ``allowed``.)
     allowed: set[str] = field(default_factory=set)
+    # A circle split into small groups, while the split lasts.
+    groups: Groups | None = None
+    # A small group's room: when its time is up, and whether its one-minute warning went out.
+    group_ends_at: int | None = None
+    group_warned: bool = False
     # Group links (invite id -> invite); they end with the room.
     invites: dict[str, Invite] = field(default_factory=dict)
     # A circle that meets weekly (None: always open).
@@ -618,6 +664,11 @@ class RoomState:
             invites=dict(self.invites),
         )
 
+    def away(self) -> frozenset[str]:
+        """Who is away in one of this circle's small groups (``core.groups``): still a
+        participant, keeping their place, until the groups end."""
+        return self.groups.members if self.groups is not None else frozenset()
+
     def connected_count(self) -> int:
         return sum(1 for p in self.participants.values() if p.connected)
 
@@ -639,6 +690,9 @@ class RoomState:
             "waiting": {k: dataclasses.asdict(w) for k, w in self.waiting.items()},
             "parent": self.parent,
             "allowed": sorted(self.allowed),
+            "groups": self.groups.to_wire() if self.groups else None,
+            "group_ends_at": self.group_ends_at,
+            "group_warned": self.group_warned,
             "invites": [dataclasses.asdict(i) for i in self.invites.values()],
             "schedule": dataclasses.asdict(self.schedule) if self.schedule else None,
             "format": self.format.to_dict() if self.format else None,
@@ -665,6 +719,9 @@ class RoomState:
             waiting={k: Waiting(**w) for k, w in d.get("waiting", {}).items()},
             parent=d.get("parent"),
             allowed=set(d.get("allowed", ())),
+            groups=Groups.from_wire(d["groups"]) if d.get("groups") else None,
+            group_ends_at=d.get("group_ends_at"),
+            group_warned=d.get("group_warned", False),
             invites={i["id"]: Invite(**i) for i in d.get("invites", ())},
             schedule=Recurrence(**d["schedule"]) if d.get("schedule") else None,
             format=FormatRun.from_dict(d["format"]) if d.get("format") else None,

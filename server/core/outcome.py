@@ -34,6 +34,9 @@ class Outcome:
     # Rooms the transition made (a private 1:1 room): the service creates them once the
     # commit is in, before anyone is told of them.
     opened: tuple[RoomState, ...] = ()
+    # Rooms the transition ends (a split circle's small groups): the service ends each
+    # once the commit is in and its notices are out.
+    closed: tuple[str, ...] = ()
     reply: Mapping[str, Any] = field(default_factory=dict)
     refusal: CommandError | None = None
     # False when nothing needs committing (a no-op such as raising a raised hand).
@@ -54,6 +57,7 @@ class Tx:
         self.held_texts: list[tuple[str, str]] = []
         self.held_dropped: list[str] = []
         self.opened: list[RoomState] = []
+        self.closed: list[str] = []
         self.reply: dict[str, Any] = {}
         self.refusal: CommandError | None = None
         self.dirty = False
@@ -94,4 +98,5 @@ class Tx:
         return Outcome(state=self.state, events=tuple(self.events), notices=tuple(self.notices),
                        audit=tuple(self.audits), client_ids=tuple(self.client_ids),
                        held_texts=tuple(self.held_texts), held_dropped=tuple(self.held_dropped),
-                       opened=tuple(self.opened), reply=self.reply, refusal=self.refusal, changed=self.dirty)
+                       opened=tuple(self.opened), closed=tuple(self.closed), reply=self.reply,
+                       refusal=self.refusal, changed=self.dirty)

@@ -218,7 +218,7 @@ def disconnect(tx: Tx, cmd: c.Disconnect) -> None:
     p = s.participants.get(pid)
     if p is None or not p.connected or (p.conn and tx.actor.conn and p.conn != tx.actor.conn):
         return  # a replaced connection's late goodbye: the live one stays
-    if s.settings.reconnect_grace_seconds == 0:
+    if s.settings.reconnect_grace_seconds == 0 and pid not in s.away():
         _remove_participant(tx, pid, "disconnected")
         return
     new = dataclasses.replace(p, connected=False, disconnected_at=tx.now)
@@ -227,17 +227,21 @@ def disconnect(tx: Tx, cmd: c.Disconnect) -> None:
 
 
 def expire_grace(tx: Tx) -> None:
-    """Participants whose reconnect grace has run out leave the room (rule 6)."""
+    """Participants whose reconnect grace has run out leave the room (rule 6); not while
+    they are away in a small group."""
     s = tx.state
     grace = s.settings.reconnect_grace_seconds * 1000
     for pid, p in list(s.participants.items()):
-        if not p.connected and p.disconnected_at is not None and tx.now >= p.disconnected_at + grace:
+        if not p.connected and p.disconnected_at is not None and tx.now >= p.disconnected_at + grace \
+                and pid not in s.away():
             _remove_participant(tx, pid, "disconnected")
 
 
-def next_grace_deadline(tx_state_participants: dict[str, Participant], grace_seconds: int) -> int | None:
-    times = [p.disconnected_at + grace_seconds * 1000 for p in tx_state_participants.values()
-             if not p.connected and p.disconnected_at is not None]
+def next_grace_deadline(s: RoomState) -> int | None:
+    grace = s.settings.reconnect_grace_seconds * 1000
+    away = s.away()
+    times = [p.disconnected_at + grace for pid, p in s.participants.items()
+             if not p.connected and p.disconnected_at is not None and pid not in away]
     return min(times) if times else None
 
 
@@ -326,8 +330,22 @@ def _alerts(tx: Tx, alerts: tuple[c.ModerationAlert, ...], seq: int | None) -> N
                                    "participant_id": tx.actor.id, "detail": alert.detail}
         if seq is not None:
             data["seq"] = seq
-        tx.to_facilitators("moderation.alert", data)
+        _alert(tx, data)
         tx.audit("alert." + alert.kind, tx.actor.id, alert.detail)
+
+
+def is_group_room(s: RoomState) -> bool:
+    """A small group's room (``groups``), made from the circle that is its ``parent``."""
+    return s.kind == "circle" and s.parent is not None
+
+
+def _alert(tx: Tx, data: Mapping[str, Any]) -> None:
+    """``moderation.alert`` to the room's facilitators; from a small group, to the
+    circle's as well: most of them are not in the group to see it."""
+    tx.to_facilitators("moderation.alert", data)
+    if is_group_room(tx.state):
+        assert tx.state.parent is not None
+        tx.notify("moderation.alert", Target("facilitators", tx.state.parent), data)
 
 
 def reaction(tx: Tx, cmd: c.Reaction) -> None:
@@ -356,7 +374,7 @@ def report(tx: Tx, cmd: c.Report) -> None:
                                "detail": cmd.reason, "reporter": tx.actor.id}
     if cmd.seq is not None:
         data["seq"] = cmd.seq
-    tx.to_facilitators("moderation.alert", data)
+    _alert(tx, data)
     # The reason is the reporter's own words: for the facilitators now, not for the
     # audit log, which keeps who did what and never anyone's words.
     tx.audit("report", cmd.participant)
@@ -495,6 +513,9 @@ def end_room(tx: Tx, cmd: c.EndRoom) -> None:
     s.ended = True
     tx.emit("room.ended", {})
     tx.audit("room.end", None)
+    if s.groups is not None:
+        # A circle ended while split: its small groups end with it.
+        tx.closed.extend(g.room for g in s.groups.groups)
 
 
 # -- group links ------------------------------------------------------------------------------
@@ -617,7 +638,7 @@ def open_private(tx: Tx, cmd: c.OpenPrivate) -> None:
 
     The member stays a participant of this room (their place, and any circle they are
     in, are kept). The new room travels in the outcome (``opened``): the service creates
-    it after the commit and gives the two of them a way in.
+    it after the commit, and the two of them get ``oncall.moved`` with a way in.
     """
     s, a = tx.state, tx.actor
     if s.kind != "oncall" or a.id is None:
@@ -625,6 +646,9 @@ def open_private(tx: Tx, cmd: c.OpenPrivate) -> None:
     if cmd.participant not in s.participants:
         raise CommandError("not_found", "no such participant in the room")
     tx.opened.append(oncall.private_room(cmd.room, s.id, cmd.participant, a.id, tx.now))
+    # Both are told where to go (the service adds each one's token to the room).
+    for pid in (cmd.participant, a.id):
+        tx.notify("oncall.moved", Target("participant", s.id, pid), {"from_room": s.id, "room": cmd.room})
     # Ids only: who opened which room for whom.
     tx.audit("oncall.private", cmd.participant, cmd.room)
     tx.reply["room"] = cmd.room
@@ -634,7 +658,7 @@ def close_private(tx: Tx, cmd: c.ClosePrivate) -> None:
     """End a private 1:1 room and send its people back where they came from."""
     s = tx.state
     parent = s.parent
-    if parent is None:
+    if parent is None or s.kind != "oncall":
         raise CommandError("invalid", "this is not a private on-call room")
     # Both go back: the member to their place, the responder's on-call tab drops the
     # "private conversation is ready" panel.

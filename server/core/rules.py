@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from . import commands as c
-from . import floor, oncall, recurrence, room
+from . import floor, groups, oncall, recurrence, room
 from . import format as meeting
 from .errors import CommandError
 from .model import RoomState
@@ -68,6 +68,9 @@ RULES: Final[dict[type[c.Command], tuple[Transition, Need]]] = {
     c.FormatEnd: (meeting.format_end, Need.STAFF),
     c.OpenPrivate: (room.open_private, Need.STAFF),
     c.ClosePrivate: (room.close_private, Need.STAFF),
+    c.GroupsStart: (groups.start, Need.STAFF),
+    c.GroupsEnd: (groups.end, Need.STAFF),
+    c.GroupsVisit: (groups.visit, Need.STAFF),
     c.Tick: (lambda tx, cmd: tick(tx), Need.SYSTEM),
 }
 
@@ -125,11 +128,14 @@ def apply(state: RoomState, actor: c.Actor, command: c.Command, now: int) -> Out
 # -- time -------------------------------------------------------------------------------------
 
 def tick(tx: Tx) -> None:
-    """Everything whose time has come: share warning and expiry, reconnect grace,
-    on-call escalation, an empty ephemeral room's end, a schedule's reminders, the
-    meeting format's parts and free time, and the daily commit that keeps a weekly
-    circle or a room with a live group link."""
+    """Everything whose time has come: share warning and expiry, small groups' time (the
+    circle's return, a group's warning), reconnect grace, on-call escalation, an empty
+    ephemeral room's end, a schedule's reminders, the meeting format's parts and free time,
+    and the daily commit that keeps a weekly circle or a room with a live group link."""
     floor.floor_deadlines(tx)
+    groups.tick(tx)
+    if tx.state.ended:
+        return  # a small group's room that ended by its own clock
     room.expire_grace(tx)
     oncall.escalate(tx)
     room.expire_empty(tx)
@@ -145,7 +151,8 @@ def next_deadline(state: RoomState) -> int | None:
     times = [
         t for t in (
             floor.next_floor_deadline(state.floor, state.settings.warn_seconds),
-            room.next_grace_deadline(state.participants, state.settings.reconnect_grace_seconds),
+            groups.next_deadline(state),
+            room.next_grace_deadline(state),
             oncall.next_escalation(state.waiting, state.settings.escalate_after_seconds),
             room.next_empty_deadline(state.ephemeral, state.empty_since),
             recurrence.next_deadline(state.schedule),
@@ -178,7 +185,11 @@ def snapshot(state: RoomState, viewer_role: str, recent: list[dict[str, Any]],
         "newcomers": sum(1 for p in state.participants.values() if p.arrival == "new"),
     }
     if state.parent is not None:
-        snap["parent"] = state.parent  # a private 1:1 room: where its member came from
+        snap["parent"] = state.parent  # a private 1:1 room or a small group: where its people came from
+    if state.groups is not None:
+        snap["groups"] = state.groups.to_wire()  # a circle in small groups
+    if state.group_ends_at is not None:
+        snap["ends_at"] = state.group_ends_at  # a small group: when everyone goes back
     if state.format is not None:
         snap["format"] = meeting.view(state.format)
     staff = room.is_staff(viewer_role, state.kind)

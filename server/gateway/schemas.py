@@ -18,6 +18,8 @@ from ..core.errors import CommandError
 from ..core.model import (
     EXTEND_SECONDS,
     FORMAT_SEGMENTS,
+    GROUPS_COUNT,
+    GROUPS_MINUTES,
     ROOM_ID_PATTERN,
     SETTING_RANGES,
     SUB_PATTERN,
@@ -121,6 +123,19 @@ class SettingsPayload(RoomPayload):
     def changes(self) -> dict[str, Any]:
         """The settings the client named; ``share_seconds: null`` means untimed."""
         return {k: getattr(self, k) for k in self.model_fields_set if k != "room"}
+
+
+class GroupsStartPayload(RoomPayload):
+    """Small groups: ``count`` (evenly) or ``groups`` (by hand), for ``minutes``."""
+
+    count: Annotated[int, within(GROUPS_COUNT)] | None = None
+    groups: Annotated[list[Annotated[list[ParticipantId], Field(min_length=1, max_length=ROUND_MAX)]],
+                      Field(min_length=1, max_length=GROUPS_COUNT.hi)] | None = None
+    minutes: Annotated[int, within(GROUPS_MINUTES)]
+
+
+class GroupVisitPayload(RoomPayload):
+    group: RoomId
 
 
 class ExtendPayload(RoomPayload):

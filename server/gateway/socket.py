@@ -139,6 +139,9 @@ class SocketGateway:
             "session.renew": (s.RoomPayload, self._renew),
             "oncall.private": (s.ParticipantPayload, self._private),
             "oncall.return": (s.RoomPayload, self._return),
+            "groups.start": (s.GroupsStartPayload, self._groups_start),
+            "groups.end": (s.RoomPayload, self._simple(c.GroupsEnd)),
+            "groups.visit": (s.GroupVisitPayload, self._groups_visit),
             "rtc.offer": (s.RtcOffer, self._rtc_offer),
             "rtc.close": (s.RoomPayload, self._rtc_close),
         }
@@ -367,6 +370,13 @@ class SocketGateway:
 
     async def _return(self, conn: Connection, p: s.RoomPayload) -> dict[str, Any]:
         return await self.service.close_private(p.room, conn.actor())
+
+    async def _groups_start(self, conn: Connection, p: s.GroupsStartPayload) -> dict[str, Any]:
+        return await self.service.groups_start(p.room, conn.actor(), minutes=p.minutes, count=p.count,
+                                               groups=p.groups)
+
+    async def _groups_visit(self, conn: Connection, p: s.GroupVisitPayload) -> dict[str, Any]:
+        return await self.service.groups_visit(p.room, conn.actor(), p.group)
 
     async def _rtc_offer(self, conn: Connection, p: s.RtcOffer) -> dict[str, Any]:
         if p.room not in conn.rooms:

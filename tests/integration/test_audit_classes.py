@@ -14,7 +14,8 @@ CORE = Path(__file__).resolve().parents[2] / "server" / "core"
 # Staff and system actions as the core writes them today (kept in the long-lived ring).
 ACTIONS = {"oncall.answered", "oncall.page", "oncall.escalate", "oncall.private", "room.end", "mute", "unmute",
            "ban", "remove", "lobby.admit", "lobby.deny", "message.delete", "message.approve", "message.reject",
-           "invite.create", "invite.revoke", "schedule.set", "schedule.delete", "service.give", "service.take"}
+           "invite.create", "invite.revoke", "schedule.set", "schedule.delete", "service.give", "service.take",
+           "groups.start", "groups.end"}
 # A meeting format's: set and cleared by the admin API, run by whoever chairs (the clock's
 # moves are in the room log, not the audit).
 ACTIONS |= {"format.set", "format.clear", "format.start", "format.advance", "format.end"}

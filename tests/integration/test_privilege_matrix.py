@@ -45,6 +45,9 @@ CONTROLS: dict[str, dict[str, Any]] = {
     "format.start": {},
     "format.advance": {},
     "format.end": {},
+    "groups.start": {"groups": [[VICTIM]], "minutes": 5},
+    "groups.visit": {"group": "group-x"},
+    "groups.end": {},
     "room.end": {},
 }
 REFUSALS = {"forbidden", "not_joined", "not_found", "unauthorized"}
@@ -134,6 +137,13 @@ async def test_the_same_calls_succeed_for_those_with_the_right(server: Running, 
             assert ack == {"ok": True}, (event, ack)
     assert (await owner.call("room.settings", {"room": room, **CONTROLS["room.settings"]}))["ok"]
     assert (await owner.call("chat.delete", {"room": room, "seq": await first_message(owner, room)}))["ok"]
+    split = await owner.call("groups.start", {"room": room, **CONTROLS["groups.start"]})
+    if kind == "circle":
+        assert split["ok"], split
+        assert (await owner.call("groups.visit", {"room": room, "group": split["groups"][0]["room"]}))["ok"]
+        assert (await owner.call("groups.end", {"room": room}))["ok"]
+    else:
+        assert split["error"]["code"] == "invalid"  # an on-call room is never split
     assert (await owner.call("participant.remove", {"room": room, **CONTROLS["participant.remove"]}))["ok"]
     removed = await victim.wait_private("removed")
     assert removed["banned"] is True

@@ -112,6 +112,10 @@ def test_staff_of_an_on_call_room_open_a_private_room_and_it_is_audited_by_id() 
     assert o.reply == {"room": "private-abc"}
     # The on-call room's log does not move (nobody else learns of the private room)...
     assert o.events == () and o.state.participants == s.participants
+    # ...the two of them are told where to go (the service adds each one's token)...
+    assert sorted((n.event, n.to.kind, n.to.room, n.to.participant) for n in o.notices) == [
+        ("oncall.moved", "participant", "oncall", "mina"), ("oncall.moved", "participant", "oncall", "ravi")]
+    assert all(n.data == {"from_room": "oncall", "room": "private-abc"} for n in o.notices)
     # ...but the audit has who opened which room for whom: ids only, no names.
     [entry] = o.audit
     assert (entry.room, entry.actor, entry.action, entry.target, entry.reason) == \

@@ -39,6 +39,8 @@ def staff_attempts(s: RoomState) -> dict[type[c.Command], tuple[RoomState, c.Com
                                                             Segment("closing", Text(en="Closing"), 5)))
     formatted = apply(s, FAC, c.FormatSet(fmt), T0).state
     running = apply(formatted, FAC, c.FormatStart(), T0).state
+    split_cmd = c.GroupsStart(groups=None, count=2, minutes=5, rooms=("group-a", "group-b"))
+    split = apply(s, FAC, split_cmd, T0).state
     return {
         c.FloorGrant: (s, c.FloorGrant("ben")),
         c.FloorRevoke: (held, c.FloorRevoke()),
@@ -60,6 +62,9 @@ def staff_attempts(s: RoomState) -> dict[type[c.Command], tuple[RoomState, c.Com
         c.FormatStart: (formatted, c.FormatStart()),
         c.FormatAdvance: (running, c.FormatAdvance()),
         c.FormatEnd: (running, c.FormatEnd()),
+        c.GroupsStart: (s, split_cmd),
+        c.GroupsEnd: (split, c.GroupsEnd()),
+        c.GroupsVisit: (split, c.GroupsVisit("group-a")),
     }
 
 
