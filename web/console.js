@@ -6,6 +6,7 @@
 
 import { $, h, reconcile, show } from "./dom.js";
 import { language, pickLanguage, setLanguage, t } from "./i18n.js";
+import { initFormats, relabelFormats, showFormat } from "./console_formats.js";
 import { initSchedules, relabelSchedule, showSchedule } from "./console_schedules.js";
 import * as auditView from "./console_audit.js";
 import { dateTime } from "./console_format.js";
@@ -98,6 +99,7 @@ function signOut(reason) {
   show($("console"), false);
   show($("links"), false);
   show($("schedule"), false);
+  show($("format-card"), false);
   show($("signout"), false);
   show($("signin"), true);
   $("admin-key").value = "";
@@ -190,7 +192,10 @@ $("circles").addEventListener("click", async (e) => {
     if (!sure) return;
     if ((await attempt(() => api("DELETE", "/api/rooms/" + room.id))) === undefined) return;
     flash(t("console_ended", { title: room.title }));
-    if (selected === room.id) { selected = null; show($("links"), false); show($("schedule"), false); }
+    if (selected === room.id) {
+      selected = null;
+      for (const card of ["links", "schedule", "format-card"]) show($(card), false);
+    }
     await attempt(loadRooms);
   }
 });
@@ -205,7 +210,8 @@ async function select(id) {
   $("links-title").textContent = t("console_links_title", { title: room ? room.title : id });
   show($("links"), true);
   $("links-title").focus();
-  await Promise.all([attempt(loadInvites), showSchedule(id, room ? room.kind : "circle", room ? room.title : id)]);
+  const kind = room ? room.kind : "circle";
+  await Promise.all([attempt(loadInvites), showSchedule(id, kind, room ? room.title : id), showFormat(id, kind)]);
 }
 
 function when(ms) {
@@ -283,6 +289,7 @@ async function copy(text, input, status = $("copy-status")) {
   status.textContent = t("console_copied");
 }
 initSchedules({ api, attempt, copy });
+initFormats({ api, attempt });
 $("copy-link").addEventListener("click", () => made && copy(made.url, $("made-url")));
 $("copy-message").addEventListener("click", () => made && copy(made.message, $("made-message")));
 
@@ -320,7 +327,7 @@ $("lang").value = language();
 for (const v of VIEWS) v.relabel?.();
 $("lang").addEventListener("change", (e) => {
   setLanguage(e.target.value, true);
-  if (key) { renderRooms(); attempt(loadInvites); attempt(loadWaiting); relabelSchedule(); }
+  if (key) { renderRooms(); attempt(loadInvites); attempt(loadWaiting); relabelSchedule(); relabelFormats(); }
   for (const v of VIEWS) v.relabel?.();
 });
 $("signin-title").focus();

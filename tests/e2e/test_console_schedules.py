@@ -54,6 +54,18 @@ async def test_a_coordinator_lists_a_weekly_circle_and_a_newcomer_knocks(server:
     SHOTS.mkdir(parents=True, exist_ok=True)
     await schedule.screenshot(path=str(SHOTS / "console-schedule-en.png"))
 
+    # Its meetings follow the SMART-style format, chosen here too.
+    formats = console.get_by_role("region", name="Meeting format")
+    await expect(formats).to_contain_text("No format: the facilitator runs each meeting by hand.")
+    await formats.get_by_label("The format its meetings follow").select_option(
+        label="Self-management meeting (SMART-style) (85 min, 6 parts)")
+    await formats.get_by_role("button", name="Use this format").click()
+    await expect(formats.get_by_role("status").last).to_have_text(
+        "Saved: its meetings follow Self-management meeting (SMART-style).")
+    async with aiohttp.ClientSession() as http, \
+            http.get(server + "/api/rooms/open-recovery-circle/format", headers=ADMIN) as r:
+        assert r.status == 200 and (await r.json())["id"] == "smart"
+
     # What calendar apps and meeting-list apps fetch.
     async with aiohttp.ClientSession() as http:
         async with http.get(ics_link) as r:
@@ -133,6 +145,8 @@ async def test_the_schedule_form_on_a_phone_in_hindi_and_punjabi(server: str, se
         await expect(region).to_be_visible()
         text = await region.inner_text()
         assert not re.search(r"\b(Monday|Tuesday|Schedule|Save|minutes)\b", text), text
+        card = await page.locator("#format-card").inner_text()
+        assert not re.search(r"\b(Meeting|format|Use|Remove|min|parts)\b", card), card
         SHOTS.mkdir(parents=True, exist_ok=True)
         await region.screenshot(path=str(SHOTS / f"console-schedule-{locale[:2]}.png"))
         width = await page.evaluate("() => document.documentElement.scrollWidth")
