@@ -19,7 +19,7 @@ from ..core.errors import CommandError
 from ..core.model import AuditEntry
 from ..store.base import AUDIT_ACTION_PATTERN, AUDIT_ACTIONS_MAX, AUDIT_PAGE_MAX, AuditCursor
 from . import keys
-from .http import require_admin
+from .http import read_json, require_admin
 
 # The stats window's bounds are oncall_stats'; the action filter's are the store's (the
 # OpenAPI document describes both from there).
@@ -112,12 +112,7 @@ async def get_rota(request: web.Request) -> web.Response:
 async def put_rota(request: web.Request) -> web.Response:
     """Replace the whole rota (the console sends it all back after an edit)."""
     require_admin(request)
-    try:
-        data = await request.json()
-    except ValueError:
-        raise CommandError("invalid", "the body must be JSON") from None
-    except RecursionError:
-        raise CommandError("invalid", "the body is nested too deeply") from None
+    data = await read_json(request)
     try:
         shifts = rota.parse_rota(data)
     except ValueError as e:

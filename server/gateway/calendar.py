@@ -23,7 +23,7 @@ from ..core.errors import CommandError
 from ..core.model import NAME_MAX, RoomState, clean_name, valid_room_id
 from ..tokens import mint
 from . import keys
-from .http import GUEST_TOKEN_TTL, REDEEM_LIMITER, Body, parse_body, require_admin
+from .http import GUEST_TOKEN_TTL, REDEEM_LIMITER, Body, parse_body, read_json, require_admin
 
 # What the PUT body may hold beside the schedule's own fields.
 _EXTRA_FIELDS: Final = ("public", "room")
@@ -40,10 +40,7 @@ def base_url(request: web.Request) -> str:
 
 
 async def _schedule_body(request: web.Request, room: str) -> tuple[schedules.Schedule, bool]:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise CommandError("invalid", "the body must be JSON") from None
+    data = await read_json(request)
     if not isinstance(data, dict):
         raise CommandError("invalid", "the body must be a JSON object (the schedule)")
     if data.get("room", room) != room:

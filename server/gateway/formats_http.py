@@ -17,7 +17,7 @@ from ..core import format as meeting
 from ..core.errors import CommandError
 from ..core.model import Format
 from . import keys
-from .http import require_admin
+from .http import read_json, require_admin
 
 
 def _templates(request: web.Request) -> dict[str, Format]:
@@ -43,12 +43,7 @@ async def get_template(request: web.Request) -> web.Response:
 
 async def _format_body(request: web.Request) -> Format:
     """``{template: "<id>"}`` or ``{format: {...}}``, exactly one."""
-    try:
-        data = await request.json()
-    except ValueError:
-        raise CommandError("invalid", "the body must be JSON") from None
-    except RecursionError:
-        raise CommandError("invalid", "the body is nested too deeply") from None
+    data = await read_json(request)
     if not isinstance(data, dict):
         raise CommandError("invalid", 'the body must be a JSON object: {"template": id} or {"format": {...}}')
     unknown = sorted(set(data) - {"template", "format"})

@@ -123,13 +123,18 @@ class RedeemInvite(Body):
     name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 
 
-async def parse_body(request: web.Request, model: type[Body]) -> Any:
+async def read_json(request: web.Request) -> Any:
+    """The request's JSON body, or ``invalid`` saying why not."""
     try:
-        data = await request.json()
+        return await request.json()
     except ValueError:
         raise CommandError("invalid", "the body must be JSON") from None
     except RecursionError:  # [[[[...]]]] deeper than the parser's stack
         raise CommandError("invalid", "the body is nested too deeply") from None
+
+
+async def parse_body(request: web.Request, model: type[Body]) -> Any:
+    data = await read_json(request)
     try:
         return validate(model, data, "body")
     except RecursionError:
