@@ -36,9 +36,11 @@ def test_the_shipped_model_was_trained_from_the_corpus_as_it_is() -> None:
 
 
 def test_the_model_loads_in_well_under_a_second() -> None:
-    started = time.perf_counter()
+    # CPU time, not wall time: other processes on a busy CI box must not make it fail,
+    # while a model that really grew (or a slower loader) still does.
+    started = time.process_time()
     model = m.CrisisModel(json.loads(m.MODEL.read_text(encoding="utf-8")))
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert model.char_vocab and model.word_vocab
 
 
