@@ -8,6 +8,7 @@ the conversation.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections import Counter
@@ -36,11 +37,20 @@ def test_the_shipped_model_was_trained_from_the_corpus_as_it_is() -> None:
 
 
 def test_the_model_loads_in_well_under_a_second() -> None:
-    # CPU time, not wall time: other processes on a busy CI box must not make it fail,
-    # while a model that really grew (or a slower loader) still does.
-    started = time.process_time()
-    model = m.CrisisModel(json.loads(m.MODEL.read_text(encoding="utf-8")))
-    assert time.process_time() - started < 0.5
+    # CPU time, not wall time: other processes on a busy CI box must not make it fail.
+    # And the heap the suite's earlier tests left is frozen out of the collector meanwhile:
+    # the server loads the model at start with a small heap, so this measures the load
+    # (0.15-0.2 s), not collections of a thousand tests' objects. A model that really
+    # grew, or a slower loader, still fails.
+    gc.collect()
+    gc.freeze()
+    try:
+        started = time.process_time()
+        model = m.CrisisModel(json.loads(m.MODEL.read_text(encoding="utf-8")))
+        took = time.process_time() - started
+    finally:
+        gc.unfreeze()
+    assert took < 0.5, took
     assert model.char_vocab and model.word_vocab
 
 
