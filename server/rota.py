@@ -20,30 +20,21 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Annotated, Any, Final
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
+from moderation.options import path
+
 from .core.errors import CommandError
 from .core.model import NAME_MAX, SUB_PATTERN, clean_name
+from .schedules import DEFAULT_TZ, known_zone
 
-DEFAULT_TZ: Final = "Asia/Kolkata"
 # A centre's week: a few dozen shifts; a bound so that one PUT cannot grow the store.
 SHIFTS_MAX: Final = 200
 _HHMM: Final = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _DAY: Final = timedelta(days=1)
-
-
-@lru_cache(maxsize=1)
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def known_zone(tz: str) -> bool:
-    """Whether ``tz`` is an IANA time zone this machine knows."""
-    return tz in _zones()
 
 
 class ShiftIn(BaseModel):
@@ -101,7 +92,7 @@ class RotaIn(BaseModel):
 def _message(err: ValidationError) -> str:
     """One line naming the field: ``shifts[2].start: must be a time HH:MM, ...``."""
     first = err.errors(include_url=False)[0]
-    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+    where = path(first["loc"])
     msg = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "string_pattern_mismatch" and first["loc"][-1] == "responder":
         msg = "must be a participant id: 1-64 letters, digits, '-' or '_'"

@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo, available_timezones
 from icalendar import Calendar, Event
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
+from moderation.options import path
+
 from .core.model import ROOM_ID_PATTERN
 
 MINUTE_MS: Final = 60_000
@@ -46,6 +48,11 @@ _SLUG_MAX: Final = 64  # the Meeting Guide spec: "It should be 64 characters max
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
+
+
+def known_zone(tz: str) -> bool:
+    """Whether ``tz`` is an IANA time zone this machine knows (schedules, the rota)."""
+    return tz in _zones()
 
 
 # --- the schedule ------------------------------------------------------------------------
@@ -78,7 +85,7 @@ class _ScheduleIn(BaseModel):
             raise _FieldError("days", "must not repeat a day")
         if len(set(self.types)) != len(self.types):
             raise _FieldError("types", "must not repeat a type")
-        if self.tz not in _zones():
+        if not known_zone(self.tz):
             raise _FieldError("tz", f"unknown time zone {self.tz!r} (an IANA name such as 'Asia/Kolkata')")
         first = _parse_date("starts_on", self.starts_on)
         last = _parse_date("ends_on", self.ends_on)
@@ -108,8 +115,8 @@ def _message(err: ValidationError) -> str:
     ctx_error = (first.get("ctx") or {}).get("error")
     if isinstance(ctx_error, _FieldError):
         return f"schedule.{ctx_error}"
-    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"])
-    return f"schedule{where or ''}: {first['msg']}"
+    loc = first["loc"]
+    return f"schedule.{path(loc)}: {first['msg']}" if loc else f"schedule: {first['msg']}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,11 +242,24 @@ def format_set(tx: Tx, cmd: c.FormatSet) -> None:
     tx.audit("format.set", None, cmd.format.id)
 
 
+def _attached(tx: Tx) -> FormatRun:
+    """The room's format, or ``not_found``."""
+    if tx.state.format is None:
+        raise CommandError("not_found", "this circle has no meeting format")
+    return tx.state.format
+
+
+def _running(tx: Tx) -> FormatRun:
+    """The room's format while its meeting runs, or ``conflict``."""
+    run = tx.state.format
+    if run is None or not run.running:
+        raise CommandError("conflict", "no meeting is running")
+    return run
+
+
 def format_clear(tx: Tx, cmd: c.FormatClear) -> None:
     s = tx.state
-    run = s.format
-    if run is None:
-        raise CommandError("not_found", "this circle has no meeting format")
+    run = _attached(tx)
     if run.running:
         _end(tx)
     s.format = None
@@ -256,9 +269,7 @@ def format_clear(tx: Tx, cmd: c.FormatClear) -> None:
 
 def format_start(tx: Tx, cmd: c.FormatStart) -> None:
     s = tx.state
-    run = s.format
-    if run is None:
-        raise CommandError("not_found", "this circle has no meeting format")
+    run = _attached(tx)
     if run.running:
         raise CommandError("conflict", "the meeting has started already")
     fmt = format_of(run)
@@ -270,9 +281,7 @@ def format_start(tx: Tx, cmd: c.FormatStart) -> None:
 
 
 def format_advance(tx: Tx, cmd: c.FormatAdvance) -> None:
-    run = tx.state.format
-    if run is None or not run.running:
-        raise CommandError("conflict", "no meeting is running")
+    run = _running(tx)
     fmt = format_of(run)
     if cmd.index is None:
         if run.index is None:
@@ -295,9 +304,7 @@ def format_advance(tx: Tx, cmd: c.FormatAdvance) -> None:
 
 
 def format_end(tx: Tx, cmd: c.FormatEnd) -> None:
-    run = tx.state.format
-    if run is None or not run.running:
-        raise CommandError("conflict", "no meeting is running")
+    run = _running(tx)
     _end(tx)
     tx.audit("format.end", None, format_of(run).id)
 
