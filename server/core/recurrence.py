@@ -57,15 +57,25 @@ def _first_unreminded(rec: Recurrence) -> int:
 
 def next_deadline(rec: Recurrence | None) -> int | None:
     """When ``tick`` would send the next reminder."""
-    if rec is None:
-        return None
+    return None if rec is None else _next_reminder(rec)
+
+
+# Every commit of a scheduled room asks for its deadlines (a chat message too), and the
+# answer depends on the schedule alone: worked out once per schedule and reminder sent.
+@functools.lru_cache(maxsize=1024)
+def _next_reminder(rec: Recurrence) -> int | None:
     after = _first_unreminded(rec)
     found = occurrences(schedule_of(rec), after, after + _LOOKAHEAD_MS)
     return found[0].remind_ms if found else None
 
 
 def has_meetings_ahead(rec: Recurrence | None, now: int) -> bool:
-    return rec is not None and next_occurrence(schedule_of(rec), now) is not None
+    return rec is not None and _meets_after(rec, now)
+
+
+@functools.lru_cache(maxsize=1024)
+def _meets_after(rec: Recurrence, now: int) -> bool:
+    return next_occurrence(schedule_of(rec), now) is not None
 
 
 def tick(tx: Tx) -> None:
