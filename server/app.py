@@ -6,7 +6,6 @@ shutdown; every shared object has a typed key in ``gateway/keys.py``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import gc
@@ -46,8 +45,6 @@ log = logging.getLogger("circles.app")
 
 # A crisis offer carries a token to the on-call room; long enough to use it tonight.
 ONCALL_TOKEN_TTL = 6 * 3600
-# Time given to saying goodbye to every client on shutdown, within aiohttp's own timeout.
-SHUTDOWN_GOODBYE_S = 3.0
 
 
 def make_store(config: Config, clock: Clock) -> Store:
@@ -194,7 +191,7 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
     app.cleanup_ctx.append(background_ctx)
     app.cleanup_ctx.append(gc_ctx)
     app.cleanup_ctx.append(media_ctx)
-    app.on_shutdown.append(functools.partial(say_goodbye, sio, delivery))
+    app.on_shutdown.append(functools.partial(say_goodbye, sio, gateway))
     if the_cluster is not None:
         cluster.setup(app, the_cluster)
     return app
@@ -205,20 +202,17 @@ def oncall_token(secret: str, sub: str, name: str, room: str, role: str) -> str:
     return mint(secret, sub=sub, name=name, role=role, room=room, ttl=ONCALL_TOKEN_TTL)[0]
 
 
-async def say_goodbye(sio: socketio.AsyncServer, delivery: LocalDelivery[Any], app: web.Application) -> None:
-    """On shutdown, disconnect every client: each disconnect commits (their reconnect
-    grace starts now, not when a sweeper notices), and they reconnect (to another worker,
-    or to this one when it is back) and rejoin with `since`."""
-    async def goodbye() -> None:
-        for sid in list(delivery.conns):
-            await sio.disconnect(sid)
-        # Engine.IO's websocket writer waits for one more packet after its goodbye;
-        # an empty one ends it, which closes the websocket now rather than at
-        # aiohttp's shutdown timeout.
-        for sock in list(sio.eio.sockets.values()):
-            sock.queue.put_nowait(None)
-
+async def say_goodbye(sio: socketio.AsyncServer, gateway: SocketGateway, app: web.Application) -> None:
+    """On shutdown (SIGTERM), drain: commands under way commit, every client is told and
+    disconnected (each disconnect commits: their reconnect grace starts now, not when a
+    sweeper notices), and they reconnect (to another worker, or to this one when it is
+    back) and rejoin with `since`."""
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(goodbye(), SHUTDOWN_GOODBYE_S)
+        await gateway.drain()
+    # Engine.IO's websocket writer waits for one more packet after its goodbye; an empty
+    # one ends it, which closes the websocket now rather than at aiohttp's shutdown timeout.
+    for sock in list(sio.eio.sockets.values()):
+        with contextlib.suppress(Exception):
+            sock.queue.put_nowait(None)
     with contextlib.suppress(Exception):
         await sio.shutdown()

@@ -17,7 +17,7 @@ from typing import Final
 # Extra fields a log call may carry: ids and counts, never content.
 SAFE_FIELDS: Final = ("room", "event", "code", "worker", "count", "ms", "port", "host", "store",
                       "workers", "pid", "status", "path", "method", "kind", "reason", "hook", "failure",
-                      "fail_open")
+                      "fail_open", "in_flight")
 
 
 class JsonFormatter(logging.Formatter):

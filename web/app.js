@@ -32,6 +32,7 @@ const ui = {
   started: false,
   connected: false,
   stopped: false,
+  moving: false, // the server said it is restarting: the next disconnect is a move
   waiting: false, // in the lobby
   joined: false,
   joining: false,
@@ -146,6 +147,7 @@ function start() {
 
 function onConnect() {
   ui.connected = true;
+  ui.moving = false;
   ui.stopped = false;
   join();
   if (ui.duty === "on") setDuty(true);
@@ -164,6 +166,13 @@ function onDisconnect() {
 
 function onConnectError(data) {
   if (!data) { update(); return; } // the network: Socket.IO tries again by itself
+  if (data.code === "unavailable") {
+    // A server on its way out (a restart): knock again; the next one takes us.
+    ui.moving = true;
+    ctx.conn.comeBack();
+    update();
+    return;
+  }
   ctx.conn.stop();
   ui.stopped = true;
   if (data.code === "expired") notice("expired_title", "expired_text");
@@ -454,6 +463,10 @@ function onNotice(event, data) {
   const about = noticeRoom(event, data);
   if (about && about !== link.room && event !== "oncall.page" && event !== "oncall.resolved") return;
   switch (event) {
+    case "server.draining":
+      // The server is restarting: the disconnect that follows is a move, not a fault.
+      ui.moving = true;
+      break;
     case "lobby.waiting":
       state.lobby.set(data.participant.id, data.participant);
       state.names.set(data.participant.id, data.participant.name);

@@ -29,9 +29,7 @@ export class Connection {
     s.on("connect", () => handlers.connect());
     s.on("disconnect", (reason) => {
       handlers.disconnect(reason);
-      if (reason === "io server disconnect" && !this.stopped) {
-        setTimeout(() => { if (!this.stopped && !s.connected) s.connect(); }, COME_BACK_MS);
-      }
+      if (reason === "io server disconnect") this.comeBack();
     });
     s.on("connect_error", (err) => {
       // A refusal by the server carries {code, message}; a network failure has no data
@@ -43,6 +41,13 @@ export class Connection {
     s.onAny((event, data) => {
       if (event !== "room.event") handlers.notice(event, data || {});
     });
+  }
+
+  /** Knock again after a server's goodbye or its "restarting" refusal: Socket.IO leaves
+   * both to us. */
+  comeBack() {
+    const s = this.socket;
+    setTimeout(() => { if (!this.stopped && !s.connected) s.connect(); }, COME_BACK_MS);
   }
 
   get connected() {

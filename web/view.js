@@ -84,7 +84,7 @@ function renderHeader(ctx) {
   setText($("room-title"), title);
   document.title = state.loaded ? `${title} · Circles` : "Circles";
   let status = "";
-  if (ui.started && !ui.connected && !ui.stopped) status = t("status_offline");
+  if (ui.started && !ui.connected && !ui.stopped) status = t(ui.moving ? "status_moving" : "status_offline");
   setText($("conn-status"), status);
   $("conn-status").classList.toggle("offline", !!status);
   show($("leave"), ui.screen === "room" || ui.waiting);

@@ -178,6 +178,9 @@ async def help_lines(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    if request.app[keys.GATEWAY].draining:
+        # A load balancer stops sending people here; those already here are being moved.
+        return web.json_response({"status": "draining"}, status=503)
     try:
         await request.app[keys.STORE].ping()
     except StoreUnavailable:

@@ -8,6 +8,8 @@ and dispatch, and the connection lifecycle (connect, join, leave, disconnect).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -44,6 +46,15 @@ AFTER_EXPIRY: Final = frozenset({"leave", "rtc.close", "help.offer", "session.re
 # The event name a packet too deeply nested to decode is read as (see ``PacketJSON``):
 # no client can send it, since a NUL is not a name anyone types.
 TOO_DEEP: Final = "\x00too_deep"
+
+# A draining worker (SIGTERM) gives its in-flight commands this long to commit and be
+# acknowledged, then says goodbye to every client; aiohttp's own shutdown timeout
+# follows. Together they bound how long a worker takes to leave.
+DRAIN_COMMANDS_S: Final = 2.0
+DRAIN_GOODBYE_S: Final = 3.0
+# Goodbyes (each a committed disconnect) run this many at a time.
+GOODBYE_BATCH: Final = 64
+RESTARTING: Final = "this server is restarting; you are being moved to another"
 
 
 class PacketJSON:
@@ -99,6 +110,11 @@ class SocketGateway:
         self.trusted_proxies = trusted_proxies
         # Wall-clock seconds, for token expiry (tests drive it).
         self.wall = wall
+        # Draining (``drain``): no new connection or command; commands under way finish.
+        self.draining = False
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.handlers: dict[str, tuple[type[BaseModel], Handler]] = {
             "join": (s.JoinPayload, self._join),
             "leave": (s.RoomPayload, self._leave),
@@ -173,6 +189,8 @@ class SocketGateway:
     # -- connection lifecycle --------------------------------------------------------------------
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        if self.draining:
+            raise RefusedConnection("unavailable", RESTARTING)
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             who = verify(self.secret, token)
@@ -213,12 +231,46 @@ class SocketGateway:
             except Exception:
                 log.exception("disconnect failed", extra={"room": room})
 
+    async def drain(self) -> None:
+        """A graceful leave (SIGTERM): take no new connection or command (``unavailable``),
+        let the commands under way commit and be acknowledged, then tell every client
+        (``server.draining``) and disconnect it. Each disconnect commits, so a member's
+        reconnect grace starts now and the floor and queue wait for them; the client
+        reconnects (through the load balancer, to another worker) and rejoins with
+        ``since``. Room timers live in the store, so another worker fires them."""
+        self.draining = True
+        started = time.perf_counter()
+        waiting = self.in_flight
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), DRAIN_COMMANDS_S)
+        sids = list(self.conns)
+        log.info("draining", extra={"count": len(sids), "in_flight": waiting,
+                                    "ms": round((time.perf_counter() - started) * 1000)})
+        for sid in sids:
+            with contextlib.suppress(Exception):
+                await self.sio.emit("server.draining", {"reason": "restart"}, to=sid)
+
+        async def goodbye(sid: str) -> None:
+            with contextlib.suppress(Exception):
+                await self.sio.disconnect(sid)
+
+        async def goodbyes() -> None:
+            for i in range(0, len(sids), GOODBYE_BATCH):
+                await asyncio.gather(*(goodbye(sid) for sid in sids[i:i + GOODBYE_BATCH]))
+
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(goodbyes(), DRAIN_GOODBYE_S)
+
     # -- dispatch ------------------------------------------------------------------------------
 
     async def dispatch(self, name: str, sid: str, args: tuple[Any, ...]) -> dict[str, Any]:
         started = time.perf_counter()
         result = "ok"
+        self.in_flight += 1
+        self._idle.clear()
         try:
+            if self.draining:
+                raise CommandError("unavailable", RESTARTING)
             conn = self.conns.get(sid)
             if conn is None:
                 raise CommandError("unauthorized", "connect with a token first")
@@ -251,6 +303,10 @@ class SocketGateway:
             result = "internal"
             log.exception("handler failed", extra={"event": name})
             ack = {"ok": False, "error": {"code": "internal", "message": "something went wrong on our side"}}
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
         self.metrics.commands.labels(name, result).inc()
         self.metrics.latency.labels(name).observe(time.perf_counter() - started)
         return ack
