@@ -105,7 +105,8 @@ class LocalDelivery(Generic[C]):
         # Set whenever who this worker holds, or who is on duty here, changes (the
         # cluster's presence waits on it).
         self.membership = asyncio.Event()
-        self.fanout = Fanout(self, self._fetch, on_ended=self._room_ended, on_delivered=on_delivered, clock=clock)
+        self.fanout = Fanout(self, self._fetch, on_ended=self._room_ended, on_delivered=on_delivered, clock=clock,
+                             on_behind=self._let_go)
         self.tasks = TaskSet()
 
     def use_media(self, media: Media) -> None:
@@ -222,6 +223,15 @@ class LocalDelivery(Generic[C]):
     async def _fetch(self, room: str, seq: int) -> list[dict[str, Any]] | None:
         events = await self.store.events_after(room, seq)
         return None if events is None else [e.to_wire() for e in events]
+
+    def _let_go(self, sid: str) -> None:
+        """A client whose join could not be caught up (the store is away): it reconnects
+        and rejoins with ``since``, as after any drop."""
+        disconnect = self._disconnect
+        if disconnect is not None:
+            async def let_go() -> None:
+                await disconnect(sid)
+            self.tasks.spawn(let_go())
 
     # -- catching up after the link to other workers was away --------------------------------------
 

@@ -68,13 +68,14 @@ class Fanout:
     def __init__(self, sender: Sender, fetch: Fetch,
                  on_ended: Callable[[str, set[str]], None] = lambda room, sids: None,
                  on_delivered: Callable[[int], None] = lambda n: None, gap_wait_ms: int = GAP_WAIT_MS,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, on_behind: Callable[[str], None] = lambda sid: None) -> None:
         self._sender = sender
         self._gap_wait_ms = gap_wait_ms
         self._clock = clock or SystemClock()
         self._fetch = fetch
         self._on_ended = on_ended
         self._on_delivered = on_delivered
+        self._on_behind = on_behind
         self.channels: dict[str, Channel] = {}
         self._filling: set[asyncio.Future[None]] = set()
 
@@ -105,21 +106,33 @@ class Fanout:
             j.buffer = [e for e in j.buffer if e["seq"] > ch.delivered]
 
     async def activate(self, room: str, sid: str) -> None:
-        """After the join ack: send what was held, then switch to the live stream."""
+        """After the join ack: send what was held, then switch to the live stream.
+
+        Only for the join that is still this connection's latest: a client that asked
+        again (its first ack was late) has a newer join, whose activation sends its own
+        catch-up; the older one, waking from its read of the log, sends nothing (it would
+        send old events after newer ones). When the log cannot be read now, the client is
+        let go (``on_behind``): it reconnects and rejoins with ``since``, never a gap."""
         ch = self.channels.get(room)
-        if ch is None or sid not in ch.joining:
-            return
-        j = ch.joining[sid]
-        if j.watermark is None:
+        j = ch.joining.get(sid) if ch is not None else None
+        if ch is None or j is None or j.watermark is None:
             return
         if j.catch_up_to is not None:
             upto = j.catch_up_to
-            missed = await self._fetch(room, j.watermark) or []
+            try:
+                missed = await self._fetch(room, j.watermark)
+            except Exception as err:  # the store is away: the same as a log that cannot say
+                log.warning("join catch-up unavailable", extra={"room": room, "reason": type(err).__name__})
+                missed = None
+            if self.channels.get(room) is not ch or ch.joining.get(sid) is not j:
+                return
+            if missed is None:
+                self.unsubscribe(room, sid)
+                self._on_behind(sid)
+                return
             for e in missed:
                 if j.watermark < e["seq"] <= upto:
                     self._sender.send((sid,), "room.event", e)
-            if self.channels.get(room) is not ch or sid not in ch.joining:
-                return
         for e in j.buffer:
             self._sender.send((sid,), "room.event", e)
         del ch.joining[sid]

@@ -3,6 +3,7 @@ get exactly what their snapshot lacks."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -100,3 +101,51 @@ async def test_room_end_closes_the_channel() -> None:
     await joined(f, "a", 3)
     f.deliver("r", [ev(4, "room.ended"), ev(5)])
     assert rec.got["a"] == [4] and ended == [{"a"}] and "r" not in f.channels
+
+
+async def test_a_join_superseded_while_it_catches_up_sends_nothing_late() -> None:
+    # Found by the soak (issue 18): a client whose join ack was late asked again on the
+    # same connection; the first join's catch-up, waking from a slow read of the log,
+    # sent old events after the second join's newer ones ("seq 180 then 179").
+    rec, log = Recorder(), Log(10)
+    release = asyncio.Event()
+
+    async def slow_fetch(room: str, seq: int) -> list[dict[str, Any]] | None:
+        await release.wait()
+        return await log.fetch(room, seq)
+
+    f = Fanout(rec, slow_fetch, gap_wait_ms=10_000)
+    await joined(f, "a", 6)
+    f.deliver("r", [ev(7), ev(8)])
+    f.begin_join("r", "b")
+    f.finish_join("r", "b", 5)  # behind the channel: catches up 6..8 from the log
+    first = asyncio.create_task(f.activate("r", "b"))
+    await asyncio.sleep(0)
+    f.begin_join("r", "b")  # the same connection joins again (its first ack was late)
+    f.finish_join("r", "b", 8)
+    f.deliver("r", [ev(9)])
+    release.set()
+    second = asyncio.create_task(f.activate("r", "b"))
+    await asyncio.gather(first, second)
+    f.deliver("r", [ev(10)])
+    assert rec.got["b"] == [9, 10]
+
+
+async def test_a_joiner_whose_catch_up_cannot_be_read_is_let_go_not_left_with_a_gap() -> None:
+    rec = Recorder()
+    behind: list[str] = []
+
+    async def unreachable(room: str, seq: int) -> list[dict[str, Any]] | None:
+        raise ConnectionError("store away")
+
+    f = Fanout(rec, unreachable, gap_wait_ms=10_000, on_behind=behind.append)
+    f.begin_join("r", "a")
+    f.finish_join("r", "a", 6)
+    f.deliver("r", [ev(7), ev(8)])
+    f.begin_join("r", "b")
+    f.finish_join("r", "b", 5)
+    await f.activate("r", "a")
+    await f.activate("r", "b")
+    f.deliver("r", [ev(9)])
+    assert behind == ["b"] and "b" not in rec.got
+    assert "b" not in f.subscribers("r") and rec.got["a"] == [7, 8, 9]
