@@ -196,6 +196,9 @@ class Person:
         self.rec = Record(name, room)
         self.sio: socketio.AsyncClient | None = None
         self.live: list[int] = []
+        self.joining = asyncio.Lock()
+        self.pending: set[asyncio.Future[Any]] = set()
+        self.knocking = False  # in the lobby: waiting for a facilitator, not for the server
         self.joined = asyncio.Event()
         self.in_room = True
         self.holder: str | None = None
@@ -239,29 +242,45 @@ class Person:
             return
         self.sio = None
         self.joined.clear()
+        for task in self.pending:
+            task.cancel()
         if not self.soak.stopping and (self.reconnecting is None or self.reconnecting.done()):
             self.reconnecting = asyncio.create_task(self.connect())
 
     async def join(self) -> bool:
+        """Join (again) with ``since``; one at a time (a reconnect and a return from a
+        pause may both want to)."""
+        async with self.joining:
+            return await self._join()
+
+    async def _join(self) -> bool:
+        if self.joined.is_set():
+            return True  # a reconnect joined while we waited for the lock
         payload: dict[str, Any] = {"room": self.room}
         if self.rec.log:
             payload["since"] = max(self.rec.log)
-        self.live = []
+        self.live = session = []
         ack = await self.call("join", payload)
         if not ack["ok"]:
             if ack["error"]["code"] == "lobby":
+                self.knocking = True
                 self.admitted.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self.admitted.wait(), 15)
             return False
+        self.knocking = False
         snap = ack["room"]
         if snap.get("reset"):
             self.rec.resets += 1
         missed = ack.get("missed", [])
         for e in missed:
             self._record(e)
-        self.live[:0] = [e["seq"] for e in missed]
-        self.rec.sessions.append(self.live)
+        session[:0] = [e["seq"] for e in missed]
+        self.rec.sessions.append(session)
+        if os.environ.get("SOAK_TRACE"):
+            print("TRACE", self.name, "join since", payload.get("since"), "snap", snap["seq"], "missed",
+                  [e["seq"] for e in missed], "live-before-ack", session[len(missed):], "sio", id(self.sio) % 10000,
+                  "w", self.worker, round(time.monotonic(), 3), flush=True)
         self.holder = (snap.get("floor") or {}).get("participant_id")
         if self.role == "facilitator":
             for p in snap.get("lobby", []) if isinstance(snap.get("lobby"), list) else []:
@@ -286,6 +305,8 @@ class Person:
             return
         self._record(e)
         self.live.append(int(e["seq"]))
+        if os.environ.get("SOAK_TRACE") and len(self.live) > 1 and self.live[-2] + 1 != self.live[-1]:
+            print("TRACE", self.name, "out of order", self.live[-6:], e["type"], round(time.monotonic(), 3), flush=True)
 
     async def _notice(self, event: str, data: Any = None) -> None:
         if event == "lobby.admitted":
@@ -297,10 +318,18 @@ class Person:
         sio = self.sio
         if sio is None or not sio.connected:
             return {"ok": False, "error": {"code": "offline"}}
+        # A request on a connection that drops fails then, not at its timeout (Socket.IO
+        # clients leave it pending): the resume times measure the server, not the client.
+        task = asyncio.ensure_future(sio.call(event, payload, timeout=CALL_TIMEOUT_S))
+        self.pending.add(task)
         try:
-            ack = await sio.call(event, payload, timeout=CALL_TIMEOUT_S)
-        except Exception:
+            await asyncio.wait({task})
+        finally:
+            self.pending.discard(task)
+            task.cancel()
+        if task.cancelled() or task.exception() is not None:
             return {"ok": False, "error": {"code": "timeout"}}
+        ack = task.result()
         if not isinstance(ack, dict):
             return {"ok": False, "error": {"code": "no_ack"}}
         if ack.get("ok"):
@@ -477,6 +506,7 @@ class FaultRun:
     at: float
     resume_s: float = float("nan")
     detail: str = ""
+    people_s: list[float] = field(default_factory=list)
 
 
 class Soak:
@@ -493,18 +523,25 @@ class Soak:
         self.faults: list[FaultRun] = []
         self.background: list[asyncio.Task[None]] = []
 
-    async def resume_time(self, since: float, limit: float = 60.0) -> float:
+    async def resume_time(self, since: float, f: FaultRun, limit: float = 60.0) -> float:
         """Seconds from ``since`` until every person in a room has had an answer to a
-        request sent after it (each asks, and asks again after any failure)."""
+        request sent after it (each asks, and asks again after any failure). The people
+        whose first request failed are the fault's; their times go to ``f.people_s``."""
         async def probe(p: Person) -> float:
             deadline = time.monotonic() + limit
+            first = True
             while time.monotonic() < deadline and not self.stopping:
+                if not p.in_room or p.knocking:
+                    return since  # away by choice, or waiting for a facilitator: not the server's wait
                 if p.joined.is_set() and (await p.call("format.get", {"room": p.room}))["ok"]:
+                    if not first:
+                        f.people_s.append(time.monotonic() - since)
                     return time.monotonic()
+                first = False
                 await asyncio.sleep(0.05)
             return float("nan")
 
-        done = await asyncio.gather(*(probe(p) for p in self.people if p.in_room))
+        done = await asyncio.gather(*(probe(p) for p in self.people))
         return max(done, default=since) - since
 
     async def inject(self, kind: str, f: FaultRun) -> None:
@@ -521,14 +558,14 @@ class Soak:
                 signalled = time.monotonic()
                 await self.cluster.stop_worker(i, sig)
                 # Asked once the worker is gone (not before: a request could still reach it).
-                probes = asyncio.create_task(self.resume_time(signalled))
+                probes = asyncio.create_task(self.resume_time(signalled, f))
                 await self.cluster.start_worker(i)
                 resumes.append(await probes)
             f.resume_s = max(resumes)
         elif kind == "redis":
             stopped = time.monotonic()
             await self.cluster.stop_redis()
-            probes = asyncio.create_task(self.resume_time(stopped))
+            probes = asyncio.create_task(self.resume_time(stopped, f))
             await self.cluster.start_redis()
             f.resume_s = await probes
         elif kind == "slow":
@@ -537,7 +574,7 @@ class Soak:
             self.background.append(asyncio.create_task(slow_consumer(self, room, f"slow{len(self.faults)}", f)))
             # Others, meanwhile: answered as fast as ever once the reader's buffers are full.
             await asyncio.sleep(min(20.0, SLOW_FOR_S / 2))
-            f.resume_s = await self.resume_time(time.monotonic())
+            f.resume_s = await self.resume_time(time.monotonic(), f)
 
     async def run(self) -> dict[str, Any]:
         args = self.args
@@ -581,7 +618,7 @@ class Soak:
                 self.cluster.sample()
                 await asyncio.sleep(1)
             # Quiet down: everyone back and caught up before the books are closed.
-            await self.resume_time(time.monotonic() - 1, 30)
+            await self.resume_time(time.monotonic() - 1, FaultRun("quiet", time.monotonic()), 30)
         finally:
             self.stopping = True
             self.cluster.sample()
@@ -608,15 +645,19 @@ class Soak:
         if any(r.texts and any(t in server_log for t in list(r.texts.values())[:3]) for r in records):
             violations.append("chat text in the workers' log")
         by_kind: dict[str, list[float]] = {}
+        people: dict[str, list[float]] = {}
         for f in self.faults:
             by_kind.setdefault(f.kind, []).append(f.resume_s)
+            people.setdefault(f.kind, []).extend(f.people_s)
         return {
             "seed": self.seed, "seconds": round(seconds), "workers": len(self.cluster.workers),
             "rooms": len(self.rooms), "people": len(self.people), "events": sum(len(v) for v in logs.values()),
             "chats_acked": self.stats.chats, "refusals": self.stats.refused,
             "chat_rtt_ms": {"p50": pct(self.stats.rtt_ms, 0.5), "p99": pct(self.stats.rtt_ms, 0.99)},
             "oncall_visits": len(self.visits), "escalations_paged": len({p["id"] for p in self.pages}),
-            "faults": {k: {"count": len(v), "resume_p50_s": pct(v, 0.5), "resume_p95_s": pct(v, 0.95)}
+            "faults": {k: {"count": len(v), "resume_p50_s": pct(v, 0.5), "resume_p95_s": pct(v, 0.95),
+                           "people": len(people[k]), "person_p50_s": pct(people[k], 0.5),
+                           "person_p95_s": pct(people[k], 0.95)}
                        for k, v in sorted(by_kind.items())},
             "slow_consumers": [f.detail for f in self.faults if f.kind == "slow"],
             "memory_mb": [{"worker": i, "peak": round(p / 1024, 1), "final": round(fk / 1024, 1)}
@@ -633,9 +674,11 @@ def print_table(r: dict[str, Any]) -> None:
           f"(round trip p50 {r['chat_rtt_ms']['p50']:.1f} ms, p99 {r['chat_rtt_ms']['p99']:.1f} ms)")
     print(f"  on-call visits {r['oncall_visits']}, escalations paged {r['escalations_paged']}")
     print(f"  refusals by code: {r['refusals']}")
-    print(f"  {'fault':<10}{'count':>6}{'resume p50':>12}{'resume p95':>12}")
+    print("  resume: until everyone had an answer again (per fault), and per person the fault cut off")
+    print(f"  {'fault':<10}{'count':>6}{'all p50':>10}{'all p95':>10}{'people':>8}{'person p50':>12}{'person p95':>12}")
     for k, v in r["faults"].items():
-        print(f"  {k:<10}{v['count']:>6}{v['resume_p50_s']:>11.2f}s{v['resume_p95_s']:>11.2f}s")
+        print(f"  {k:<10}{v['count']:>6}{v['resume_p50_s']:>9.2f}s{v['resume_p95_s']:>9.2f}s{v['people']:>8}"
+              f"{v['person_p50_s']:>11.2f}s{v['person_p95_s']:>11.2f}s")
     if r["slow_consumers"]:
         print(f"  slow consumers: {', '.join(r['slow_consumers'])}")
     for m in r["memory_mb"]:

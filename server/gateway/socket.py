@@ -52,8 +52,11 @@ TOO_DEEP: Final = "\x00too_deep"
 # follows. Together they bound how long a worker takes to leave.
 DRAIN_COMMANDS_S: Final = 2.0
 DRAIN_GOODBYE_S: Final = 3.0
-# Goodbyes (each a committed disconnect) run this many at a time.
+# Goodbyes (each a committed disconnect) run this many at a time, each within the second
+# figure; a connection still there after them is cut off with the reason below.
 GOODBYE_BATCH: Final = 64
+DRAIN_ONE_S: Final = 1.0
+DRAINED: Final = "draining"
 RESTARTING: Final = "this server is restarting; you are being moved to another"
 
 
@@ -246,20 +249,24 @@ class SocketGateway:
         sids = list(self.conns)
         log.info("draining", extra={"count": len(sids), "in_flight": waiting,
                                     "ms": round((time.perf_counter() - started) * 1000)})
-        for sid in sids:
-            with contextlib.suppress(Exception):
-                await self.sio.emit("server.draining", {"reason": "restart"}, to=sid)
 
         async def goodbye(sid: str) -> None:
-            with contextlib.suppress(Exception):
-                await self.sio.disconnect(sid)
+            await self.sio.emit("server.draining", {"reason": "restart"}, to=sid)
+            await self.sio.disconnect(sid)
 
         async def goodbyes() -> None:
             for i in range(0, len(sids), GOODBYE_BATCH):
-                await asyncio.gather(*(goodbye(sid) for sid in sids[i:i + GOODBYE_BATCH]))
+                await asyncio.gather(*(asyncio.wait_for(goodbye(sid), DRAIN_ONE_S)
+                                       for sid in sids[i:i + GOODBYE_BATCH]), return_exceptions=True)
 
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(goodbyes(), DRAIN_GOODBYE_S)
+        # A client that does not read (its goodbye is stuck behind a full buffer) is cut
+        # off, so that nothing holds the worker's exit.
+        for conn in list(self.conns.values()):
+            queue = getattr(conn.eio, "queue", None)
+            if isinstance(queue, DirectQueue):
+                queue.drop(DRAINED)
 
     # -- dispatch ------------------------------------------------------------------------------
 
