@@ -263,10 +263,12 @@ class SocketGateway:
             await asyncio.wait_for(goodbyes(), DRAIN_GOODBYE_S)
         # A client that does not read (its goodbye is stuck behind a full buffer) is cut
         # off, so that nothing holds the worker's exit.
-        for conn in list(self.conns.values()):
+        stuck = list(self.conns.values())
+        for conn in stuck:
             queue = getattr(conn.eio, "queue", None)
             if isinstance(queue, DirectQueue):
                 queue.drop(DRAINED)
+        log.info("drained", extra={"count": len(stuck), "ms": round((time.perf_counter() - started) * 1000)})
 
     # -- dispatch ------------------------------------------------------------------------------
 

@@ -235,3 +235,43 @@ async def test_a_long_polling_client_that_never_polls_is_dropped_too(make_server
     registry = server.app[keys.METRICS].registry
     assert registry.get_sample_value("circles_disconnects_total", {"reason": "slow_reader"}) == 1
     assert all(w.sio.connected for w in writers)
+
+
+async def test_a_client_that_never_reads_does_not_hold_a_draining_worker(tmp_path: Path) -> None:
+    # Found by the soak (issue 18): a worker drained (SIGTERM) while a slow consumer's
+    # buffers were full took 10 s to exit, its goodbye stuck behind them.
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = tmp_path / "circles.toml"
+    config.write_text('[moderation]\npipeline = []\n[[rooms]]\nid = "big"\nkind = "circle"\ntitle = "Big"\n')
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "serve", "--port", str(port), "--config", str(config), cwd=ROOT,
+        env=env(CIRCLES_SECRET=SECRET), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    writers = [Client(url, token("big", "member", name=f"W{i}", sub=f"w{i}")) for i in range(5)]
+    reader = NeverReads(port, token("big", "member", name="Slow", sub="slow"), "big")
+    try:
+        await wait_healthy(url)
+        for w in writers:
+            await w.connect()
+            await w.join("big")
+        for n in range(60):
+            assert (await writers[n % 5].call("chat.send", {"room": "big", "text": f"{n} {HISTORY}"}))["ok"]
+        await reader.open()
+        # Ask for ~100 KB snapshots until the server has to keep what the reader does not
+        # take (not yet long enough to be dropped as a slow reader).
+        assert await reader.attack(time.monotonic() + 2.5) is None
+        signalled = time.monotonic()
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 15)
+        exited = time.monotonic() - signalled
+        print(f"\ndrained past a slow reader in {exited:.2f} s")
+        assert proc.returncode == 0
+        assert exited < 4.0, f"the drain took {exited:.1f} s"
+    finally:
+        reader.close()
+        for w in writers:
+            await w.close()
+        if proc.returncode is None:
+            proc.kill()
+        _, err = await proc.communicate()
+        assert b"Traceback" not in err
