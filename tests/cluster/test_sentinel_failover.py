@@ -54,6 +54,7 @@ per_person_10s = 1000
 
 
 def start_workers(url: str, logs: Path, n: int, env: dict[str, str] | None = None) -> list[Worker]:
+    logs.mkdir(parents=True, exist_ok=True)
     config = logs / "circles.toml"
     config.write_text(CONFIG + FAST_TALK)
     workers = [Worker(i, free_port(), url, logs / f"worker{i}.log", config, env=dict(env or {})) for i in range(n)]
@@ -208,14 +209,46 @@ async def test_primary_killed_mid_chat_nothing_acked_is_lost(group: Group) -> No
     assert "says" not in "".join(w.log_path.read_text() for w in group.workers)
 
 
-async def measure_commit_cost(c: Client, room: str, n: int) -> float:
+async def ack_times(c: Client, room: str, n: int, tag: str) -> list[float]:
     took = []
     for k in range(n):
         t = time.perf_counter()
-        assert (await c.call("chat.send", {"room": room, "text": f"m {k}", "client_id": f"c{k}"}))["ok"]
-        took.append(time.perf_counter() - t)
-    return statistics.median(took) * 1000
+        assert (await c.call("chat.send", {"room": room, "text": f"m {k}", "client_id": f"{tag}{k}"}))["ok"]
+        took.append((time.perf_counter() - t) * 1000)
+        await asyncio.sleep(0.11)  # under the connection's flood limit
+    return took
 
+
+async def test_what_waiting_for_the_replica_costs_a_message(tmp_path: Path) -> None:
+    """Ack round trip of chat.send through a worker that waits for the replica and one
+    that does not, on the same primary and replica, one message at a time."""
+    sentinels = SentinelGroup().start()
+    workers: list[Worker] = []
+    people: list[Client] = []
+    try:
+        workers = [*start_workers(sentinels.url, tmp_path / "a", 1, {"CIRCLES_REDIS_REPLICA_ACKS": "1"}),
+                   *start_workers(sentinels.url, tmp_path / "b", 1, {"CIRCLES_REDIS_REPLICA_ACKS": "0"})]
+        room = "cost"
+        for i, (role, name) in enumerate((("facilitator", "Fay"), ("member", "Ana"))):
+            c = Client(workers[i].url, token(room, role, name=name), name=name)
+            people.append(c)
+            await c.connect()
+            await c.join(room)
+        waits, plain = [], []
+        for rnd in range(3):  # interleaved, so that other load on the machine hits both alike
+            waits += await ack_times(people[0], room, 25, f"w{rnd}-")
+            plain += await ack_times(people[1], room, 25, f"p{rnd}-")
+        med_w, med_p = statistics.median(waits), statistics.median(plain)
+        p90_w, p90_p = (statistics.quantiles(x, n=10)[-1] for x in (waits, plain))
+        print(f"\nchat.send ack: waiting for the replica p50 {med_w:.2f} ms p90 {p90_w:.2f} ms; "
+              f"not waiting p50 {med_p:.2f} ms p90 {p90_p:.2f} ms")
+        assert med_w < med_p + 20  # loose: timing on a shared machine
+    finally:
+        for c in people:
+            await c.close()
+        for w in workers:
+            w.kill(signal.SIGTERM)
+        sentinels.close()
 
 @pytest.mark.parametrize("acks", [1, 0])
 async def test_an_ack_waits_for_a_replica_so_a_failover_cannot_lose_it(tmp_path: Path, acks: int) -> None:
