@@ -481,9 +481,14 @@ class RedisStore:
             return 0
         now = time.monotonic()
         if now - self._role_at >= ROLE_EVERY_S:
-            role = await self.redis.execute_command("ROLE")
-            self._replicas = len(role[2]) if role and str(role[0]) == "master" else 0
             self._role_at = now
+            try:
+                role = await self.redis.execute_command("ROLE")
+                self._replicas = len(role[2]) if role and str(role[0]) == "master" else 0
+            except rex.ResponseError:
+                # An ACL user without ROLE (an @admin command): WAIT with nothing written
+                # on its connection counts the replicas that are caught up, at once.
+                self._replicas = int(await self.redis.execute_command("WAIT", 0, 1))
         return min(self.replica_acks, self._replicas)
 
     async def _durable(self, build: Callable[[Any], None], acks: int, barrier: bool) -> list[Any]:
