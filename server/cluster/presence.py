@@ -195,6 +195,7 @@ class Presence:
         if self._lost:
             await self._reassert()
             self._lost = False
+        await self.store.republish()
         self._uncertain |= self.store.take_uncertain()
         for room in list(self._uncertain):
             await self.delivery.resync(room)

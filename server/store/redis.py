@@ -80,6 +80,9 @@ REPLICA_ACK_TIMEOUT_MS: Final = 500
 # How often the number of replicas connected to the primary is read again (``ROLE``):
 # with none (a single Redis, or a primary whose replicas are all gone) nothing waits.
 ROLE_EVERY_S: Final = 1.0
+# Batches kept to publish once a replica confirms them (``republish``); past it, the
+# oldest reach other workers with their room's next event instead.
+UNPUBLISHED_KEPT: Final = 1000
 
 # Errors that mean "Redis cannot be reached now", as opposed to a bug in our use of it.
 UNREACHABLE: Final = (rex.ConnectionError, rex.TimeoutError, rex.ReadOnlyError, OSError)
@@ -457,6 +460,8 @@ class RedisStore:
         # committed, and published to others but not delivered here. The cluster takes
         # them (``take_uncertain``) and reads those rooms' logs once Redis answers again.
         self._uncertain: set[str] = set()
+        # Batches committed but not confirmed by a replica in time, not yet published.
+        self._unpublished: list[tuple[str, list[tuple[int, str]]]] = []
         self._create = self.redis.register_script(_CREATE)
         self._commit = self.redis.register_script(_COMMIT)
         self._recent = self.redis.register_script(_RECENT_CHAT)
@@ -491,7 +496,8 @@ class RedisStore:
                 self._replicas = int(await self.redis.execute_command("WAIT", 0, 1))
         return min(self.replica_acks, self._replicas)
 
-    async def _durable(self, build: Callable[[Any], None], acks: int, barrier: bool) -> list[Any]:
+    async def _durable(self, build: Callable[[Any], None], acks: int, barrier: bool,
+                       answered: list[Any] | None = None) -> list[Any]:
         """Run ``build``'s commands in one pipeline on one connection, then (``acks`` > 0)
         ``WAIT`` for that many replicas, all in one round trip. ``WAIT`` covers what this
         connection wrote; with ``barrier`` a small write goes first, so that it covers
@@ -518,6 +524,8 @@ class RedisStore:
             return out
         got = int(out[-1])
         out = out[:-2] if barrier else out[:-1]
+        if answered is not None:
+            answered[:] = out
         if got < acks:
             self._role_at = -ROLE_EVERY_S  # look again: the replica may be gone for good
             raise rex.TimeoutError(f"{got} of {acks} replicas confirmed")
@@ -603,11 +611,21 @@ class RedisStore:
             # publish it; this worker does, once WAIT says so (a batch published and then
             # lost in a failover would leave its seq with two different events).
             args[11] = ""
-            done = bool((await self._durable(
-                lambda p: p.evalsha(self._commit.sha, len(commit_keys), *commit_keys, *args), acks, False))[0])
+            committed: list[bool] = []
+
+            def build(p: Any) -> None:
+                p.evalsha(self._commit.sha, len(commit_keys), *commit_keys, *args)
+
+            try:
+                done = bool((await self._durable(build, acks, False, committed))[0])
+            except rex.TimeoutError:
+                if committed and committed[0] and outcome.events:
+                    # Committed, not confirmed: published once a replica has it (``republish``).
+                    self._unpublished.append((room_id, [(e.seq, _json(e.to_wire())) for e in outcome.events]))
+                    del self._unpublished[:-UNPUBLISHED_KEPT]
+                raise
             if done and outcome.events and self._bus:
-                await self.redis.publish(self._bus, bus.events_prefix(self.origin, room_id) + "[" + ",".join(
-                    _json(e.to_wire()) for e in outcome.events) + "]")
+                await self.redis.publish(self._bus, self._events_message(room_id, outcome.events))
             return done
 
         try:
@@ -616,6 +634,34 @@ class RedisStore:
             self.unconfirmed += 1
             self._uncertain.add(room_id)
             raise
+
+    def _events_message(self, room_id: str, events: Any) -> str:
+        return bus.events_prefix(self.origin, room_id) + "[" + ",".join(_json(e.to_wire()) for e in events) + "]"
+
+    async def republish(self) -> int:
+        """Publish the batches that were committed but that no replica confirmed in time
+        (their senders were told ``unavailable``; a retry finds them by client_id) once a
+        replica holds them and they are still in the log as they were (a failover may
+        have lost them: then their seqs belong to other events, and they are dropped).
+        Other workers would otherwise hear of them only with the room's next event.
+        Returns how many were published."""
+        published = 0
+        while self._unpublished:
+            room_id, events = self._unpublished[0]
+
+            def build(p: Any, room_id: str = room_id, events: list[tuple[int, str]] = events) -> None:
+                p.xrange(keys.log(room_id), f"{events[0][0]}-0", f"{events[-1][0]}-0")
+
+            async def check() -> list[Any]:
+                return await self._durable(build, await self.acks_wanted(), True)
+
+            entries = (await self._run("republish", check()))[0]
+            if [fields["e"] for _, fields in entries] == [j for _, j in events] and self._bus:
+                message = bus.events_prefix(self.origin, room_id) + "[" + ",".join(j for _, j in events) + "]"
+                await self._run("republish", self.redis.publish(self._bus, message))
+                published += 1
+            self._unpublished.pop(0)
+        return published
 
     def take_uncertain(self) -> set[str]:
         """The rooms whose last commit's fate is unknown, since the last call."""

@@ -317,3 +317,45 @@ async def test_an_ack_waits_for_a_replica_so_a_failover_cannot_lose_it(tmp_path:
 def new_primary_seq(server: Any, room: str) -> str:
     with redis.Redis(port=server.port, decode_responses=True) as r:
         return str(r.hget(f"circles:room:{room}", "seq"))
+
+
+async def test_a_commit_no_replica_confirmed_reaches_everyone_once_it_does(tmp_path: Path) -> None:
+    """The replica's link stalls and comes back; the primary lives. The message answered
+    ``unavailable`` was committed all the same: once the replica holds it, it is published
+    (others do not wait for the room's next event), and the sender's retry (same
+    client_id) is answered with that very event, not a second one."""
+    sentinels = SentinelGroup()
+    proxy = ChaosProxy.in_thread(sentinels.primary_server.port)
+    sentinels.replica_upstream = proxy.port
+    workers: list[Worker] = []
+    people: list[Client] = []
+    try:
+        sentinels.start()
+        workers = start_workers(sentinels.url, tmp_path, 2)
+        room = "late-copy"
+        for i, (role, name) in enumerate((("facilitator", "Fay"), ("member", "Ana"))):
+            c = Client(workers[i].url, token(room, role, name=name), name=name)
+            people.append(c)
+            await c.connect()
+            await c.join(room)
+        fay, ana = people
+        proxy.set_mode("stall")
+        ack = await ana.call("chat.send", {"room": room, "text": "late", "client_id": "a-1"})
+        assert ack["error"]["code"] == "unavailable"
+        # Cut, so that the replica reconnects and catches up (a stalled link's bytes are gone).
+        proxy.set_mode("cut")
+        proxy.set_mode("pass")
+        ev = await fay.wait_event("chat.message", timeout=15)
+        assert ev["data"]["text"] == "late"
+        again = await ana.call("chat.send", {"room": room, "text": "late", "client_id": "a-1"})
+        assert again["ok"] and again["event"]["seq"] == ev["seq"] and again["event"]["data"]["id"] == ev["data"]["id"]
+        await ana.wait_event("chat.message")
+        assert [e["seq"] for e in ana.events if e["type"] == "chat.message"] == [ev["seq"]]
+        assert_contiguous(fay.seqs(room))
+    finally:
+        for c in people:
+            await c.close()
+        for w in workers:
+            w.kill(signal.SIGTERM)
+        proxy.stop_thread()
+        sentinels.close()
