@@ -49,7 +49,8 @@ ONCALL_TOKEN_TTL = 6 * 3600
 
 def make_store(config: Config, clock: Clock) -> Store:
     if config.redis_url:
-        return RedisStore.from_url(config.redis_url, audit_retention_ms=config.audit_retention_days * 86_400_000)
+        return RedisStore.from_url(config.redis_url, audit_retention_ms=config.audit_retention_days * 86_400_000,
+                                   replica_acks=config.redis_replica_acks)
     return MemoryStore(audit_retention_ms=config.audit_retention_days * 86_400_000, clock=clock)
 
 

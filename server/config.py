@@ -84,6 +84,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     redis_url: str | None = None
+    # Replicas that must hold a change before it is acknowledged (``WAIT``), when the
+    # primary has that many; 0: never wait (docs/cluster.md, "Sentinel").
+    redis_replica_acks: int = 1
     workers: int = 1
     admin_key: str | None = None
     allowed_origins: tuple[str, ...] | None = None  # None: same origin only
@@ -234,6 +237,7 @@ class _ServerTable(Options):
     host: str | None = None
     port: int | None = None
     redis_url: str | None = None
+    redis_replica_acks: int | None = None
     secret: str | None = None
     admin_key: str | None = None
     metrics_key: str | None = None
@@ -414,6 +418,8 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
         host=str(pick("host", "CIRCLES_HOST", "host", "127.0.0.1")),
         port=_int("port", pick("port", "CIRCLES_PORT", "port", 8080), 0, 65535),
         redis_url=redis_url,
+        redis_replica_acks=_int("redis_replica_acks", pick(
+            "redis_replica_acks", "CIRCLES_REDIS_REPLICA_ACKS", "redis_replica_acks", 1), 0, 5),
         workers=_int("workers", pick("workers", "CIRCLES_WORKERS", "workers", 1), 1, 256),
         admin_key=_key("CIRCLES_ADMIN_KEY (admin_key)", pick("admin_key", "CIRCLES_ADMIN_KEY", "admin_key", None)),
         metrics_key=_key("CIRCLES_METRICS_KEY (metrics_key)",

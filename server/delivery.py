@@ -195,6 +195,12 @@ class LocalDelivery(Generic[C]):
         self.fanout.finish_join(room, conn.sid, seq)
         asyncio.get_running_loop().call_soon(self.tasks.spawn, self.fanout.activate(room, conn.sid))
 
+    async def drop(self, sid: str) -> None:
+        """Close a socket (its client reconnects, maybe to another worker, and rejoins
+        with ``since``)."""
+        if self._disconnect is not None:
+            await self._disconnect(sid)
+
     def forget(self, conn: C, room: str) -> None:
         """``conn`` is no longer in ``room`` (left, removed, closed, or the room ended)."""
         if room in conn.rooms:

@@ -228,7 +228,13 @@ class Fanout:
         ch.refill = None
         if self.channels.get(ch.room) is not ch or not ch.pending or ch.delivered is None:
             return
-        missing = await self._fetch(ch.room, ch.delivered)
+        try:
+            missing = await self._fetch(ch.room, ch.delivered)
+        except Exception as err:  # the store is away (or a replica did not confirm): try again
+            log.warning("gap not filled yet", extra={"room": ch.room, "reason": type(err).__name__})
+            if self.channels.get(ch.room) is ch and ch.pending and ch.refill is None:
+                ch.refill = self._clock.call_later(self._gap_wait_ms, lambda: self._refill(ch))
+            return
         if missing is None:
             log.warning("gap older than the retained log", extra={"room": ch.room})
             # Nothing to refill from: skip ahead rather than stall the room forever.

@@ -36,6 +36,7 @@ const ui = {
   waiting: false, // in the lobby
   joined: false,
   joining: false,
+  serverStatus: "ok", // "degraded" while the server says it lost its store (server.status)
   roomNote: null,
   crisis: null,
   oncallSince: 0, // when this person first joined the on-call room (ms)
@@ -156,6 +157,7 @@ function onConnect() {
 
 function onDisconnect() {
   ui.connected = false;
+  ui.serverStatus = "ok"; // a new connection's server says again if it is unsteady
   ui.joined = false;
   if (ctx.audio.status !== "unavailable") {
     ctx.audio.stopPeer();
@@ -524,6 +526,11 @@ function onNotice(event, data) {
     case "format.overtime":
       ui.overtime = data.index;
       flash("fmt_overtime");
+      break;
+    case "server.status":
+      // This worker lost (or got back) its store. Messages are kept and retried by the
+      // outbox; if it lasts, the server closes the socket and we come back elsewhere.
+      ui.serverStatus = data.state;
       break;
     case "rtc.restart":
       ctx.audio.restart();

@@ -85,6 +85,8 @@ function renderHeader(ctx) {
   document.title = state.loaded ? `${title} · Circles` : "Circles";
   let status = "";
   if (ui.started && !ui.connected && !ui.stopped) status = t(ui.moving ? "status_moving" : "status_offline");
+  // The server lost its store for a moment (server.status): calm, not an error.
+  else if (ui.connected && ui.serverStatus === "degraded") status = t("status_unsteady");
   setText($("conn-status"), status);
   $("conn-status").classList.toggle("offline", !!status);
   show($("leave"), ui.screen === "room" || ui.waiting);

@@ -22,6 +22,7 @@ from ..store.redis import RedisStore
 from ..tasks import TaskSet
 from .bus import Bus, RedisPublisher
 from .presence import Presence
+from .status import StoreStatus
 
 __all__ = ["CLUSTER", "SCHEDULER_POLL_MS", "Bus", "Cluster", "Presence", "RedisPublisher", "setup"]
 
@@ -35,7 +36,8 @@ class Cluster:
     def __init__(self, store: RedisStore, service: RoomService, delivery: LocalDelivery[Any], worker_id: str,
                  media: MediaRouter | None = None) -> None:
         self.bus = Bus(store, service, delivery, worker_id, media)
-        self.presence = Presence(store, service, delivery, worker_id)
+        self.status = StoreStatus(delivery, self.bus.caught_up.is_set)
+        self.presence = Presence(store, service, delivery, worker_id, self.status)
         self.media = media
         self._tasks = TaskSet()
 

@@ -79,6 +79,8 @@ class Bus:
         self.worker_id = worker_id
         self.media = media
         self.connected = asyncio.Event()
+        # Connected, and what was committed while it was away has been read again.
+        self.caught_up = asyncio.Event()
 
     async def listen(self) -> None:
         """Forever: subscribe, catch up, pump messages; on any drop, back off and repeat."""
@@ -93,6 +95,7 @@ class Bus:
                 self.connected.set()
                 await self._ensure_rooms()
                 await self._resync_all()
+                self.caught_up.set()
                 backoff = BACKOFF_MIN_S
                 await self._pump(pubsub)
             except (rex.RedisError, StoreUnavailable, OSError) as e:
@@ -102,6 +105,7 @@ class Bus:
                 log.exception("bus listener failed")
             finally:
                 self.connected.clear()
+                self.caught_up.clear()
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
                 with contextlib.suppress(Exception):

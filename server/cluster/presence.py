@@ -34,6 +34,7 @@ from ..service import RoomService
 from ..store import StoreUnavailable, keys
 from ..store.redis import RedisStore, unreachable_is_unavailable
 from ..tasks import every
+from .status import StoreStatus
 
 log = logging.getLogger("circles.cluster")
 
@@ -99,8 +100,10 @@ class Presence:
     """This worker's heartbeat and its part in sweeping dead workers."""
 
     def __init__(self, store: RedisStore, service: RoomService, delivery: LocalDelivery[Any],
-                 worker_id: str) -> None:
+                 worker_id: str, status: StoreStatus | None = None) -> None:
         self.store = store
+        # Told after every beat whether the store answered (``status.py``).
+        self.status = status
         self.service = service
         self.delivery = delivery
         self.worker_id = worker_id
@@ -128,15 +131,25 @@ class Presence:
         changed = self.delivery.membership
         while True:
             changed.clear()
+            started = time.monotonic()
             try:
                 await self.beat()
+                if self.status is not None:
+                    self.status.succeeded()
             except (StoreUnavailable, rex.RedisError, OSError) as e:
                 if self._beating_since is not None:
                     log.warning("heartbeat failed", extra={"reason": type(e).__name__})
                 self._beating_since = None
+                if self.status is not None:
+                    self.status.failed(started)
             except Exception:
                 log.exception("heartbeat failed")
                 self._beating_since = None
+            if self.status is not None:
+                try:
+                    await self.status.check()
+                except Exception:
+                    log.exception("store status failed")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(HEARTBEAT_S):
                     await changed.wait()
@@ -182,6 +195,7 @@ class Presence:
         if self._lost:
             await self._reassert()
             self._lost = False
+        await self.store.republish()
         self._uncertain |= self.store.take_uncertain()
         for room in list(self._uncertain):
             await self.delivery.resync(room)

@@ -153,6 +153,8 @@ def sweep_lock(worker_id: str) -> str:
 # every private notice to every worker. Messages:
 #   ``E|<origin>|<room>|[event, ...]``  published by the commit script itself, so a
 #                                       committed batch is always published, exactly once;
+#                                       when commits wait for a replica (``SYNC``), by
+#                                       the committing worker once a replica holds it;
 #   ``N|<origin>|[notice, ...]``        published after the commit by the publisher;
 #   ``M|<origin>|<worker>|{...}``       audio signalling forwarded to (or answered by)
 #                                       the worker holding a room's media lease; only
@@ -162,6 +164,13 @@ def sweep_lock(worker_id: str) -> str:
 # save little and cost a SUBSCRIBE race on every first join; and notices (on-duty
 # responders, staff, a person waiting in a lobby) may be anywhere.
 BUS: Final = f"{PREFIX}bus"
+
+# string (the origin tag of the last worker that wrote it), written before ``WAIT`` on
+# the same connection when a read must not answer with anything a replica does not hold
+# yet (``RedisStore`` with replica acks): a write has a replication offset, a read has
+# none. TTL: SYNC_TTL_MS, set by every write.
+SYNC: Final = f"{PREFIX}sync"
+SYNC_TTL_MS: Final = 60_000
 
 
 # A room's media lives on one worker at a time (``server/media/router.py``).

@@ -23,7 +23,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
@@ -72,6 +72,17 @@ AUDIT_ROOMS_PER_READ: Final = 32
 # one busy room costs a few round trips and many rooms of one moment little each.
 AUDIT_FIRST_READ: Final = 16
 WARN_EVERY_S: Final = 5.0
+# Replication is asynchronous: a change the primary acknowledged but had not yet sent
+# to a replica is lost when that replica is promoted. With ``replica_acks`` (default 1),
+# a commit waits (``WAIT``) until that many replicas hold it before anyone hears of it,
+# and answers ``unavailable`` when they do not within this long.
+REPLICA_ACK_TIMEOUT_MS: Final = 500
+# How often the number of replicas connected to the primary is read again (``ROLE``):
+# with none (a single Redis, or a primary whose replicas are all gone) nothing waits.
+ROLE_EVERY_S: Final = 1.0
+# Batches kept to publish once a replica confirms them (``republish``); past it, the
+# oldest reach other workers with their room's next event instead.
+UNPUBLISHED_KEPT: Final = 1000
 
 # Errors that mean "Redis cannot be reached now", as opposed to a bug in our use of it.
 UNREACHABLE: Final = (rex.ConnectionError, rex.TimeoutError, rex.ReadOnlyError, OSError)
@@ -413,8 +424,11 @@ class Connector:
         sentinel_opts["retry"] = Retry(NoBackoff(), 0)
         if "sentinel_password" in query:
             sentinel_opts["password"] = query["sentinel_password"][0]
-        sentinel = Sentinel(hosts, sentinel_kwargs=sentinel_opts)
-        self._sentinels.append(sentinel)
+        # One Sentinel (and its connections to the sentinels) per URL, however many
+        # clients are made: the bus makes a new client after every drop.
+        if not self._sentinels:
+            self._sentinels.append(Sentinel(hosts, sentinel_kwargs=sentinel_opts))
+        sentinel = self._sentinels[0]
         client = sentinel.master_for(service, username=username, password=password, db=db, **opts)
         return cast(aioredis.Redis, client)
 
@@ -429,17 +443,25 @@ class Connector:
 
 class RedisStore:
     def __init__(self, connector: Connector, *, audit_retention_ms: int = 30 * 86_400_000,
-                 bus: str | None = keys.BUS) -> None:
+                 bus: str | None = keys.BUS, replica_acks: int = 1) -> None:
         self.connector = connector
         self.redis = connector.client()
         self._audit_retention_ms = audit_retention_ms
         self._bus = bus
+        # Replicas that must hold a change before it is acknowledged or delivered (at
+        # most as many as the primary has connected; 0: never wait).
+        self.replica_acks = replica_acks
+        self._replicas = 0
+        self._role_at = -ROLE_EVERY_S
+        self.unconfirmed = 0  # commits a replica did not confirm in time (a metric for tests and ops)
         # Tags what this store publishes, so that its own worker can skip the echo.
         self.origin = secrets.token_hex(6)
         # Rooms where a commit's fate is unknown (the reply was lost): the events may be
         # committed, and published to others but not delivered here. The cluster takes
         # them (``take_uncertain``) and reads those rooms' logs once Redis answers again.
         self._uncertain: set[str] = set()
+        # Batches committed but not confirmed by a replica in time, not yet published.
+        self._unpublished: list[tuple[str, list[tuple[int, str]]]] = []
         self._create = self.redis.register_script(_CREATE)
         self._commit = self.redis.register_script(_COMMIT)
         self._recent = self.redis.register_script(_RECENT_CHAT)
@@ -454,6 +476,60 @@ class RedisStore:
     async def _run(self, what: str, aw: Awaitable[Any]) -> Any:
         async with unreachable_is_unavailable(what):
             return await aw
+
+    # -- replicas ------------------------------------------------------------------------
+
+    async def acks_wanted(self) -> int:
+        """How many replicas must confirm a write now: ``replica_acks``, or fewer when the
+        primary has fewer connected (none: nothing to fail over to, nothing to wait for)."""
+        if self.replica_acks <= 0:
+            return 0
+        now = time.monotonic()
+        if now - self._role_at >= ROLE_EVERY_S:
+            self._role_at = now
+            try:
+                role = await self.redis.execute_command("ROLE")
+                self._replicas = len(role[2]) if role and str(role[0]) == "master" else 0
+            except rex.ResponseError:
+                # An ACL user without ROLE (an @admin command): WAIT with nothing written
+                # on its connection counts the replicas that are caught up, at once.
+                self._replicas = int(await self.redis.execute_command("WAIT", 0, 1))
+        return min(self.replica_acks, self._replicas)
+
+    async def _durable(self, build: Callable[[Any], None], acks: int, barrier: bool,
+                       answered: list[Any] | None = None) -> list[Any]:
+        """Run ``build``'s commands in one pipeline on one connection, then (``acks`` > 0)
+        ``WAIT`` for that many replicas, all in one round trip. ``WAIT`` covers what this
+        connection wrote; with ``barrier`` a small write goes first, so that it covers
+        everything the primary had written when the reads ran (replication is in order).
+        A replica that does not confirm in time: ``StoreUnavailable``."""
+        for attempt in (0, 1):
+            async with self.redis.pipeline(transaction=False) as p:
+                build(p)
+                if acks:
+                    if barrier:
+                        p.set(keys.SYNC, self.origin, px=keys.SYNC_TTL_MS)
+                    p.wait(acks, REPLICA_ACK_TIMEOUT_MS)
+                try:
+                    out = cast(list[Any], await p.execute())
+                except rex.NoScriptError:
+                    if attempt:
+                        raise
+                    # A new primary (a failover) starts with no scripts: load them once.
+                    for script in (self._commit, self._recent):
+                        await self.redis.script_load(script.script)
+                    continue
+            break
+        if not acks:
+            return out
+        got = int(out[-1])
+        out = out[:-2] if barrier else out[:-1]
+        if answered is not None:
+            answered[:] = out
+        if got < acks:
+            self._role_at = -ROLE_EVERY_S  # look again: the replica may be gone for good
+            raise rex.TimeoutError(f"{got} of {acks} replicas confirmed")
+        return out
 
     async def create_room(self, state: RoomState, deadline: int | None = None) -> bool:
         token = secrets.token_hex(8)
@@ -524,14 +600,68 @@ class RedisStore:
 
     async def commit(self, expected_version: int, outcome: Outcome, deadline: int | None) -> bool:
         room_id = outcome.state.id
+
+        async def run() -> bool:
+            commit_keys = self._commit_keys(room_id)
+            args = self._commit_args(expected_version, outcome, deadline)
+            acks = await self.acks_wanted()
+            if not acks:
+                return bool(await self._commit(keys=commit_keys, args=args))
+            # Nobody hears of the batch before a replica holds it: the script does not
+            # publish it; this worker does, once WAIT says so (a batch published and then
+            # lost in a failover would leave its seq with two different events).
+            args[11] = ""
+            committed: list[bool] = []
+
+            def build(p: Any) -> None:
+                p.evalsha(self._commit.sha, len(commit_keys), *commit_keys, *args)
+
+            try:
+                done = bool((await self._durable(build, acks, False, committed))[0])
+            except rex.TimeoutError:
+                if committed and committed[0] and outcome.events:
+                    # Committed, not confirmed: published once a replica has it (``republish``).
+                    self._unpublished.append((room_id, [(e.seq, _json(e.to_wire())) for e in outcome.events]))
+                    del self._unpublished[:-UNPUBLISHED_KEPT]
+                raise
+            if done and outcome.events and self._bus:
+                await self.redis.publish(self._bus, self._events_message(room_id, outcome.events))
+            return done
+
         try:
-            done = await self._run("commit", self._commit(
-                keys=self._commit_keys(room_id),
-                args=self._commit_args(expected_version, outcome, deadline)))
+            return cast(bool, await self._run("commit", run()))
         except StoreUnavailable:
+            self.unconfirmed += 1
             self._uncertain.add(room_id)
             raise
-        return bool(done)
+
+    def _events_message(self, room_id: str, events: Any) -> str:
+        return bus.events_prefix(self.origin, room_id) + "[" + ",".join(_json(e.to_wire()) for e in events) + "]"
+
+    async def republish(self) -> int:
+        """Publish the batches that were committed but that no replica confirmed in time
+        (their senders were told ``unavailable``; a retry finds them by client_id) once a
+        replica holds them and they are still in the log as they were (a failover may
+        have lost them: then their seqs belong to other events, and they are dropped).
+        Other workers would otherwise hear of them only with the room's next event.
+        Returns how many were published."""
+        published = 0
+        while self._unpublished:
+            room_id, events = self._unpublished[0]
+
+            def build(p: Any, room_id: str = room_id, events: list[tuple[int, str]] = events) -> None:
+                p.xrange(keys.log(room_id), f"{events[0][0]}-0", f"{events[-1][0]}-0")
+
+            async def check() -> list[Any]:
+                return await self._durable(build, await self.acks_wanted(), True)
+
+            entries = (await self._run("republish", check()))[0]
+            if [fields["e"] for _, fields in entries] == [j for _, j in events] and self._bus:
+                message = bus.events_prefix(self.origin, room_id) + "[" + ",".join(j for _, j in events) + "]"
+                await self._run("republish", self.redis.publish(self._bus, message))
+                published += 1
+            self._unpublished.pop(0)
+        return published
 
     def take_uncertain(self) -> set[str]:
         """The rooms whose last commit's fate is unknown, since the last call."""
@@ -540,10 +670,12 @@ class RedisStore:
 
     async def events_after(self, room_id: str, seq: int) -> list[Event] | None:
         async def read() -> list[Any]:
-            async with self.redis.pipeline(transaction=False) as p:
+            def build(p: Any) -> None:
                 p.hget(keys.room(room_id), "seq")
                 p.xrange(keys.log(room_id), f"({seq}-0" if seq >= 0 else "-", "+")
-                return cast(list[Any], await p.execute())
+            # What is read here reaches clients (a catch-up, a retried message's answer):
+            # only once a replica holds it.
+            return await self._durable(build, await self.acks_wanted(), True)
 
         top, entries = await self._run("events_after", read())
         if top is None:
@@ -557,7 +689,12 @@ class RedisStore:
     async def recent_chat(self, room_id: str, limit: int) -> list[Event]:
         if limit <= 0:
             return []
-        raw = await self._run("recent_chat", self._recent(keys=[keys.log(room_id)], args=[limit, RECENT_SCAN_MAX]))
+        async def read() -> list[Any]:
+            def build(p: Any) -> None:
+                p.evalsha(self._recent.sha, 1, keys.log(room_id), limit, RECENT_SCAN_MAX)
+            return cast(list[Any], (await self._durable(build, await self.acks_wanted(), True))[0])
+
+        raw = await self._run("recent_chat", read())
         return [Event.from_wire(json.loads(j)) for j in reversed(raw)]
 
     async def delete_room(self, room_id: str) -> None:

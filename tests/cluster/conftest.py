@@ -56,6 +56,7 @@ class Worker:
     log_path: Path
     config: Path
     proc: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # more CIRCLES_* settings
 
     @property
     def url(self) -> str:
@@ -67,7 +68,7 @@ class Worker:
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLES_")}
-        env.update(CIRCLES_SECRET=SECRET, CIRCLES_ADMIN_KEY=ADMIN_KEY)
+        env.update(CIRCLES_SECRET=SECRET, CIRCLES_ADMIN_KEY=ADMIN_KEY, **self.env)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port),

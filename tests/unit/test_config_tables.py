@@ -67,3 +67,14 @@ def test_turn_for_browsers_comes_from_the_environment_and_the_file() -> None:
                       ({"CIRCLES_TURN_SECRET": "short"}, "at least 32")):
         with pytest.raises(ConfigError, match=says):
             load_config({}, env={**base, **env})
+
+
+def test_replica_acks_default_file_environment_and_bounds(tmp_path: Path) -> None:
+    assert load(tmp_path, "").redis_replica_acks == 1
+    assert load(tmp_path, "[server]\nredis_replica_acks = 0\n").redis_replica_acks == 0
+    cfg = tmp_path / "circles.toml"
+    cfg.write_text("[server]\nredis_replica_acks = 0\n")
+    env = {"CIRCLES_SECRET": SECRET, "CIRCLES_REDIS_REPLICA_ACKS": "2"}
+    assert load_config({"config": str(cfg)}, env).redis_replica_acks == 2  # the environment wins
+    with pytest.raises(ConfigError, match="redis_replica_acks must be from 0 to 5"):
+        load(tmp_path, "[server]\nredis_replica_acks = 9\n")
