@@ -218,7 +218,9 @@ class Person:
             if workers:
                 w = self.rng.choice(workers)
                 sio = socketio.AsyncClient(reconnection=False)
-                sio.on("room.event", self._event)
+                # Handlers of a connection we have moved on from (tasks Engine.IO started
+                # before it closed) must not write into the new session.
+                sio.on("room.event", lambda e, s=sio: self._event(s, e))
                 sio.on("disconnect", lambda *a, s=sio: self._dropped(s))
                 sio.on("*", self._notice)
                 try:
@@ -300,8 +302,8 @@ class Person:
         elif kind == "floor.released" or (kind == "participant.left" and e["data"]["participant_id"] == self.holder):
             self.holder = None
 
-    async def _event(self, e: dict[str, Any]) -> None:
-        if e.get("room") != self.room:
+    def _event(self, sio: socketio.AsyncClient, e: dict[str, Any]) -> None:
+        if sio is not self.sio or e.get("room") != self.room:
             return
         self._record(e)
         self.live.append(int(e["seq"]))

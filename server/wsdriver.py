@@ -284,6 +284,11 @@ class DirectQueue(asyncio.Queue[Any]):
             return
         self._stall_timer = asyncio.get_running_loop().call_later(STALL_CHECK_S, self._check_stall)
 
+    def backlogged(self) -> bool:
+        """Something waits to be written to this connection (it is not reading it)."""
+        tr = self.transport
+        return self.queued_bytes > 0 or (tr is not None and not tr.is_closing() and tr.get_write_buffer_size() > 0)
+
     def drop(self, reason: str) -> None:
         """Give the connection up: abort its transport (its writer, waiting for a buffer
         that never drains, wakes with an error and Engine.IO closes the socket) and free

@@ -261,14 +261,16 @@ class SocketGateway:
 
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(goodbyes(), DRAIN_GOODBYE_S)
-        # A client that does not read (its goodbye is stuck behind a full buffer) is cut
-        # off, so that nothing holds the worker's exit.
-        stuck = list(self.conns.values())
-        for conn in stuck:
-            queue = getattr(conn.eio, "queue", None)
-            if isinstance(queue, DirectQueue):
+        # A client that does not read is cut off, so that nothing holds the worker's exit:
+        # its goodbye may be stuck behind a full buffer, or sent into it, and its websocket
+        # would hold aiohttp's shutdown for the whole shutdown timeout.
+        stuck = 0
+        for sock in list(self.sio.eio.sockets.values()):
+            queue = getattr(sock, "queue", None)
+            if isinstance(queue, DirectQueue) and queue.dropped is None and queue.backlogged():
                 queue.drop(DRAINED)
-        log.info("drained", extra={"count": len(stuck), "ms": round((time.perf_counter() - started) * 1000)})
+                stuck += 1
+        log.info("drained", extra={"count": stuck, "ms": round((time.perf_counter() - started) * 1000)})
 
     # -- dispatch ------------------------------------------------------------------------------
 
