@@ -61,12 +61,19 @@ from bench.soak_check import (  # noqa: E402
     fingerprint,
     room_logs,
 )
+from tests.chaos_proxy import ChaosProxy  # noqa: E402
 from tests.cluster.conftest import Worker  # noqa: E402
 from tests.integration.test_slow_reader import NeverReads  # noqa: E402
-from tests.redis_server import RedisServer, free_port  # noqa: E402
+from tests.redis_server import RedisServer, SentinelGroup, free_port  # noqa: E402
 from tests.support import token  # noqa: E402
 
-FAULTS = ("kill", "term", "rolling", "redis", "slow")
+# The faults each store can have: a Redis restart with one Redis; a worker cut off from it
+# through its proxy; a Sentinel failover with a Sentinel group.
+FAULTS = {"redis": ("kill", "term", "rolling", "redis", "cutoff", "slow"),
+          "sentinel": ("kill", "term", "rolling", "failover", "slow")}
+# How long a worker stays cut off from Redis: sometimes shorter than the 8 s after which
+# it lets its people go elsewhere, sometimes longer.
+CUTOFF_S = (4.0, 14.0)
 SHARE_S = 12
 WARN_S = 4
 ESCALATE_S = 5
@@ -115,21 +122,36 @@ def pct(xs: list[float], q: float) -> float:
 # -- the cluster ------------------------------------------------------------------------------
 
 class Cluster:
-    def __init__(self, workers: int, logs: Path) -> None:
+    """Redis (one server with its append-only file on a RAM disk, each worker reaching it
+    through a proxy of its own that a fault can stall; or a Sentinel group: a primary, a
+    replica and three sentinels) and the workers."""
+
+    def __init__(self, workers: int, logs: Path, store: str) -> None:
+        self.store = store
         self.shm = Path(tempfile.mkdtemp(prefix="circles-soak-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
         # An append-only file on a RAM disk: a restarted Redis comes back with every room.
         self.redis = RedisServer(args=("--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.shm)))
+        self.group = SentinelGroup() if store == "sentinel" else None
+        self.proxies: list[ChaosProxy] = []
         self.hook_port = free_port()
         self.config = logs / "circles.toml"
         self.config.write_text(CONFIG.format(escalate=ESCALATE_S, hook=self.hook_port, secret=WEBHOOK_SECRET))
-        self.workers = [Worker(i, free_port(), self.redis.url, logs / f"worker{i}.log", self.config)
-                        for i in range(workers)]
+        self.workers = [Worker(i, free_port(), "", logs / f"worker{i}.log", self.config) for i in range(workers)]
         self.peak_kb = [0] * workers
         self.final_kb = [0] * workers
         self.up = [asyncio.Event() for _ in range(workers)]
 
     def start(self) -> None:
-        self.redis.start()
+        if self.group is not None:
+            self.group.start()
+            for w in self.workers:
+                w.redis_url = self.group.url
+        else:
+            self.redis.start()
+            for w in self.workers:
+                proxy = ChaosProxy.in_thread(self.redis.port)
+                self.proxies.append(proxy)
+                w.redis_url = f"redis://127.0.0.1:{proxy.port}/0"
         for w in self.workers:
             w.start()
         for i, w in enumerate(self.workers):
@@ -165,6 +187,10 @@ class Cluster:
     def stop(self) -> None:
         for w in self.workers:
             w.kill(signal.SIGTERM)
+        for proxy in self.proxies:
+            proxy.stop_thread()
+        if self.group is not None:
+            self.group.close()
         self.redis.close()
         shutil.rmtree(self.shm, ignore_errors=True)
 
@@ -516,7 +542,7 @@ class Soak:
         self.args = args
         self.seed = args.seed
         self.rng = random.Random(args.seed)
-        self.cluster = Cluster(args.workers, logs)
+        self.cluster = Cluster(args.workers, logs, args.store)
         self.stopping = False
         self.stats = Stats()
         self.people: list[Person] = []
@@ -569,6 +595,30 @@ class Soak:
             await self.cluster.stop_redis()
             probes = asyncio.create_task(self.resume_time(stopped, f))
             await self.cluster.start_redis()
+            f.resume_s = await probes
+        elif kind == "failover":
+            assert self.cluster.group is not None
+            group = self.cluster.group
+            loop = asyncio.get_running_loop()
+            killed = time.monotonic()
+            old = await loop.run_in_executor(None, group.kill_primary)
+            probes = asyncio.create_task(self.resume_time(killed, f))
+            await loop.run_in_executor(None, group.wait_for_promotion)
+            f.detail = f"promoted in {time.monotonic() - killed:.1f} s"
+            f.resume_s = await probes
+            # The old primary comes back (empty) as the new one's replica, as an operator would.
+            await loop.run_in_executor(None, group.restart_as_replica, old)
+            await loop.run_in_executor(None, group.wait_in_sync)
+        elif kind == "cutoff":
+            i = max(self.rng.sample(range(n), n), key=lambda i: sum(p.worker == i for p in self.people))
+            proxy = self.cluster.proxies[i]
+            hold = self.rng.uniform(*CUTOFF_S)
+            f.detail = f"worker {i} for {hold:.0f} s"
+            cut = time.monotonic()
+            proxy.set_mode("stall")
+            probes = asyncio.create_task(self.resume_time(cut, f))
+            await asyncio.sleep(hold)
+            proxy.set_mode("pass")
             f.resume_s = await probes
         elif kind == "slow":
             # It runs on beside the other faults; its outcome is in the table at the end.
@@ -652,7 +702,8 @@ class Soak:
             by_kind.setdefault(f.kind, []).append(f.resume_s)
             people.setdefault(f.kind, []).extend(f.people_s)
         return {
-            "seed": self.seed, "seconds": round(seconds), "workers": len(self.cluster.workers),
+            "seed": self.seed, "seconds": round(seconds), "store": self.args.store,
+            "workers": len(self.cluster.workers),
             "rooms": len(self.rooms), "people": len(self.people), "events": sum(len(v) for v in logs.values()),
             "chats_acked": self.stats.chats, "refusals": self.stats.refused,
             "chat_rtt_ms": {"p50": pct(self.stats.rtt_ms, 0.5), "p99": pct(self.stats.rtt_ms, 0.99)},
@@ -670,7 +721,7 @@ class Soak:
 
 def print_table(r: dict[str, Any]) -> None:
     print()
-    print(f"Soak: seed {r['seed']}, {r['seconds']} s, {r['workers']} workers, {r['rooms']} rooms, "
+    print(f"Soak: seed {r['seed']}, {r['seconds']} s, {r['store']} store, {r['workers']} workers, {r['rooms']} rooms, "
           f"{r['people']} people")
     print(f"  events {r['events']}, chat messages acknowledged {r['chats_acked']} "
           f"(round trip p50 {r['chat_rtt_ms']['p50']:.1f} ms, p99 {r['chat_rtt_ms']['p99']:.1f} ms)")
@@ -697,10 +748,18 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--rooms", type=int, default=30)
     ap.add_argument("--members", type=int, default=4)
-    ap.add_argument("--faults", default=",".join(FAULTS), help=f"comma-separated, of {', '.join(FAULTS)}")
+    ap.add_argument("--store", choices=sorted(FAULTS), default="redis",
+                    help="one Redis (restarts, cut-offs) or a Sentinel group (failovers)")
+    ap.add_argument("--faults", default=None, help="comma-separated; default: every kind the store can have "
+                    + "; ".join(f"{k}: {','.join(v)}" for k, v in FAULTS.items()))
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--logs", type=Path, default=None, help="keep the workers' logs here")
     args = ap.parse_args(argv)
+    known = FAULTS[args.store]
+    args.faults = args.faults or ",".join(known)
+    unknown = set(args.faults.split(",")) - set(known)
+    if unknown:
+        ap.error(f"not a fault of the {args.store} store: {', '.join(sorted(unknown))}")
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1_000_000)
     return args
@@ -710,7 +769,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     logs = args.logs or Path(tempfile.mkdtemp(prefix="circles-soak-logs-"))
     logs.mkdir(parents=True, exist_ok=True)
     s = Soak(args, logs)
-    print(f"soak: seed {args.seed} ({args.minutes} min; reproduce with --seed {args.seed}); logs in {logs}",
+    print(f"soak: seed {args.seed} ({args.minutes} min, {args.store} store; reproduce with --seed {args.seed} "
+          f"--store {args.store}); logs in {logs}",
           flush=True)
     try:
         return await s.run()

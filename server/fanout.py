@@ -48,6 +48,10 @@ class _Joining:
     watermark: int | None = None
     buffer: list[Wire] = field(default_factory=list)
     catch_up_to: int | None = None
+    # Its ack and what was held went out, but this worker has not delivered up to its
+    # snapshot yet (those events are still on their way here): it joins the live stream
+    # with the first event after its snapshot, never before.
+    active: bool = False
 
 
 @dataclass
@@ -135,6 +139,10 @@ class Fanout:
                     self._sender.send((sid,), "room.event", e)
         for e in j.buffer:
             self._sender.send((sid,), "room.event", e)
+        j.buffer = []
+        if ch.delivered is not None and ch.delivered < j.watermark:
+            j.active = True  # ``_drain`` lets it in after its snapshot's seq
+            return
         del ch.joining[sid]
         ch.live.add(sid)
 
@@ -180,6 +188,8 @@ class Fanout:
         while ch.delivered is not None and ch.delivered + 1 in ch.pending:
             e = ch.pending.pop(ch.delivered + 1)
             ch.delivered = e["seq"]
+            if ch.joining:
+                self._let_in(ch, e["seq"])
             sent += self._sender.send(ch.live, "room.event", e)
             for j in ch.joining.values():
                 if (j.watermark is None or e["seq"] > j.watermark) and len(j.buffer) < JOIN_BUFFER_MAX:
@@ -200,6 +210,14 @@ class Fanout:
         elif not ch.pending and ch.refill is not None:
             ch.refill.cancel()
             ch.refill = None
+
+    @staticmethod
+    def _let_in(ch: Channel, seq: int) -> None:
+        """Joiners whose ack went out and whose snapshot is before ``seq`` go live now."""
+        for sid, j in list(ch.joining.items()):
+            if j.active and j.watermark is not None and j.watermark < seq:
+                del ch.joining[sid]
+                ch.live.add(sid)
 
     async def resync(self, room: str) -> bool:
         """Fetch what this worker may have missed of ``room`` while its link to the other

@@ -149,3 +149,21 @@ async def test_a_joiner_whose_catch_up_cannot_be_read_is_let_go_not_left_with_a_
     f.deliver("r", [ev(9)])
     assert behind == ["b"] and "b" not in rec.got
     assert "b" not in f.subscribers("r") and rec.got["a"] == [7, 8, 9]
+
+
+async def test_a_joiner_whose_snapshot_is_ahead_of_this_worker_gets_nothing_it_already_has() -> None:
+    # Found by the soak (issue 18): a join committed at seq 8 on this worker while event 7
+    # (another worker's) was still on the bus; the joiner went live at once and got 7 and
+    # 8 again after its snapshot ("seq 168 then 167").
+    rec, log = Recorder(), Log(10)
+    f = Fanout(rec, log.fetch, gap_wait_ms=10_000)
+    await joined(f, "a", 6)
+    f.deliver("r", [ev(8)])  # this worker's own commit: 7 is not here yet
+    f.begin_join("r", "b")
+    f.finish_join("r", "b", 8)
+    await f.activate("r", "b")
+    f.deliver("r", [ev(7)])
+    f.deliver("r", [ev(9)])
+    assert rec.got["a"] == [7, 8, 9]
+    assert rec.got["b"] == [9]
+    assert "b" in f.subscribers("r")
