@@ -233,11 +233,7 @@ class LocalDelivery(Generic[C]):
     def _let_go(self, sid: str) -> None:
         """A client whose join could not be caught up (the store is away): it reconnects
         and rejoins with ``since``, as after any drop."""
-        disconnect = self._disconnect
-        if disconnect is not None:
-            async def let_go() -> None:
-                await disconnect(sid)
-            self.tasks.spawn(let_go())
+        self.tasks.spawn(self.drop(sid))
 
     # -- catching up after the link to other workers was away --------------------------------------
 
