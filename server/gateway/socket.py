@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import socketio
-from pydantic import BaseModel
 
 from ..config import MediaConfig
 from ..core import commands as c
@@ -99,52 +98,49 @@ class SocketGateway:
         self.trusted_proxies = trusted_proxies
         # Wall-clock seconds, for token expiry (tests drive it).
         self.wall = wall
-        self.handlers: dict[str, tuple[type[BaseModel], Handler]] = {
-            "join": (s.JoinPayload, self._join),
-            "leave": (s.RoomPayload, self._leave),
-            "chat.send": (s.ChatSend, self._chat),
-            "hand.raise": (s.RoomPayload, self._simple(c.HandRaise)),
-            "hand.lower": (s.RoomPayload, self._simple(c.HandLower)),
-            "floor.yield": (s.RoomPayload, self._simple(c.FloorYield)),
-            "floor.pass": (s.RoomPayload, self._simple(c.FloorPass)),
-            "reaction.send": (s.ReactionSend, self._command(lambda p: c.Reaction(kind=p.kind))),
-            "milestone.share": (s.MilestoneShare, self._milestone),
-            "report": (s.ReportPayload, self._command(
-                lambda p: c.Report(reason=p.reason, seq=p.seq, participant=p.participant))),
-            "floor.grant": (s.ParticipantPayload, self._command(lambda p: c.FloorGrant(p.participant))),
-            "floor.revoke": (s.RoomPayload, self._simple(c.FloorRevoke)),
-            "floor.extend": (s.ExtendPayload, self._command(lambda p: c.FloorExtend(p.seconds))),
-            "participant.service": (s.ServicePayload, self._command(
-                lambda p: c.ServiceSet(p.participant, p.service))),
-            "queue.move": (s.QueueMovePayload, self._command(lambda p: c.QueueMove(p.participant, p.index))),
-            "round.start": (s.RoundStartPayload, self._command(
-                lambda p: c.RoundStart(tuple(p.order) if p.order is not None else None))),
-            "round.stop": (s.RoomPayload, self._simple(c.RoundStop)),
-            "room.settings": (s.SettingsPayload, self._command(lambda p: c.ChangeSettings(p.changes()))),
-            "participant.mute": (s.MutePayload, self._command(lambda p: c.Mute(p.participant, p.muted))),
-            "participant.remove": (s.RemovePayload, self._command(
-                lambda p: c.Remove(p.participant, ban=p.ban, reason=p.reason))),
-            "lobby.admit": (s.ParticipantPayload, self._command(lambda p: c.LobbyAdmit(p.participant))),
-            "lobby.deny": (s.ParticipantPayload, self._command(lambda p: c.LobbyDeny(p.participant))),
-            "chat.delete": (s.ChatDeletePayload, self._delete),
-            "chat.review": (s.ChatReviewPayload, self._command(lambda p: c.ChatReview(p.id, p.approve))),
-            "room.end": (s.RoomPayload, self._simple(c.EndRoom)),
-            "format.start": (s.FormatStartPayload, self._command(lambda p: c.FormatStart(reader=p.reader))),
-            "format.advance": (s.FormatAdvancePayload, self._command(
-                lambda p: c.FormatAdvance(index=p.index, reader=p.reader))),
-            "format.end": (s.RoomPayload, self._simple(c.FormatEnd)),
-            "format.get": (s.RoomPayload, self._format),
-            "oncall.duty": (s.DutyPayload, self._duty),
-            "help.offer": (s.RoomPayload, self._help),
-            "session.renew": (s.RoomPayload, self._renew),
-            "oncall.private": (s.ParticipantPayload, self._private),
-            "oncall.return": (s.RoomPayload, self._return),
-            "groups.start": (s.GroupsStartPayload, self._groups_start),
-            "groups.end": (s.RoomPayload, self._simple(c.GroupsEnd)),
-            "groups.visit": (s.GroupVisitPayload, self._groups_visit),
-            "rtc.offer": (s.RtcOffer, self._rtc_offer),
-            "rtc.close": (s.RoomPayload, self._rtc_close),
+        # The payload schema of each event is schemas.EVENTS[name].
+        self.handlers: dict[str, Handler] = {
+            "join": self._join,
+            "leave": self._leave,
+            "chat.send": self._chat,
+            "hand.raise": self._simple(c.HandRaise),
+            "hand.lower": self._simple(c.HandLower),
+            "floor.yield": self._simple(c.FloorYield),
+            "floor.pass": self._simple(c.FloorPass),
+            "reaction.send": self._command(lambda p: c.Reaction(kind=p.kind)),
+            "milestone.share": self._milestone,
+            "report": self._command(lambda p: c.Report(reason=p.reason, seq=p.seq, participant=p.participant)),
+            "floor.grant": self._command(lambda p: c.FloorGrant(p.participant)),
+            "floor.revoke": self._simple(c.FloorRevoke),
+            "floor.extend": self._command(lambda p: c.FloorExtend(p.seconds)),
+            "participant.service": self._command(lambda p: c.ServiceSet(p.participant, p.service)),
+            "queue.move": self._command(lambda p: c.QueueMove(p.participant, p.index)),
+            "round.start": self._command(lambda p: c.RoundStart(tuple(p.order) if p.order is not None else None)),
+            "round.stop": self._simple(c.RoundStop),
+            "room.settings": self._command(lambda p: c.ChangeSettings(p.changes())),
+            "participant.mute": self._command(lambda p: c.Mute(p.participant, p.muted)),
+            "participant.remove": self._command(lambda p: c.Remove(p.participant, ban=p.ban, reason=p.reason)),
+            "lobby.admit": self._command(lambda p: c.LobbyAdmit(p.participant)),
+            "lobby.deny": self._command(lambda p: c.LobbyDeny(p.participant)),
+            "chat.delete": self._delete,
+            "chat.review": self._command(lambda p: c.ChatReview(p.id, p.approve)),
+            "room.end": self._simple(c.EndRoom),
+            "format.start": self._command(lambda p: c.FormatStart(reader=p.reader)),
+            "format.advance": self._command(lambda p: c.FormatAdvance(index=p.index, reader=p.reader)),
+            "format.end": self._simple(c.FormatEnd),
+            "format.get": self._format,
+            "oncall.duty": self._duty,
+            "help.offer": self._help,
+            "session.renew": self._renew,
+            "oncall.private": self._private,
+            "oncall.return": self._return,
+            "groups.start": self._groups_start,
+            "groups.end": self._simple(c.GroupsEnd),
+            "groups.visit": self._groups_visit,
+            "rtc.offer": self._rtc_offer,
+            "rtc.close": self._rtc_close,
         }
+        assert self.handlers.keys() == s.EVENTS.keys(), "every event needs a schema and a handler"
 
     # -- wiring -------------------------------------------------------------------------------
 
@@ -236,14 +232,13 @@ class SocketGateway:
                 raise CommandError("invalid", "the payload is nested too deeply") from None
             if size > s.MAX_PAYLOAD_BYTES:
                 raise CommandError("too_large", f"payloads must be under {s.MAX_PAYLOAD_BYTES} bytes")
-            model, handler = self.handlers[name]
-            parsed = s.parse(model, payload)
+            parsed = s.parse(s.EVENTS[name], payload)
             room = getattr(parsed, "room", None)
             if room is not None and not conn.who.admits(room):
                 raise CommandError("forbidden", "your token is for another room")
             if room is not None and name not in NO_JOIN_NEEDED and room not in conn.rooms:
                 raise CommandError("not_joined", "join the room on this connection first")
-            ack = {"ok": True, **await handler(conn, parsed)}
+            ack = {"ok": True, **await self.handlers[name](conn, parsed)}
         except CommandError as e:
             result = e.code
             ack = {**e.extra, "ok": False, "error": e.to_wire()}
