@@ -67,6 +67,26 @@ STALL_CHECK_S: Final = 10.0
 # Why a connection was dropped (``DirectQueue.dropped``; the disconnect metric's reason).
 SLOW_READER: Final = "slow_reader"
 STALLED: Final = "stalled_writer"
+# A frame or packet no Socket.IO client sends (see ``readable`` and
+# ``gateway.socket.StrictServer``): the connection is closed at once.
+BAD_PACKET: Final = "bad_packet"
+# What a client may send over a websocket besides messages ("4" + a Socket.IO packet):
+# close, ping and pong (with the upgrade's "probe"), upgrade and noop.
+_CONTROL: Final = frozenset({"1", "2", "3", "5", "6", "2probe", "3probe"})
+
+
+def readable(data: str | bytes) -> bool:
+    """Whether Engine.IO can read this websocket frame without failing: a binary frame
+    (a message; the gateway refuses it), or text that is a control packet above or "4"
+    and a Socket.IO packet (which starts with an ASCII digit). Engine.IO's own decoder
+    raises on an empty frame or an unknown type (a traceback from aiohttp's request
+    handler), reads "٣" as packet type 3, and parses the JSON of anything else with no
+    depth limit."""
+    if isinstance(data, bytes):
+        return True
+    if len(data) > 1 and data[0] == "4":
+        return "0" <= data[1] <= "9"
+    return data in _CONTROL
 
 
 def ws_frame(payload: bytes, binary: bool = False) -> bytes:
@@ -336,6 +356,17 @@ class CirclesWebSocket(WebSocket):
             queue.attach(eio_socket, self._sock, request.transport)
         await self.handler(self)
         return self._sock
+
+    async def wait(self) -> Any:
+        """The next frame; a frame Engine.IO cannot read closes the connection instead
+        (``None`` is what Engine.IO's loop takes for a close)."""
+        data = await super().wait()
+        if not readable(data):
+            queue = getattr(getattr(self.handler, "__self__", None), "queue", None)
+            if isinstance(queue, DirectQueue):
+                queue.drop(BAD_PACKET)
+            return None
+        return data
 
 
 def install(sio: socketio.AsyncServer, direct: bool = True, max_bytes: int = MAX_QUEUED_BYTES) -> None:
