@@ -26,7 +26,7 @@ from ..media import turn
 from ..metrics import Metrics
 from ..service import RoomService
 from ..tokens import LEEWAY_S, SESSION_TTL, Identity, TokenError, mint, verify
-from ..wsdriver import DirectQueue
+from ..wsdriver import BAD_PACKET, DirectQueue
 from . import schemas as s
 from .limits import UNKNOWN_ADDRESS, Guard, Limits, Networks, TokenBucket, client_address
 
@@ -40,16 +40,24 @@ NO_JOIN_NEEDED: Final = frozenset({"join", "leave", "help.offer"})
 AFTER_EXPIRY: Final = frozenset({"leave", "rtc.close", "help.offer", "session.renew"})
 
 
-# The event name a packet too deeply nested to decode is read as (see ``PacketJSON``):
-# no client can send it, since a NUL is not a name anyone types.
+# The event names a packet is read as when its JSON cannot be read (see ``PacketJSON``),
+# and when it names no event a client may send (see ``StrictServer``): no client can
+# send them, since a NUL is not a name anyone types.
 TOO_DEEP: Final = "\x00too_deep"
+UNREADABLE: Final = "\x00unreadable"
+UNKNOWN: Final = "\x00unknown"
+# Names python-socketio would not dispatch as an event: it would call the connect or
+# disconnect handler, or the catch-all with the wrong arguments.
+NOT_EVENTS: Final = frozenset({"connect", "disconnect", "*"})
 
 
 class PacketJSON:
-    """The JSON codec of Socket.IO packets: a packet nested deeper than the decoder's
-    recursion limit (``[[[[...]]]]``, 40,000 deep in 80 KB) would raise inside
-    python-socketio, which drops it unanswered and logs an error; read as the event
-    ``TOO_DEEP`` instead, it gets an ``invalid`` ack like any other bad payload."""
+    """The JSON codec of Socket.IO packets. python-socketio drops a packet whose JSON
+    fails to decode unanswered and logs an error with a traceback; here a packet nested
+    deeper than the decoder's recursion limit (``[[[[...]]]]``, 40,000 deep in 80 KB) is
+    read as the event ``TOO_DEEP``, and one that is not JSON at all (cut short, garbled,
+    an integer of more than 4300 digits) as ``UNREADABLE``: each gets an ``invalid`` ack
+    like any other bad payload."""
 
     @staticmethod
     def dumps(obj: Any, **kwargs: Any) -> str:
@@ -61,6 +69,58 @@ class PacketJSON:
             return json.loads(s, **kwargs)
         except RecursionError:
             return [TOO_DEEP]
+        except ValueError:
+            return [UNREADABLE]
+
+
+class StrictServer(socketio.AsyncServer):
+    """python-socketio's server, reading only the Socket.IO packets a Circles client
+    sends: CONNECT, DISCONNECT and EVENT (an array whose first item is an event name)
+    on the namespace ``/``, as text. Anything else (a binary frame or a binary event,
+    whose attachments are held until they come; an unknown packet type; CONNECT_ERROR;
+    a packet that does not decode; an event before connecting or to another namespace;
+    an event that is not an array) closes the connection at once, with the reason
+    ``bad_packet``. python-socketio would raise on most of these (an error with a
+    traceback in the log), call the connect and disconnect handlers for events named
+    "connect" and "disconnect", or log the client's namespace. An event named
+    "connect", "disconnect", "*" or anything but a string is an unknown event
+    (``invalid``); acks are ignored, since the server asks none."""
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if not await self._read(eio_sid, data):
+            sock = self.eio.sockets.get(eio_sid)
+            if sock is not None and isinstance(sock.queue, DirectQueue):
+                sock.queue.drop(BAD_PACKET)
+            elif sock is not None:
+                await sock.close(wait=False, abort=True, reason=BAD_PACKET)
+
+    async def _read(self, eio_sid: str, data: Any) -> bool:
+        """Handle one packet; False when it is not one a client of ours sends."""
+        if not isinstance(data, str):
+            return False
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+        except Exception:  # whatever python-socketio's decoder raises (ValueError, TypeError)
+            return False
+        namespace = pkt.namespace or "/"
+        if pkt.packet_type == socketio.packet.CONNECT:
+            await self._handle_connect(eio_sid, namespace, pkt.data)  # another namespace: CONNECT_ERROR
+        elif pkt.packet_type == socketio.packet.DISCONNECT:
+            if namespace == "/":
+                await self._handle_disconnect(eio_sid, namespace, self.reason.CLIENT_DISCONNECT)
+        elif pkt.packet_type == socketio.packet.EVENT:
+            sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+            args = pkt.data
+            if namespace != "/" or sid is None or not self.manager.is_connected(sid, "/"):
+                return False
+            if not isinstance(args, list) or not args:
+                return False
+            if not isinstance(args[0], str) or args[0] in NOT_EVENTS:
+                args = [UNKNOWN, *args[1:]]
+            await self._handle_event(eio_sid, namespace, pkt.id, args)
+        elif pkt.packet_type != socketio.packet.ACK:
+            return False
+        return True
 
 
 class RefusedConnection(socketio.exceptions.ConnectionRefusedError):
@@ -151,6 +211,7 @@ class SocketGateway:
             self.sio.on(name, self._bind(name))
         self.sio.on("*", self._unknown)
         self.sio.on(TOO_DEEP, self._too_deep)
+        self.sio.on(UNREADABLE, self._unreadable)
         # python-socketio keeps its codec on the packet class (what AsyncServer(json=)
         # sets); the same for every server of the process.
         socketio.packet.Packet.json = PacketJSON
@@ -165,6 +226,9 @@ class SocketGateway:
 
     async def _too_deep(self, sid: str, *args: Any) -> dict[str, Any]:
         return {"ok": False, "error": {"code": "invalid", "message": "the payload is nested too deeply"}}
+
+    async def _unreadable(self, sid: str, *args: Any) -> dict[str, Any]:
+        return {"ok": False, "error": {"code": "invalid", "message": "the packet is not valid JSON"}}
 
     # -- connection lifecycle --------------------------------------------------------------------
 
@@ -197,7 +261,9 @@ class SocketGateway:
         dropped = getattr(getattr(conn.eio, "queue", None), "dropped", None)
         if dropped is not None:
             reason = dropped
-            log.warning("connection dropped", extra={"reason": dropped})
+            # A bad packet is the client's own doing: counted, not worth a warning each.
+            log.log(logging.INFO if dropped == BAD_PACKET else logging.WARNING, "connection dropped",
+                    extra={"reason": dropped})
         self.metrics.disconnects.labels(reason).inc()
         actor = conn.actor()
         for room in list(conn.rooms | conn.waiting):
