@@ -26,7 +26,7 @@ from ..media import turn
 from ..metrics import Metrics
 from ..service import RoomService
 from ..tokens import LEEWAY_S, SESSION_TTL, Identity, TokenError, mint, verify
-from ..wsdriver import BAD_PACKET, DirectQueue
+from ..wsdriver import BAD_PACKET, CirclesEngineIO, DirectQueue
 from . import schemas as s
 from .limits import UNKNOWN_ADDRESS, Guard, Limits, Networks, TokenBucket, client_address
 
@@ -85,6 +85,14 @@ class StrictServer(socketio.AsyncServer):
     "connect" and "disconnect", or log the client's namespace. An event named
     "connect", "disconnect", "*" or anything but a string is an unknown event
     (``invalid``); acks are ignored, since the server asks none."""
+
+    def _engineio_server_class(self) -> type[CirclesEngineIO]:
+        return CirclesEngineIO
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
+        if isinstance(self.eio, CirclesEngineIO):
+            self.eio.stop_pinging(eio_sid)
+        await super()._handle_eio_disconnect(eio_sid, reason)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if not await self._read(eio_sid, data):
