@@ -9,6 +9,7 @@ an ``invalid`` ack, and the log stays clean. The server keeps serving throughout
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
@@ -259,3 +260,21 @@ async def test_the_server_keeps_serving_everyone_while_one_socket_sends_garbage(
         assert await closed(ws)
     ack = await member.call("chat.send", {"room": ROOM, "text": "hello"})
     assert ack["ok"]
+
+
+async def test_a_closed_connection_keeps_no_ping_timer_alive(server: Running) -> None:
+    # Engine.IO slept 20 s in a task per socket before each ping, holding the closed
+    # socket, its websocket and request handler: a client reconnecting fast (closed for
+    # a bad packet each time) kept thousands alive, RSS +130 MB in a minute.
+    for _ in range(10):
+        async with raw(server) as ws:
+            await ws.send_str("4x")
+            assert await closed(ws)
+
+    def pinging() -> list[asyncio.Task[object]]:
+        return [t for t in asyncio.all_tasks() if getattr(t.get_coro(), "__qualname__", "") == "AsyncSocket._send_ping"]
+
+    async def none_left() -> None:
+        while pinging():  # noqa: ASYNC110 (nothing announces a task's end to others)
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(none_left(), 5)
