@@ -136,6 +136,12 @@ def frame_of(pkt: Any) -> bytes:
 _NOTHING: Final[collections.deque[Any]] = collections.deque(maxlen=0)
 # Queues with frames held for the end of this event-loop turn (``DirectQueue.batch``).
 _held: list[DirectQueue] = []
+# When the frames held now began to be held. A turn of the event loop that runs many
+# handlers at once (5,000 joins of a connection storm, all ready together) would hold
+# every answer until the last of them ran: the first join's ack waited as long as the
+# last one's (p50 = p99 = 2.7 s). Frames held longer than HOLD_MAX_S are written at once.
+_held_at: list[float] = [0.0]
+HOLD_MAX_S: Final = 0.005
 # Closes of dropped long-polling sockets under way (a reference keeps each task alive).
 _closing: set[asyncio.Future[Any]] = set()
 
@@ -283,9 +289,13 @@ class DirectQueue(asyncio.Queue[Any]):
                 return
             if not self._frames:
                 if not _held:
-                    asyncio.get_running_loop().call_soon(_write_held)
+                    loop = asyncio.get_running_loop()
+                    loop.call_soon(_write_held)
+                    _held_at[0] = loop.time()
                 _held.append(self)
             self._frames.append(frame_of(item))
+            if asyncio.get_running_loop().time() - _held_at[0] > HOLD_MAX_S:
+                _write_held()
             return
         if self._frames:
             self.write_held()  # what was held goes first
