@@ -1,4 +1,4 @@
-"""The protocol fuzzer (bench/fuzz.py), CI-sized: a real ``circles serve`` process, 30,000
+"""The protocol fuzzer (bench/fuzz.py), CI-sized: a real ``circles serve`` process, 50,000
 mutated Engine.IO / Socket.IO frames from a fixed seed over 24 raw websockets, three
 well-behaved probes in a room of their own. The server must stay up and healthy, log no
 traceback, no error and no text of the payloads, answer no ``internal``, never hang,
@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FRAMES = 30_000
+FRAMES = 50_000
 SEED = 20261205
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 
-def test_thirty_thousand_mutated_frames_leave_the_server_up_clean_and_responsive(tmp_path: Path) -> None:
+def test_fifty_thousand_mutated_frames_leave_the_server_up_clean_and_responsive(tmp_path: Path) -> None:
     out = tmp_path / "fuzz.json"
     run = subprocess.run([sys.executable, str(ROOT / "bench" / "fuzz.py"), "--frames", str(FRAMES), "--seed",
                           str(SEED), "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
