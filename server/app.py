@@ -28,7 +28,7 @@ from .delivery import LocalDelivery
 from .gateway import calendar, formats_http, http, keys
 from .gateway.limits import trusted_networks
 from .gateway.schemas import MAX_PAYLOAD_BYTES
-from .gateway.socket import Connection, SocketGateway
+from .gateway.socket import Connection, SocketGateway, StrictServer
 from .media.hub import MediaHub
 from .media.router import MediaRouter
 from .metrics import Metrics
@@ -79,7 +79,7 @@ def make_sio(config: Config, transports: Sequence[str] | None, direct_write: boo
     origins: Any = list(config.allowed_origins) if config.allowed_origins else None
     if origins == ["*"]:
         origins = "*"
-    sio = socketio.AsyncServer(
+    sio = StrictServer(
         async_mode="aiohttp", cors_allowed_origins=origins, logger=False, engineio_logger=False,
         # Engine.IO closes a connection whose message exceeds this; keep it well above
         # our own payload limit so an oversized payload gets a `too_large` ack instead.

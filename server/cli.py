@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import logging
 import os
 import secrets
@@ -109,12 +110,23 @@ def serve_main(args: argparse.Namespace) -> int:
         workers.watch_parent(app, parent)
     elif config.demo:
         _demo_links(config)
+    app.on_startup.append(_freeze_heap)
     log.info("listening", extra={"host": config.host, "port": config.port,
                                  "store": "redis" if config.redis_url else "memory"})
     web.run_app(app, host=config.host, port=config.port, print=None, shutdown_timeout=5,
                 access_log=None, handle_signals=True, reuse_port=parent is not None)
     log.info("stopped")
     return 0
+
+
+async def _freeze_heap(app: web.Application) -> None:
+    """What start-up made (modules, their tables, the app, the configured rooms) lives
+    as long as the process: moved out of the collector's way, a full collection walks
+    only what serving made. With ~160,000 objects from start-up, each full collection
+    took ~80 ms under the protocol fuzzer (bench/fuzz.py), most of the probes' p99.
+    Only here, in the server's own process: a test process makes many apps."""
+    gc.collect()
+    gc.freeze()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -98,12 +98,21 @@ class Metrics:
         """A ``gc.callbacks`` entry timing every collection: the full ones (generation
         2) are the long pauses behind a latency spike after a burst of joins."""
         started = [0.0]
+        by_generation = {g: self.gc_pause.labels(str(g)) for g in range(3)}
 
         def callback(phase: str, info: dict[str, Any]) -> None:
-            if phase == "start":
-                started[0] = time.perf_counter()
-            else:
-                self.gc_pause.labels(str(info.get("generation", "?"))).observe(time.perf_counter() - started[0])
+            # A collection can start anywhere, also at the bottom of a deep stack (a
+            # payload nested thousands deep being decoded): with no frames left for this
+            # callback, that collection goes unmeasured rather than print a traceback.
+            try:
+                if phase == "start":
+                    started[0] = time.perf_counter()
+                else:
+                    child = by_generation.get(info.get("generation", -1))
+                    if child is not None:
+                        child.observe(time.perf_counter() - started[0])
+            except RecursionError:
+                pass
         return callback
 
     def observe(self, outcome: Outcome) -> None:

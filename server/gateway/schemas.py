@@ -8,6 +8,7 @@ the core's own constant, so the edge cannot drift from what the core enforces.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -181,6 +182,49 @@ class RtcOffer(RoomPayload):
     sdp: Annotated[str, Field(min_length=1, max_length=MAX_PAYLOAD_BYTES)]
     type: Literal["offer"]
 
+
+# Every client→server event and its payload schema (the gateway has a handler for each).
+EVENTS: Final[Mapping[str, type[Payload]]] = {
+    "join": JoinPayload,
+    "leave": RoomPayload,
+    "chat.send": ChatSend,
+    "hand.raise": RoomPayload,
+    "hand.lower": RoomPayload,
+    "floor.yield": RoomPayload,
+    "floor.pass": RoomPayload,
+    "reaction.send": ReactionSend,
+    "milestone.share": MilestoneShare,
+    "report": ReportPayload,
+    "floor.grant": ParticipantPayload,
+    "floor.revoke": RoomPayload,
+    "floor.extend": ExtendPayload,
+    "participant.service": ServicePayload,
+    "queue.move": QueueMovePayload,
+    "round.start": RoundStartPayload,
+    "round.stop": RoomPayload,
+    "room.settings": SettingsPayload,
+    "participant.mute": MutePayload,
+    "participant.remove": RemovePayload,
+    "lobby.admit": ParticipantPayload,
+    "lobby.deny": ParticipantPayload,
+    "chat.delete": ChatDeletePayload,
+    "chat.review": ChatReviewPayload,
+    "room.end": RoomPayload,
+    "format.start": FormatStartPayload,
+    "format.advance": FormatAdvancePayload,
+    "format.end": RoomPayload,
+    "format.get": RoomPayload,
+    "oncall.duty": DutyPayload,
+    "help.offer": RoomPayload,
+    "session.renew": RoomPayload,
+    "oncall.private": ParticipantPayload,
+    "oncall.return": RoomPayload,
+    "groups.start": GroupsStartPayload,
+    "groups.end": RoomPayload,
+    "groups.visit": GroupVisitPayload,
+    "rtc.offer": RtcOffer,
+    "rtc.close": RoomPayload,
+}
 
 M = TypeVar("M", bound=BaseModel)
 

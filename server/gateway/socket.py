@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import socketio
-from pydantic import BaseModel
 
 from ..config import MediaConfig
 from ..core import commands as c
@@ -29,7 +28,7 @@ from ..media import turn
 from ..metrics import Metrics
 from ..service import RoomService
 from ..tokens import LEEWAY_S, SESSION_TTL, Identity, TokenError, mint, verify
-from ..wsdriver import DirectQueue
+from ..wsdriver import BAD_PACKET, CirclesEngineIO, DirectQueue
 from . import schemas as s
 from .limits import UNKNOWN_ADDRESS, Guard, Limits, Networks, TokenBucket, client_address
 
@@ -43,9 +42,15 @@ NO_JOIN_NEEDED: Final = frozenset({"join", "leave", "help.offer"})
 AFTER_EXPIRY: Final = frozenset({"leave", "rtc.close", "help.offer", "session.renew"})
 
 
-# The event name a packet too deeply nested to decode is read as (see ``PacketJSON``):
-# no client can send it, since a NUL is not a name anyone types.
+# The event names a packet is read as when its JSON cannot be read (see ``PacketJSON``),
+# and when it names no event a client may send (see ``StrictServer``): no client can
+# send them, since a NUL is not a name anyone types.
 TOO_DEEP: Final = "\x00too_deep"
+UNREADABLE: Final = "\x00unreadable"
+UNKNOWN: Final = "\x00unknown"
+# Names python-socketio would not dispatch as an event: it would call the connect or
+# disconnect handler, or the catch-all with the wrong arguments.
+NOT_EVENTS: Final = frozenset({"connect", "disconnect", "*"})
 
 # A draining worker (SIGTERM) gives its in-flight commands this long to commit and be
 # acknowledged, then says goodbye to every client; aiohttp's own shutdown timeout
@@ -61,10 +66,12 @@ RESTARTING: Final = "this server is restarting; you are being moved to another"
 
 
 class PacketJSON:
-    """The JSON codec of Socket.IO packets: a packet nested deeper than the decoder's
-    recursion limit (``[[[[...]]]]``, 40,000 deep in 80 KB) would raise inside
-    python-socketio, which drops it unanswered and logs an error; read as the event
-    ``TOO_DEEP`` instead, it gets an ``invalid`` ack like any other bad payload."""
+    """The JSON codec of Socket.IO packets. python-socketio drops a packet whose JSON
+    fails to decode unanswered and logs an error with a traceback; here a packet nested
+    deeper than the decoder's recursion limit (``[[[[...]]]]``, 40,000 deep in 80 KB) is
+    read as the event ``TOO_DEEP``, and one that is not JSON at all (cut short, garbled,
+    an integer of more than 4300 digits) as ``UNREADABLE``: each gets an ``invalid`` ack
+    like any other bad payload."""
 
     @staticmethod
     def dumps(obj: Any, **kwargs: Any) -> str:
@@ -76,6 +83,66 @@ class PacketJSON:
             return json.loads(s, **kwargs)
         except RecursionError:
             return [TOO_DEEP]
+        except ValueError:
+            return [UNREADABLE]
+
+
+class StrictServer(socketio.AsyncServer):
+    """python-socketio's server, reading only the Socket.IO packets a Circles client
+    sends: CONNECT, DISCONNECT and EVENT (an array whose first item is an event name)
+    on the namespace ``/``, as text. Anything else (a binary frame or a binary event,
+    whose attachments are held until they come; an unknown packet type; CONNECT_ERROR;
+    a packet that does not decode; an event before connecting or to another namespace;
+    an event that is not an array) closes the connection at once, with the reason
+    ``bad_packet``. python-socketio would raise on most of these (an error with a
+    traceback in the log), call the connect and disconnect handlers for events named
+    "connect" and "disconnect", or log the client's namespace. An event named
+    "connect", "disconnect", "*" or anything but a string is an unknown event
+    (``invalid``); acks are ignored, since the server asks none."""
+
+    def _engineio_server_class(self) -> type[CirclesEngineIO]:
+        return CirclesEngineIO
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
+        if isinstance(self.eio, CirclesEngineIO):
+            self.eio.stop_pinging(eio_sid)
+        await super()._handle_eio_disconnect(eio_sid, reason)
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if not await self._read(eio_sid, data):
+            sock = self.eio.sockets.get(eio_sid)
+            if sock is not None and isinstance(sock.queue, DirectQueue):
+                sock.queue.drop(BAD_PACKET)
+            elif sock is not None:
+                await sock.close(wait=False, abort=True, reason=BAD_PACKET)
+
+    async def _read(self, eio_sid: str, data: Any) -> bool:
+        """Handle one packet; False when it is not one a client of ours sends."""
+        if not isinstance(data, str):
+            return False
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+        except Exception:  # whatever python-socketio's decoder raises (ValueError, TypeError)
+            return False
+        namespace = pkt.namespace or "/"
+        if pkt.packet_type == socketio.packet.CONNECT:
+            await self._handle_connect(eio_sid, namespace, pkt.data)  # another namespace: CONNECT_ERROR
+        elif pkt.packet_type == socketio.packet.DISCONNECT:
+            if namespace == "/":
+                await self._handle_disconnect(eio_sid, namespace, self.reason.CLIENT_DISCONNECT)
+        elif pkt.packet_type == socketio.packet.EVENT:
+            sid = self.manager.sid_from_eio_sid(eio_sid, "/")
+            args = pkt.data
+            if namespace != "/" or sid is None or not self.manager.is_connected(sid, "/"):
+                return False
+            if not isinstance(args, list) or not args:
+                return False
+            if not isinstance(args[0], str) or args[0] in NOT_EVENTS:
+                args = [UNKNOWN, *args[1:]]
+            await self._handle_event(eio_sid, namespace, pkt.id, args)
+        elif pkt.packet_type != socketio.packet.ACK:
+            return False
+        return True
 
 
 class RefusedConnection(socketio.exceptions.ConnectionRefusedError):
@@ -118,52 +185,49 @@ class SocketGateway:
         self.in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self.handlers: dict[str, tuple[type[BaseModel], Handler]] = {
-            "join": (s.JoinPayload, self._join),
-            "leave": (s.RoomPayload, self._leave),
-            "chat.send": (s.ChatSend, self._chat),
-            "hand.raise": (s.RoomPayload, self._simple(c.HandRaise)),
-            "hand.lower": (s.RoomPayload, self._simple(c.HandLower)),
-            "floor.yield": (s.RoomPayload, self._simple(c.FloorYield)),
-            "floor.pass": (s.RoomPayload, self._simple(c.FloorPass)),
-            "reaction.send": (s.ReactionSend, self._command(lambda p: c.Reaction(kind=p.kind))),
-            "milestone.share": (s.MilestoneShare, self._milestone),
-            "report": (s.ReportPayload, self._command(
-                lambda p: c.Report(reason=p.reason, seq=p.seq, participant=p.participant))),
-            "floor.grant": (s.ParticipantPayload, self._command(lambda p: c.FloorGrant(p.participant))),
-            "floor.revoke": (s.RoomPayload, self._simple(c.FloorRevoke)),
-            "floor.extend": (s.ExtendPayload, self._command(lambda p: c.FloorExtend(p.seconds))),
-            "participant.service": (s.ServicePayload, self._command(
-                lambda p: c.ServiceSet(p.participant, p.service))),
-            "queue.move": (s.QueueMovePayload, self._command(lambda p: c.QueueMove(p.participant, p.index))),
-            "round.start": (s.RoundStartPayload, self._command(
-                lambda p: c.RoundStart(tuple(p.order) if p.order is not None else None))),
-            "round.stop": (s.RoomPayload, self._simple(c.RoundStop)),
-            "room.settings": (s.SettingsPayload, self._command(lambda p: c.ChangeSettings(p.changes()))),
-            "participant.mute": (s.MutePayload, self._command(lambda p: c.Mute(p.participant, p.muted))),
-            "participant.remove": (s.RemovePayload, self._command(
-                lambda p: c.Remove(p.participant, ban=p.ban, reason=p.reason))),
-            "lobby.admit": (s.ParticipantPayload, self._command(lambda p: c.LobbyAdmit(p.participant))),
-            "lobby.deny": (s.ParticipantPayload, self._command(lambda p: c.LobbyDeny(p.participant))),
-            "chat.delete": (s.ChatDeletePayload, self._delete),
-            "chat.review": (s.ChatReviewPayload, self._command(lambda p: c.ChatReview(p.id, p.approve))),
-            "room.end": (s.RoomPayload, self._simple(c.EndRoom)),
-            "format.start": (s.FormatStartPayload, self._command(lambda p: c.FormatStart(reader=p.reader))),
-            "format.advance": (s.FormatAdvancePayload, self._command(
-                lambda p: c.FormatAdvance(index=p.index, reader=p.reader))),
-            "format.end": (s.RoomPayload, self._simple(c.FormatEnd)),
-            "format.get": (s.RoomPayload, self._format),
-            "oncall.duty": (s.DutyPayload, self._duty),
-            "help.offer": (s.RoomPayload, self._help),
-            "session.renew": (s.RoomPayload, self._renew),
-            "oncall.private": (s.ParticipantPayload, self._private),
-            "oncall.return": (s.RoomPayload, self._return),
-            "groups.start": (s.GroupsStartPayload, self._groups_start),
-            "groups.end": (s.RoomPayload, self._simple(c.GroupsEnd)),
-            "groups.visit": (s.GroupVisitPayload, self._groups_visit),
-            "rtc.offer": (s.RtcOffer, self._rtc_offer),
-            "rtc.close": (s.RoomPayload, self._rtc_close),
+        # The payload schema of each event is schemas.EVENTS[name].
+        self.handlers: dict[str, Handler] = {
+            "join": self._join,
+            "leave": self._leave,
+            "chat.send": self._chat,
+            "hand.raise": self._simple(c.HandRaise),
+            "hand.lower": self._simple(c.HandLower),
+            "floor.yield": self._simple(c.FloorYield),
+            "floor.pass": self._simple(c.FloorPass),
+            "reaction.send": self._command(lambda p: c.Reaction(kind=p.kind)),
+            "milestone.share": self._milestone,
+            "report": self._command(lambda p: c.Report(reason=p.reason, seq=p.seq, participant=p.participant)),
+            "floor.grant": self._command(lambda p: c.FloorGrant(p.participant)),
+            "floor.revoke": self._simple(c.FloorRevoke),
+            "floor.extend": self._command(lambda p: c.FloorExtend(p.seconds)),
+            "participant.service": self._command(lambda p: c.ServiceSet(p.participant, p.service)),
+            "queue.move": self._command(lambda p: c.QueueMove(p.participant, p.index)),
+            "round.start": self._command(lambda p: c.RoundStart(tuple(p.order) if p.order is not None else None)),
+            "round.stop": self._simple(c.RoundStop),
+            "room.settings": self._command(lambda p: c.ChangeSettings(p.changes())),
+            "participant.mute": self._command(lambda p: c.Mute(p.participant, p.muted)),
+            "participant.remove": self._command(lambda p: c.Remove(p.participant, ban=p.ban, reason=p.reason)),
+            "lobby.admit": self._command(lambda p: c.LobbyAdmit(p.participant)),
+            "lobby.deny": self._command(lambda p: c.LobbyDeny(p.participant)),
+            "chat.delete": self._delete,
+            "chat.review": self._command(lambda p: c.ChatReview(p.id, p.approve)),
+            "room.end": self._simple(c.EndRoom),
+            "format.start": self._command(lambda p: c.FormatStart(reader=p.reader)),
+            "format.advance": self._command(lambda p: c.FormatAdvance(index=p.index, reader=p.reader)),
+            "format.end": self._simple(c.FormatEnd),
+            "format.get": self._format,
+            "oncall.duty": self._duty,
+            "help.offer": self._help,
+            "session.renew": self._renew,
+            "oncall.private": self._private,
+            "oncall.return": self._return,
+            "groups.start": self._groups_start,
+            "groups.end": self._simple(c.GroupsEnd),
+            "groups.visit": self._groups_visit,
+            "rtc.offer": self._rtc_offer,
+            "rtc.close": self._rtc_close,
         }
+        assert self.handlers.keys() == s.EVENTS.keys(), "every event needs a schema and a handler"
 
     # -- wiring -------------------------------------------------------------------------------
 
@@ -174,6 +238,7 @@ class SocketGateway:
             self.sio.on(name, self._bind(name))
         self.sio.on("*", self._unknown)
         self.sio.on(TOO_DEEP, self._too_deep)
+        self.sio.on(UNREADABLE, self._unreadable)
         # python-socketio keeps its codec on the packet class (what AsyncServer(json=)
         # sets); the same for every server of the process.
         socketio.packet.Packet.json = PacketJSON
@@ -188,6 +253,9 @@ class SocketGateway:
 
     async def _too_deep(self, sid: str, *args: Any) -> dict[str, Any]:
         return {"ok": False, "error": {"code": "invalid", "message": "the payload is nested too deeply"}}
+
+    async def _unreadable(self, sid: str, *args: Any) -> dict[str, Any]:
+        return {"ok": False, "error": {"code": "invalid", "message": "the packet is not valid JSON"}}
 
     # -- connection lifecycle --------------------------------------------------------------------
 
@@ -222,7 +290,9 @@ class SocketGateway:
         dropped = getattr(getattr(conn.eio, "queue", None), "dropped", None)
         if dropped is not None:
             reason = dropped
-            log.warning("connection dropped", extra={"reason": dropped})
+            # A bad packet is the client's own doing: counted, not worth a warning each.
+            log.log(logging.INFO if dropped == BAD_PACKET else logging.WARNING, "connection dropped",
+                    extra={"reason": dropped})
         self.metrics.disconnects.labels(reason).inc()
         actor = conn.actor()
         for room in list(conn.rooms | conn.waiting):
@@ -299,14 +369,13 @@ class SocketGateway:
                 raise CommandError("invalid", "the payload is nested too deeply") from None
             if size > s.MAX_PAYLOAD_BYTES:
                 raise CommandError("too_large", f"payloads must be under {s.MAX_PAYLOAD_BYTES} bytes")
-            model, handler = self.handlers[name]
-            parsed = s.parse(model, payload)
+            parsed = s.parse(s.EVENTS[name], payload)
             room = getattr(parsed, "room", None)
             if room is not None and not conn.who.admits(room):
                 raise CommandError("forbidden", "your token is for another room")
             if room is not None and name not in NO_JOIN_NEEDED and room not in conn.rooms:
                 raise CommandError("not_joined", "join the room on this connection first")
-            ack = {"ok": True, **await handler(conn, parsed)}
+            ack = {"ok": True, **await self.handlers[name](conn, parsed)}
         except CommandError as e:
             result = e.code
             ack = {**e.extra, "ok": False, "error": e.to_wire()}

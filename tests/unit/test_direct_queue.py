@@ -309,3 +309,47 @@ async def test_a_slow_reader_that_keeps_reading_is_not_given_up(fast_stall: None
             got += len(await loop.sock_recv(peer, 65536))
             await asyncio.sleep(0.05)
         assert queue.dropped is None
+
+
+async def test_frames_held_past_the_bound_are_written_within_the_same_loop_turn(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A storm: 5,000 join handlers ready in one loop turn held every ack until the last
+    # had run (p50 = p99). Frames held longer than HOLD_MAX_S go out at the next put.
+    from server import wsdriver
+
+    monkeypatch.setattr(DirectQueue, "batch", True)
+
+    async def check(queue: DirectQueue, writer: Writer, task: asyncio.Future[None],
+                    reader: asyncio.StreamReader) -> None:
+        await until_idle(queue)
+        a, b = FramedPacket(eio_packet.MESSAGE, "a"), FramedPacket(eio_packet.MESSAGE, "b")
+        queue.put_nowait(a)
+        assert queue in wsdriver._held  # held for the end of the turn
+        wsdriver._held_at[0] -= 2 * wsdriver.HOLD_MAX_S  # this turn has run long (other handlers) since
+        queue.put_nowait(b)
+        assert not wsdriver._held and queue.direct_writes == 2  # both written now, in order
+        expected = frame_of(a) + frame_of(b)
+        assert await asyncio.wait_for(reader.readexactly(len(expected)), 5) == expected
+        queue.put_nowait(None)
+        await asyncio.wait_for(task, 5)
+
+    await with_writer(check)
+
+
+async def test_a_stopped_writer_leaves_no_timer_holding_its_queue() -> None:
+    # The stall timer (10 s) was armed at the writer's last get, its stop included, and
+    # held the closed socket and everything it held until it fired.
+    async def check(queue: DirectQueue, writer: Writer, task: asyncio.Future[None],
+                    reader: asyncio.StreamReader) -> None:
+        await until_idle(queue)
+        queue.put_nowait(eio_packet.Packet(eio_packet.PING))  # through the writer: it is watched
+        await asyncio.wait_for(reader.readexactly(len(frame_of(eio_packet.Packet(eio_packet.PING)))), 5)
+        await until_idle(queue)
+        queue.put_nowait(None)  # Engine.IO's "stop"
+        await asyncio.wait_for(task, 5)
+        assert queue._stall_timer is None
+        loop = asyncio.get_running_loop()
+        assert not [h for h in getattr(loop, "_scheduled", []) if getattr(h, "_callback", None) is not None
+                    and getattr(h._callback, "__self__", None) is queue]
+
+    await with_writer(check)
