@@ -13,6 +13,10 @@ if [ "${1:-}" = "--test" ]; then
   command -v nft >/dev/null 2>&1 || need+=(nftables)   # a lossy path in tests/e2e/test_real_audio.py
   command -v turnserver >/dev/null 2>&1 || need+=(coturn)   # audio through a TURN relay, tests/media/test_turn.py
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)   # checks deploy/compose.yaml (no daemon needed)
+  # Devanagari and Gurmukhi as a phone shows them: the 390 px layout checks in tests/e2e
+  # measure real glyphs, not fallback boxes.
+  [ -f /usr/share/fonts/truetype/noto/NotoSansGurmukhi-Regular.ttf ] || need+=(fonts-noto-core)
+  [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || need+=(fonts-noto-color-emoji)
   if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]} with apt-get" >&2
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
