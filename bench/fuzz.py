@@ -32,7 +32,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from server.gateway import schemas  # noqa: E402
+from tests.redis_server import free_port  # noqa: E402
 from tests.support import ADMIN_KEY, SECRET, token  # noqa: E402
 
 # In every string the fuzzer makes up: the server's log must never contain it.
@@ -103,12 +103,6 @@ rooms_made_per_hour = 1000
 
 
 # -- the server ---------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

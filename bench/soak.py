@@ -51,6 +51,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.fuzz import pct, rss_kb  # noqa: E402
 from bench.soak_check import (  # noqa: E402
     Record,
     Visit,
@@ -100,23 +101,6 @@ webhook_secret = "{secret}"
 [media]
 host_candidates = ["127.0.0.1"]
 """
-
-
-def rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def pct(xs: list[float], q: float) -> float:
-    if not xs:
-        return float("nan")
-    s = sorted(xs)
-    return s[min(len(s) - 1, int(q * len(s)))]
 
 
 # -- the cluster ------------------------------------------------------------------------------
@@ -180,7 +164,10 @@ class Cluster:
     def sample(self) -> None:
         for i, w in enumerate(self.workers):
             if w.alive and w.proc is not None:
-                kb = rss_kb(w.proc.pid)
+                try:
+                    kb = rss_kb(w.proc.pid)
+                except OSError:  # it has just exited
+                    continue
                 self.peak_kb[i] = max(self.peak_kb[i], kb)
                 self.final_kb[i] = kb
 
