@@ -7,7 +7,11 @@ from playwright.async_api import expect
 
 from .conftest import ServerProcess, Session, shoot
 
-OFFLINE = "Offline — reconnecting…"
+# A server that drains says so first (server.draining): the pages say it is restarting.
+RESTARTING = {"en-US": "The server is restarting — reconnecting…",
+              "hi-IN": "सर्वर फिर से शुरू हो रहा है — फिर से जुड़ रहे हैं…",
+              "pa-IN": "ਸਰਵਰ ਮੁੜ ਸ਼ੁਰੂ ਹੋ ਰਿਹਾ ਹੈ — ਦੁਬਾਰਾ ਜੁੜ ਰਹੇ ਹਾਂ…"}
+OFFLINE = RESTARTING["en-US"]
 # Socket.IO backs off up to a few seconds between tries, and a member whose circle is
 # not open yet knocks again every 2.5 s: give the whole recovery this long.
 RECOVER_MS = 25_000
@@ -24,8 +28,8 @@ async def test_pages_rejoin_after_a_restart_and_deliver_the_offline_message(
     await asha.get_by_role("button", name="Send", exact=True).click()
     await expect(fac.get_by_role("region", name="Chat")).to_contain_text("Said before the restart")
 
-    # A deploy: the server is told to stop and says goodbye to every client. (Its own
-    # shutdown may linger for seconds; the pages must not wait for that.)
+    # A deploy: the server is told to stop, tells every client it is restarting and says
+    # goodbye. (Its own shutdown may linger; the pages must not wait for that.)
     server_process.terminate()
     for page in (fac, asha):
         await expect(page.get_by_role("status").filter(has_text=OFFLINE)).to_be_visible()
@@ -57,3 +61,18 @@ async def test_pages_rejoin_after_a_restart_and_deliver_the_offline_message(
     await asha.get_by_role("button", name="Raise hand").click()
     await expect(fac.get_by_role("list", name="Participants").get_by_role("listitem").filter(has_text="Asha")) \
         .to_contain_text("sharing")
+
+
+async def test_a_draining_server_is_explained_in_each_language(server_process: ServerProcess,
+                                                                 session: Session) -> None:
+    room = "restart-words"
+    await server_process.start()
+    base = server_process.url
+    await session.open(base, room, "facilitator", "Meera")
+    pages = {locale: await session.open(base, room, "member", f"M{i}", phone=True, locale=locale)
+             for i, locale in enumerate(("hi-IN", "pa-IN"))}
+    server_process.terminate()
+    for locale, page in pages.items():
+        await expect(page.get_by_role("status").filter(has_text=RESTARTING[locale])).to_be_visible()
+        await shoot(page, f"restarting-{locale[:2]}")
+    await server_process.stop(grace_s=1.0)
