@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from .clock import Clock
+from .core.errors import CommandError
 from .store import Store, StoreUnavailable
 
 log = logging.getLogger("circles.scheduler")
@@ -39,6 +40,10 @@ class Scheduler:
         for room in await self._store.due_rooms(self._clock.now_ms()):
             try:
                 await fire(room)
+            except CommandError as e:
+                # The store went away between the look and the fire (``unavailable``), or
+                # the room ended meanwhile: its deadline is still there, due next time.
+                log.warning("timer not fired yet", extra={"room": room, "code": e.code})
             except Exception:  # one room's failure must not stop the others' timers
                 log.exception("timer failed", extra={"room": room})
 
