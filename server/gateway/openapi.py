@@ -330,7 +330,8 @@ def _response_schemas() -> dict[str, Schema]:
         "AttendanceDay": closed({"date": _DAY, "came": integer(0), "minutes": integer(0), "shared": integer(0)},
                                 description="One meeting of a circle: how many came, their minutes in all, "
                                             "how many shared."),
-        "AttendanceRoom": closed({"room": ROOM_ID, "enabled": {"type": "boolean"}, "retention_days": integer(0, description="0 when attendance is off"),
+        "AttendanceRoom": closed({"room": ROOM_ID, "enabled": {"type": "boolean"},
+                                  "retention_days": integer(0, description="0 when attendance is off"),
                                   "meetings": array(ref("AttendanceDay"))},
                                  description="A circle's attendance per meeting date (addition)."),
         "Title": _text(TITLE_MAX, "A title"),
