@@ -115,8 +115,12 @@ def tick(tx: Tx) -> None:
                 "id": f"{tx.state.id}:{occ.start_ms}",
             })
         reminded = occ.start_ms
+    # Meetings that ended more than the lookahead ago (a schedule set long before, a
+    # server down for days) are passed over, not told of one by one.
     ended = rec.ended
-    after = _first_unended(rec)
+    after = max(_first_unended(rec), tx.now - _LOOKAHEAD_MS)
+    if after > _first_unended(rec):
+        ended = after
     for occ in occurrences(schedule, after - schedule.duration_min * MINUTE_MS, tx.now + 1):
         if after < occ.end_ms <= tx.now:
             # For the committing service only (attendance looks for misses): once, as
