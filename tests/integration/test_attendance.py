@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -180,8 +181,9 @@ async def test_a_room_not_listed_records_nothing(srv: Running) -> None:
     assert (await mina.call("attendance.mine", {}))["meetings"] == []
 
 
-async def test_a_follower_who_misses_three_meetings_is_named_to_the_webhook_once(srv: Running,
-                                                                                  hooks: Hooks) -> None:
+async def test_a_follower_who_misses_three_meetings_is_named_to_the_webhook_once(
+        srv: Running, hooks: Hooks, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="circles")
     await make_room(srv, "tuesday", WEEKLY)
     await srv.clock.advance(TUE - SAT)  # Tuesday 19:00: the meeting is on
     mina = await srv.client("tuesday", "member", "Mina", sub="m-mina")
@@ -217,10 +219,17 @@ async def test_a_follower_who_misses_three_meetings_is_named_to_the_webhook_once
     mine = await back.call("attendance.mine", {"room": "tuesday"})
     assert mine["came"] == 1 and mine["of"] == 5 and mine["follow_up"] is True
     assert mine["summary"] == "came to 1 of the last 5"
+    # The logs say what happened by room and count: no name, no participant id.
+    logged = [f"{r.getMessage()} {r.__dict__}" for r in caplog.records if r.name.startswith("circles.")]
+    assert any("attendance misses" in line for line in logged)
+    assert any("webhook delivered" in line for line in logged)
+    for line in logged:
+        assert "Mina" not in line and "Ravi" not in line and "m-mina" not in line, line
 
 
-async def test_the_redis_keys_hold_no_name_and_no_text_and_all_expire(make_server: MakeServer,
-                                                                      hooks: Hooks) -> None:
+async def test_the_redis_keys_hold_no_name_and_no_text_and_all_expire(make_server: MakeServer, hooks: Hooks,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     s = await make_server(clock=ManualClock(SAT), attendance=config(hooks))
     store = s.app[keys.STORE]
     if not isinstance(store, RedisStore):
@@ -251,3 +260,6 @@ async def test_the_redis_keys_hold_no_name_and_no_text_and_all_expire(make_serve
             text = json.dumps(await redis.get(key))
         for word in ("Mina", "Kaur", "Fatima", "Rahman", "secret", "brother"):
             assert word not in text and word not in key, f"{word!r} in {key}"
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records if r.name.startswith("circles"))
+    for word in ("Mina", "Kaur", "Fatima", "Rahman", "secret", "brother"):
+        assert word not in logged, f"{word!r} in the logs"
