@@ -224,5 +224,6 @@ def attendance_room(room_id: str) -> str:
 
 
 def attendance_follow(participant: str) -> str:
-    """string "1": the participant asked for follow-up (``attendance.missed``); deleted when they stop."""
+    """string "1": the participant asked for follow-up (``attendance.missed``); deleted when
+    they stop. Its TTL is set again by each of their attendance writes: it lasts while they come."""
     return f"{ATTENDANCE_PREFIX}follow:{participant}"

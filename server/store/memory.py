@@ -351,6 +351,8 @@ class MemoryStore:
             del self._att_open[(room, participant)]
         rec = self._att.setdefault((room, day, participant), [0, 0, expires])
         rec[2] = expires
+        if participant in self._att_follow:  # an opt-in lasts while they come
+            self._att_follow[participant] = expires
         if op == "close" and opened is not None:
             rec[0] += max(0, now - opened[1])
         elif op == "share":

@@ -287,6 +287,7 @@ local function rec(d)
   local byroom = p .. 'room:' .. room
   redis.call('ZADD', byroom, now + ttl, d .. '|' .. who)
   redis.call('PEXPIRE', byroom, ttl)
+  redis.call('PEXPIRE', p .. 'follow:' .. who, ttl)  -- an opt-in lasts while they come
   return k
 end
 local o = redis.call('HMGET', open, 'date', 'since')
