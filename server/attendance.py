@@ -35,7 +35,7 @@ ROWS_MAX: Final = 2000
 
 @dataclass(frozen=True)
 class AttendanceConfig:
-    """``[attendance]`` (docs/protocol.md, Attendance): off unless ``enabled``, and then
+    """``[attendance]`` (docs/protocol.md §10): off unless ``enabled``, and then
     recorded only in the circles listed in ``rooms``; kept ``retention_days``; a member
     who asked for follow-up and misses ``missed_after`` scheduled meetings of a circle in
     a row is named by id to ``webhook_url`` (``attendance.missed``)."""
