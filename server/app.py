@@ -96,10 +96,12 @@ def make_sio(config: Config, transports: Sequence[str] | None, direct_write: boo
 
 def receivers(config: Config) -> dict[str, Receiver]:
     """Where each kind of webhook call goes: escalations to ``[oncall]``, reminders to
-    ``[schedules]`` (each only when configured)."""
+    ``[schedules]``, missed meetings to ``[attendance]`` (each only when configured)."""
     out = {}
     for event, url, secret in (("oncall.escalated", config.oncall.webhook_url, config.oncall.webhook_secret),
-                               ("circle.starting", config.schedules.webhook_url, config.schedules.webhook_secret)):
+                               ("circle.starting", config.schedules.webhook_url, config.schedules.webhook_secret),
+                               ("attendance.missed", config.attendance.webhook_url,
+                                config.attendance.webhook_secret)):
         if url:
             out[event] = Receiver(url, secret or "")
     return out
@@ -130,7 +132,8 @@ def create_app(config: Config, *, clock: Clock | None = None, store: Store | Non
                           observe=metrics.observe, page_webhook=pager.poke,
                           mint_token=functools.partial(oncall_token, config.secret),
                           max_rooms=config.limits.max_rooms, rooms_made_per_hour=config.limits.rooms_made_per_hour,
-                          configured={spec.id: (spec.kind, spec.title, spec.settings) for spec in config.rooms})
+                          configured={spec.id: (spec.kind, spec.title, spec.settings) for spec in config.rooms},
+                          attendance=config.attendance if config.attendance.enabled else None)
     hub = MediaHub(service, config.media)
     # Several workers: each room's audio on one of them, whichever worker a socket is on.
     router = MediaRouter(hub, redis_store, worker_id, notify=delivery.tell,

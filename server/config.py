@@ -20,10 +20,12 @@ from pydantic import Field, ValidationError, create_model, field_validator, mode
 from moderation.options import Loc, Options, describe, path
 from moderation.pipeline import build_pipeline
 
+from .attendance import AttendanceConfig
 from .core.errors import CommandError
-from .core.model import ROOM_ID_MESSAGE, Format, RoomKind, Settings, valid_room_id
+from .core.model import ROOM_ID_MESSAGE, ROOM_ID_PATTERN, Format, RoomKind, Settings, valid_room_id
 from .formats import FormatIn, merged, shipped
 from .gateway.limits import Limits, trusted_networks
+from .schedules import known_zone
 from .service import CrisisSupport, Helpline
 
 DEFAULT_HELPLINES: Final = (
@@ -94,6 +96,7 @@ class Config:
     rooms: tuple[RoomSpec, ...] = ()
     oncall: OncallConfig = field(default_factory=OncallConfig)
     schedules: SchedulesConfig = field(default_factory=SchedulesConfig)
+    attendance: AttendanceConfig = field(default_factory=AttendanceConfig)
     # The address people reach this server at (https://circles.example.org): the links in
     # calendar feeds, meeting lists and reminders. None: taken from each request.
     public_url: str | None = None
@@ -187,6 +190,21 @@ class _SchedulesTable(_Webhook):
     approximate_address: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
+class _AttendanceTable(_Webhook):
+    enabled: bool = False
+    rooms: list[Annotated[str, Field(pattern=ROOM_ID_PATTERN)]] = Field(default_factory=list)
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    missed_after: Annotated[int, Field(ge=1, le=52)] = 3
+    tz: str = "Asia/Kolkata"
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if not known_zone(value):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as 'Asia/Kolkata')")
+        return value
+
+
 class _IceServer(Options):
     urls: str | Annotated[list[str], Field(min_length=1)]
     username: str | None = None
@@ -253,6 +271,7 @@ class _File(Options):
     formats: list[FormatIn] = Field(default_factory=list)
     oncall: _OncallTable = Field(default_factory=_OncallTable)
     schedules: _SchedulesTable = Field(default_factory=_SchedulesTable)
+    attendance: _AttendanceTable = Field(default_factory=_AttendanceTable)
     moderation: dict[str, Any] | None = None
     media: _MediaTable = Field(default_factory=_MediaTable)
     audit: _AuditTable = Field(default_factory=_AuditTable)
@@ -431,6 +450,11 @@ def load_config(cli: Mapping[str, Any], env: Mapping[str, str] | None = None) ->
         schedules=SchedulesConfig(webhook_url=file.schedules.webhook_url,
                                   webhook_secret=file.schedules.webhook_secret,
                                   approximate_address=file.schedules.approximate_address),
+        attendance=AttendanceConfig(enabled=file.attendance.enabled, rooms=tuple(file.attendance.rooms),
+                                    retention_days=file.attendance.retention_days,
+                                    missed_after=file.attendance.missed_after, tz=file.attendance.tz,
+                                    webhook_url=file.attendance.webhook_url,
+                                    webhook_secret=file.attendance.webhook_secret),
         public_url=public_url or None,
         moderation=moderation,
         media=_media(file.media, env),

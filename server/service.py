@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 from moderation.pipeline import Pipeline
 from moderation.verdict import Action, MessageContext, Verdict
 
+from .attendance import Attendance, AttendanceConfig
 from .clock import Clock
 from .core import commands as c
 from .core import rules
@@ -138,6 +139,7 @@ class RoomService:
         max_rooms: int = MAX_ROOMS,
         rooms_made_per_hour: int = ROOMS_MADE_PER_HOUR,
         configured: Mapping[str, tuple[str, str, Mapping[str, Any]]] | None = None,
+        attendance: AttendanceConfig | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -159,6 +161,8 @@ class RoomService:
         # exist. One that is missing (its keys expired after a quiet week, Redis came back
         # empty, an admin ended it) is made again the moment anyone asks for it.
         self.configured: dict[str, tuple[str, str, Mapping[str, Any]]] = dict(configured or {})
+        # Attendance (``[attendance]``): recorded after each commit of a room it is on for.
+        self.attendance = Attendance(store, clock, attendance, load=self.store.load) if attendance else None
 
     # -- rooms ---------------------------------------------------------------------------
 
@@ -253,7 +257,8 @@ class RoomService:
             else:
                 state = await self.load(room_id)
             loaded = None
-            outcome = rules.apply(state, actor, command, self.clock.now_ms())
+            now = self.clock.now_ms()
+            outcome = rules.apply(state, actor, command, now)
             if not outcome.changed:
                 return outcome
             deadline = rules.next_deadline(outcome.state)
@@ -271,10 +276,15 @@ class RoomService:
         # Webhook calls were written to the store's outbox by the commit; the pager
         # makes them (``pager.py``). Everything else is delivered now.
         notices = [self._with_token(n, outcome.state)
-                   for n in (*outcome.notices, *extra_notices(outcome)) if n.to.kind != "webhook"]
+                   for n in (*outcome.notices, *extra_notices(outcome)) if n.to.kind not in ("webhook", "service")]
         if any(n.to.kind == "webhook" for n in outcome.notices):
             self.page_webhook()
         await self.publisher.publish(room_id, outcome.events, notices)
+        if self.attendance is not None:
+            try:
+                await self.attendance.after_commit(state, outcome, now)
+            except Exception:  # attendance must never fail the command that committed
+                log.exception("attendance not recorded", extra={"room": room_id})
         self.observe(outcome)
         self.on_deadline(deadline)
         if outcome.state.ended:

@@ -3,6 +3,7 @@
 // on the next animation frame.
 
 import { inLanguage, renderAgenda } from "./agenda.js";
+import { initAttendance } from "./attendance.js";
 import { Audio } from "./audio.js";
 import { Connection } from "./connection.js";
 import { $ } from "./dom.js";
@@ -917,8 +918,11 @@ $("notice-actions").addEventListener("click", (e) => {
   }
 });
 $("leave").addEventListener("click", leave);
+const attendance = initAttendance(
+  (event, payload) => (ctx.conn ? ctx.conn.call(event, payload) : Promise.resolve(null)), ask, flash);
 $("lang").addEventListener("change", (e) => {
   setLanguage(e.target.value, true);
+  attendance.redraw();
   update();
 });
 

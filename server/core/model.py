@@ -310,7 +310,7 @@ class Event:
         return cls(room=d["room"], seq=d["seq"], type=d["type"], at=d["at"], actor=d["actor"], data=d["data"])
 
 
-TargetKind = Literal["participant", "facilitators", "on_duty", "staff", "webhook"]
+TargetKind = Literal["participant", "facilitators", "on_duty", "staff", "webhook", "service"]
 
 
 @dataclass(frozen=True)
@@ -321,7 +321,9 @@ class Target:
     (responders too in an on-call room); ``on_duty``: every on-duty responder; ``staff``:
     every connected responder and facilitator, the staff of on-call rooms (tier-2 pages,
     which are about an on-call room); ``webhook``: the
-    deployment's on-call webhook, called by the worker that committed the escalation.
+    deployment's on-call webhook, called by the worker that committed the escalation;
+    ``service``: the committing service itself (a scheduled meeting ended: attendance
+    looks for misses), never delivered to anyone.
     """
 
     kind: TargetKind
@@ -378,12 +380,14 @@ class Invite:
 class Recurrence:
     """A circle's weekly schedule (``core.recurrence``): the validated schedule as JSON
     text, whether the public feeds list it, when it last changed, and the start of the
-    latest meeting reminded of."""
+    latest meeting reminded of, and the end of the latest meeting whose end was told
+    (``meeting.ended``, for attendance)."""
 
     spec: str
     public: bool = False
     updated_at: int = 0
     reminded: int = 0
+    ended: int = 0
 
 
 # -- meeting formats (``core.format``) ------------------------------------------------------

@@ -46,7 +46,8 @@ def make(schedule: Schedule, public: bool, now: int, before: Recurrence | None) 
     """A new or changed schedule. A change keeps ``reminded``: a meeting whose reminder
     went out is not reminded again because its title or notes changed."""
     spec = json.dumps(schedule.to_dict(), separators=(",", ":"), sort_keys=True)
-    return Recurrence(spec=spec, public=public, updated_at=now, reminded=before.reminded if before else 0)
+    return Recurrence(spec=spec, public=public, updated_at=now, reminded=before.reminded if before else 0,
+                      ended=before.ended if before else 0)
 
 
 def _first_unreminded(rec: Recurrence) -> int:
@@ -56,8 +57,26 @@ def _first_unreminded(rec: Recurrence) -> int:
 
 
 def next_deadline(rec: Recurrence | None) -> int | None:
-    """When ``tick`` would send the next reminder."""
-    return None if rec is None else _next_reminder(rec)
+    """When ``tick`` would send the next reminder or tell of the next meeting's end."""
+    if rec is None:
+        return None
+    found = [t for t in (_next_reminder(rec), _next_end(rec)) if t is not None]
+    return min(found) if found else None
+
+
+def _first_unended(rec: Recurrence) -> int:
+    """Meetings ending after this are yet to be told of (never one that ended before
+    the schedule was set)."""
+    return max(rec.ended, rec.updated_at)
+
+
+@functools.lru_cache(maxsize=1024)
+def _next_end(rec: Recurrence) -> int | None:
+    schedule = schedule_of(rec)
+    after = _first_unended(rec)
+    found = [o for o in occurrences(schedule, after - schedule.duration_min * MINUTE_MS, after + _LOOKAHEAD_MS)
+             if o.end_ms > after]
+    return found[0].end_ms if found else None
 
 
 # Every commit of a scheduled room asks for its deadlines (a chat message too), and the
@@ -96,8 +115,21 @@ def tick(tx: Tx) -> None:
                 "id": f"{tx.state.id}:{occ.start_ms}",
             })
         reminded = occ.start_ms
-    if reminded != rec.reminded:
-        tx.state.schedule = dataclasses.replace(rec, reminded=reminded)
+    # Meetings that ended more than the lookahead ago (a schedule set long before, a
+    # server down for days) are passed over, not told of one by one.
+    ended = rec.ended
+    after = max(_first_unended(rec), tx.now - _LOOKAHEAD_MS)
+    if after > _first_unended(rec):
+        ended = after
+    for occ in occurrences(schedule, after - schedule.duration_min * MINUTE_MS, tx.now + 1):
+        if after < occ.end_ms <= tx.now:
+            # For the committing service only (attendance looks for misses): once, as
+            # the reminder is, however many workers tick.
+            tx.notify("meeting.ended", Target("service", tx.state.id), {
+                "room": tx.state.id, "start_ms": occ.start_ms, "end_ms": occ.end_ms, "date": occ.local_date})
+            ended = max(ended, occ.end_ms)
+    if reminded != rec.reminded or ended != rec.ended:
+        tx.state.schedule = dataclasses.replace(rec, reminded=reminded, ended=ended)
         tx.touch()
 
 

@@ -152,7 +152,42 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(oncall_stats.compute(entries, since, until, tz))
 
 
+# -- attendance (``server/attendance.py``) ---------------------------------------------------------
+
+_DATE_RE: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _date(request: web.Request, name: str) -> str | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    if _DATE_RE.fullmatch(raw) is None:
+        raise CommandError("invalid", f"{name} must be a date, YYYY-MM-DD")
+    return raw
+
+
+async def room_attendance(request: web.Request) -> web.Response:
+    require_admin(request)
+    room = request.match_info["id"]
+    since, until = _date(request, "since"), _date(request, "until")
+    att = request.app[keys.SERVICE].attendance
+    if att is None:
+        return web.json_response({"room": room, "enabled": False, "retention_days": 0, "meetings": []})
+    return web.json_response(await att.room_counts(room, since, until))
+
+
+async def participant_attendance(request: web.Request) -> web.Response:
+    require_admin(request)
+    who = request.match_info["participant_id"]
+    att = request.app[keys.SERVICE].attendance
+    if att is None:
+        return web.json_response({"participant_id": who, "meetings": []})
+    return web.json_response(await att.of_participant(who))
+
+
 def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/rooms/{id}/attendance", room_attendance)
+    app.router.add_get("/api/attendance/{participant_id}", participant_attendance)
     app.router.add_get("/api/audit", audit)
     app.router.add_get("/api/oncall/duty", duty)
     app.router.add_get("/api/oncall/rota", get_rota)

@@ -112,6 +112,7 @@ def string(description: str = "", **more: Any) -> Schema:
 MS: Final = integer(description="milliseconds since the epoch (UTC)")
 ROOM_ID: Final = string("a room id", pattern=ROOM_ID_PATTERN)
 PARTICIPANT: Final = string("a participant id (the `sub` of their link)", pattern=SUB_PATTERN)
+_DAY: Final = string(pattern=_DATE, format="date")
 DATE_OR_NULL: Final = {"type": ["string", "null"], "pattern": _DATE, "format": "date"}
 
 
@@ -321,6 +322,18 @@ def _response_schemas() -> dict[str, Schema]:
                                "days": array(ref("OncallDay"), minItems=1,
                                              description="every day of the window, empty ones too")},
                               description="Pages and answer times of the on-call rooms over [since, until)."),
+        "AttendanceMeeting": closed({"room": ROOM_ID, "date": _DAY, "minutes": integer(0),
+                                     "shared": {"type": "boolean"}},
+                                    description="One participant at one meeting (addition)."),
+        "AttendanceParticipant": closed({"participant_id": string(), "meetings": array(ref("AttendanceMeeting"))},
+                                        description="A participant id's meetings, oldest first (addition)."),
+        "AttendanceDay": closed({"date": _DAY, "came": integer(0), "minutes": integer(0), "shared": integer(0)},
+                                description="One meeting of a circle: how many came, their minutes in all, "
+                                            "how many shared."),
+        "AttendanceRoom": closed({"room": ROOM_ID, "enabled": {"type": "boolean"},
+                                  "retention_days": integer(0, description="0 when attendance is off"),
+                                  "meetings": array(ref("AttendanceDay"))},
+                                 description="A circle's attendance per meeting date (addition)."),
         "Title": _text(TITLE_MAX, "A title"),
         "Reading": _text(READING_MAX, "A reading's text"),
         "Segment": {**closed({"kind": {"type": "string", "enum": list(SEGMENT_KINDS)}, "title": ref("Title"),
@@ -362,6 +375,7 @@ PATH_PARAMETERS: Final[Mapping[str, tuple[Schema, str]]] = {
     "room": (ROOM_ID, "the room"),
     "invite": (string(), "the group link's id"),
     "format": (string(pattern=FORMAT_ID_PATTERN), "the template's id"),
+    "participant_id": (string(minLength=1, maxLength=200), "a participant id (a token's `sub`)"),
 }
 
 # An error status: with the generic description of ERRORS, or its own, or its own and its
@@ -471,6 +485,15 @@ OPERATIONS: Final[tuple[Op, ...]] = (
               query("until", integer(0), "the window's end, ms, exclusive (default: now)"),
               query("tz", string(default=rota.DEFAULT_TZ), "the IANA time zone of the days")),
        description=f"Counted from the audit log over [since, until), at most {STATS_MAX_MS // DAY_MS} days."),
+    # Attendance (docs/protocol.md, Attendance; additions).
+    Op("get", "/api/rooms/{id}/attendance", "roomAttendance", "A circle's attendance per meeting", "attendance",
+       answer=ref("AttendanceRoom"), errors=((400, "`invalid`: `since` or `until` is not a date"), 503),
+       query=(query("since", _DAY, "the first meeting date (YYYY-MM-DD, inclusive)"),
+              query("until", _DAY, "the last meeting date (YYYY-MM-DD, inclusive)")),
+       description="Counts only, per meeting date, within the retention period; empty when attendance is off."),
+    Op("get", "/api/attendance/{participant_id}", "participantAttendance", "A participant id's meetings",
+       "attendance", answer=ref("AttendanceParticipant"), errors=(503,),
+       description="Ids, dates, minutes and a shared flag; never a name."),
     Op("post", "/api/rooms/{id}/invites", "createInvite", "Make a group link", "links", body="CreateInvite",
        ok=201, answer=ref("NewInvite"),
        errors=(404, (409, "`full`: the room holds 20 links; `conflict`: the room is very busy"), 503),
@@ -622,7 +645,7 @@ def document() -> Schema:
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "tags": [{"name": "health"}, {"name": "public"}, {"name": "rooms"}, {"name": "oncall"}, {"name": "links"},
-                 {"name": "formats"}, {"name": "schedules"}],
+                 {"name": "formats"}, {"name": "schedules"}, {"name": "attendance"}],
         "paths": paths,
         "components": {
             "schemas": schemas,

@@ -183,6 +183,18 @@ class RtcOffer(RoomPayload):
     type: Literal["offer"]
 
 
+class AttendanceMine(Payload):
+    """(addition) one's own attendance, of one room or of all."""
+
+    room: RoomId | None = None
+
+
+class AttendanceFollowUp(Payload):
+    """(addition) follow-up on missed meetings: set with ``on``, read without."""
+
+    on: bool | None = None
+
+
 # Every client→server event and its payload schema (the gateway has a handler for each).
 EVENTS: Final[Mapping[str, type[Payload]]] = {
     "join": JoinPayload,
@@ -224,6 +236,9 @@ EVENTS: Final[Mapping[str, type[Payload]]] = {
     "groups.visit": GroupVisitPayload,
     "rtc.offer": RtcOffer,
     "rtc.close": RoomPayload,
+    "attendance.mine": AttendanceMine,
+    "attendance.erase": Payload,
+    "attendance.follow_up": AttendanceFollowUp,
 }
 
 M = TypeVar("M", bound=BaseModel)

@@ -37,7 +37,7 @@ log = logging.getLogger("circles.gateway")
 # Events that act on a room a connection has not joined: joining it, and leaving (its
 # lobby, too). Every other event naming a room needs this socket to have joined it, so
 # that a second socket of the same person cannot act there unseen (issue 12, item 5).
-NO_JOIN_NEEDED: Final = frozenset({"join", "leave", "help.offer"})
+NO_JOIN_NEEDED: Final = frozenset({"join", "leave", "help.offer", "attendance.mine"})
 # Still allowed once the token has expired: letting go is always fine.
 AFTER_EXPIRY: Final = frozenset({"leave", "rtc.close", "help.offer", "session.renew"})
 
@@ -226,6 +226,9 @@ class SocketGateway:
             "groups.visit": self._groups_visit,
             "rtc.offer": self._rtc_offer,
             "rtc.close": self._rtc_close,
+            "attendance.mine": self._attendance_mine,
+            "attendance.erase": self._attendance_erase,
+            "attendance.follow_up": self._attendance_follow_up,
         }
         assert self.handlers.keys() == s.EVENTS.keys(), "every event needs a schema and a handler"
 
@@ -518,6 +521,24 @@ class SocketGateway:
         if p.room not in conn.rooms:
             raise CommandError("not_joined", "join the room before starting audio")
         return await self.delivery.media.offer(p.room, conn.who.sub, p.sdp, p.type)
+
+    # Attendance: only ever the asker's own (their token's ``sub``); no payload names anyone.
+
+    async def _attendance_mine(self, conn: Connection, p: s.AttendanceMine) -> dict[str, Any]:
+        att = self.service.attendance
+        if att is None:
+            return {"enabled": False, "meetings": [], "came": 0, "of": 0, "summary": "", "follow_up": False}
+        return {"enabled": True, **await att.mine(conn.who.sub, p.room)}
+
+    async def _attendance_erase(self, conn: Connection, p: s.Payload) -> dict[str, Any]:
+        att = self.service.attendance
+        return {"erased": await att.erase(conn.who.sub) if att is not None else 0}
+
+    async def _attendance_follow_up(self, conn: Connection, p: s.AttendanceFollowUp) -> dict[str, Any]:
+        att = self.service.attendance
+        if att is None:
+            raise CommandError("forbidden", "attendance is not kept on this server")
+        return {"on": await att.follow(conn.who.sub, p.on)}
 
     async def _rtc_close(self, conn: Connection, p: s.RoomPayload) -> dict[str, Any]:
         await self.delivery.media.close(p.room, conn.who.sub)

@@ -177,6 +177,14 @@ def outbox_keys(outcome: Outcome) -> list[str]:
             for n in outcome.notices if n.to.kind == "webhook"]
 
 
+class AttendanceRow(NamedTuple):
+    room: str
+    date: str
+    participant: str
+    ms: int
+    shared: bool
+
+
 class Store(Protocol):
     async def create_room(self, state: RoomState, deadline: int | None = None) -> bool:
         """Store a new room; False if a room with that id exists already."""
@@ -255,6 +263,39 @@ class Store(Protocol):
 
     async def ack_outbox(self, key: str) -> None:
         """The call was delivered (or given up): forget it."""
+        ...
+
+    # -- attendance (``server/attendance.py``): ids, dates, milliseconds, a shared flag ----
+    # Every write keeps what it touches for ``ttl_ms`` more; reads leave out what expired
+    # by ``now`` (the injected clock), and Redis deletes it by itself (key TTLs).
+
+    async def attendance_record(self, op: str, room: str, participant: str, date: str, now: int,
+                                ttl_ms: int) -> None:
+        """``open``: start counting connected time at ``date``'s meeting unless an
+        interval is open already; ``close``: add the open interval's time to its meeting
+        and close it (nothing when none is open); ``share``: mark the open interval's
+        meeting (else ``date``'s) as shared."""
+        ...
+
+    async def attendance_of(self, participant: str, now: int) -> list[AttendanceRow]:
+        """One participant's meetings (an open interval counted up to ``now``)."""
+        ...
+
+    async def attendance_room(self, room: str, now: int) -> list[AttendanceRow]:
+        """Every participant's meetings in one room (open intervals as in ``attendance_of``)."""
+        ...
+
+    async def attendance_erase(self, participant: str) -> int:
+        """Forget a participant's meetings and open intervals; how many meetings went."""
+        ...
+
+    async def attendance_follow(self, participant: str, on: bool | None, now: int, ttl_ms: int) -> bool:
+        """Set (``on``: True/False) or read (None) a participant's follow-up opt-in."""
+        ...
+
+    async def add_outbox(self, calls: list[str]) -> None:
+        """Webhook calls decided outside a room commit (``outbox_keys``' shape): a key
+        that is there already is left as it is."""
         ...
 
     async def ping(self) -> None:

@@ -192,3 +192,38 @@ def media_lease(room_id: str) -> str:
 # stays, and one nobody has looked at for half a year is forgotten like everything else.
 ROTA: Final = f"{PREFIX}oncall-rota"
 ROTA_TTL_MS: Final = 180 * 86_400_000
+
+
+# -- attendance (``server/attendance.py``; only where ``[attendance]`` turns it on) -------
+# Participant ids (the token's ``sub``), room ids, dates, milliseconds and a shared flag:
+# never a name, never text. Each key's TTL is the retention period (``[attendance]
+# retention_days``), set again by every write; the index zsets' scores are when their
+# member expires (ms, the service's clock), so reads leave out what expired before Redis
+# deletes it.
+ATTENDANCE_PREFIX: Final = f"{PREFIX}att:"
+
+
+def attendance_record(room_id: str, date: str, participant: str) -> str:
+    """hash {ms: connected time counted so far, shared: 0|1}: one participant at one meeting."""
+    return f"{ATTENDANCE_PREFIX}rec:{room_id}|{date}|{participant}"
+
+
+def attendance_open(room_id: str, participant: str) -> str:
+    """hash {date, since}: a participant's connected interval not yet closed; deleted when it closes."""
+    return f"{ATTENDANCE_PREFIX}open:{room_id}|{participant}"
+
+
+def attendance_mine(participant: str) -> str:
+    """zset ``<room>|<date>`` -> expiry: the meetings of one participant."""
+    return f"{ATTENDANCE_PREFIX}mine:{participant}"
+
+
+def attendance_room(room_id: str) -> str:
+    """zset ``<date>|<participant>`` -> expiry: the attendance of one room."""
+    return f"{ATTENDANCE_PREFIX}room:{room_id}"
+
+
+def attendance_follow(participant: str) -> str:
+    """string "1": the participant asked for follow-up (``attendance.missed``); deleted when
+    they stop. Its TTL is set again by each of their attendance writes: it lasts while they come."""
+    return f"{ATTENDANCE_PREFIX}follow:{participant}"

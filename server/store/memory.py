@@ -26,6 +26,7 @@ from .base import (
     AUDIT_KEPT,
     AUDIT_MAX,
     AUDIT_PAGE_MAX,
+    AttendanceRow,
     AuditClass,
     AuditCursor,
     AuditFilter,
@@ -76,6 +77,9 @@ class MemoryStore:
         self._held: dict[str, dict[str, str]] = {}
         # key -> [due (ms, wall clock), tries]: webhook calls not yet delivered.
         self._outbox: dict[str, list[int]] = {}
+        self._att: dict[tuple[str, str, str], list[int]] = {}
+        self._att_open: dict[tuple[str, str], tuple[str, int, int]] = {}  # date, since, expires
+        self._att_follow: dict[str, int] = {}
         # The on-call rota's shifts, and when they were last read or written (its TTL).
         self._rota: list[dict[str, Any]] = []
         self._rota_touched = 0
@@ -317,6 +321,78 @@ class MemoryStore:
     async def save_rota(self, shifts: list[dict[str, Any]]) -> None:
         self._rota = copy.deepcopy(shifts)
         self._rota_touched = self._clock.now_ms()
+
+    # -- attendance ----------------------------------------------------------------------
+    # (room, date, participant) -> [ms, shared, expires]; (room, participant) -> [date,
+    # since, expires]; participant -> expires of their follow-up opt-in. Expiry is on the
+    # ``now`` the caller passes (the injected clock), as the Redis keys' TTLs are.
+
+    def _att_expire(self, now: int) -> None:
+        for k in [k for k, v in self._att.items() if v[2] <= now]:
+            del self._att[k]
+        for o in [o for o, v in self._att_open.items() if v[2] <= now]:
+            del self._att_open[o]
+        for f in [f for f, at in self._att_follow.items() if at <= now]:
+            del self._att_follow[f]
+
+    async def attendance_record(self, op: str, room: str, participant: str, date: str, now: int,
+                                ttl_ms: int) -> None:
+        self._att_expire(now)
+        expires = now + ttl_ms
+        opened = self._att_open.get((room, participant))
+        if op == "open" and opened is None:
+            opened = (date, now, expires)
+        if opened is not None and op != "close":
+            opened = self._att_open[(room, participant)] = (opened[0], opened[1], expires)
+        day = opened[0] if opened is not None else date
+        if op == "close":
+            if opened is None:
+                return
+            del self._att_open[(room, participant)]
+        rec = self._att.setdefault((room, day, participant), [0, 0, expires])
+        rec[2] = expires
+        if participant in self._att_follow:  # an opt-in lasts while they come
+            self._att_follow[participant] = expires
+        if op == "close" and opened is not None:
+            rec[0] += max(0, now - opened[1])
+        elif op == "share":
+            rec[1] = 1
+
+    def _att_rows(self, now: int, room: str | None, participant: str | None) -> list[AttendanceRow]:
+        self._att_expire(now)
+        rows = []
+        for (r, d, p), (ms, shared, _) in sorted(self._att.items()):
+            if (room is None or r == room) and (participant is None or p == participant):
+                opened = self._att_open.get((r, p))
+                extra = now - opened[1] if opened is not None and opened[0] == d else 0
+                rows.append(AttendanceRow(r, d, p, ms + max(0, extra), bool(shared)))
+        return rows
+
+    async def attendance_of(self, participant: str, now: int) -> list[AttendanceRow]:
+        return self._att_rows(now, None, participant)
+
+    async def attendance_room(self, room: str, now: int) -> list[AttendanceRow]:
+        return self._att_rows(now, room, None)
+
+    async def attendance_erase(self, participant: str) -> int:
+        gone = [k for k in self._att if k[2] == participant]
+        for k in gone:
+            del self._att[k]
+        for o in [o for o in self._att_open if o[1] == participant]:
+            del self._att_open[o]
+        return len(gone)
+
+    async def attendance_follow(self, participant: str, on: bool | None, now: int, ttl_ms: int) -> bool:
+        self._att_expire(now)
+        if on is True:
+            self._att_follow[participant] = now + ttl_ms
+        elif on is False:
+            self._att_follow.pop(participant, None)
+        return participant in self._att_follow
+
+    async def add_outbox(self, calls: list[str]) -> None:
+        for key in calls:
+            self._outbox.setdefault(key, [0, 0])
 
     async def ping(self) -> None:
         return None

@@ -42,6 +42,7 @@ from .base import (
     AUDIT_KEPT,
     AUDIT_MAX,
     AUDIT_PAGE_MAX,
+    AttendanceRow,
     AuditCursor,
     AuditFilter,
     AuditPage,
@@ -269,6 +270,47 @@ if #out > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
 return out
 """
 
+_ATTEND: Final = """
+-- ARGV: op (open|close|share), key prefix, room, participant, date, now ms, ttl ms.
+-- Keys are named here (the open interval's date picks the record); see keys.attendance_*.
+local op, p, room, who, date = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local now, ttl = tonumber(ARGV[6]), tonumber(ARGV[7])
+local open = p .. 'open:' .. room .. '|' .. who
+local function rec(d)
+  local k = p .. 'rec:' .. room .. '|' .. d .. '|' .. who
+  redis.call('HSETNX', k, 'ms', 0)
+  redis.call('HSETNX', k, 'shared', 0)
+  redis.call('PEXPIRE', k, ttl)
+  local mine = p .. 'mine:' .. who
+  redis.call('ZADD', mine, now + ttl, room .. '|' .. d)
+  redis.call('PEXPIRE', mine, ttl)
+  local byroom = p .. 'room:' .. room
+  redis.call('ZADD', byroom, now + ttl, d .. '|' .. who)
+  redis.call('PEXPIRE', byroom, ttl)
+  redis.call('PEXPIRE', p .. 'follow:' .. who, ttl)  -- an opt-in lasts while they come
+  return k
+end
+local o = redis.call('HMGET', open, 'date', 'since')
+if op == 'open' then
+  if not o[1] then
+    redis.call('HSET', open, 'date', date, 'since', now)
+    o[1] = date
+  end
+  redis.call('PEXPIRE', open, ttl)
+  rec(o[1])
+elseif op == 'close' then
+  if o[1] then
+    local k = rec(o[1])
+    redis.call('HINCRBY', k, 'ms', math.max(0, now - tonumber(o[2])))
+    redis.call('DEL', open)
+  end
+elseif op == 'share' then
+  local k = rec(o[1] or date)
+  redis.call('HSET', k, 'shared', 1)
+end
+return 1
+"""
+
 _RECENT_CHAT: Final = """
 -- KEYS: log. ARGV: how many, scan at most. Newest first.
 local out, last, scanned = {}, '+', 0
@@ -334,6 +376,10 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT
 end
 return out
 """
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _json(value: Any) -> str:
@@ -468,6 +514,7 @@ class RedisStore:
         self._due = self.redis.register_script(_DUE)
         self._claim = self.redis.register_script(_CLAIM)
         self._audit_read = self.redis.register_script(_AUDIT_READ)
+        self._attend = self.redis.register_script(_ATTEND)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisStore:
@@ -837,6 +884,84 @@ class RedisStore:
 
     async def save_rota(self, shifts: list[dict[str, Any]]) -> None:
         await self._run("rota", self.redis.set(keys.ROTA, _json(shifts), px=keys.ROTA_TTL_MS))
+
+    # -- attendance ----------------------------------------------------------------------
+
+    async def attendance_record(self, op: str, room: str, participant: str, date: str, now: int,
+                                ttl_ms: int) -> None:
+        await self._run("attendance", self._attend(
+            keys=[], args=[op, keys.ATTENDANCE_PREFIX, room, participant, date, now, ttl_ms]))
+
+    async def _att_rows(self, index: str, now: int, row: Any) -> list[AttendanceRow]:
+        """The live members of ``index`` as (room, date, participant) by ``row``, with
+        their records and open intervals."""
+        async def read() -> list[AttendanceRow]:
+            await self.redis.zremrangebyscore(index, "-inf", now)
+            members = [m.decode() if isinstance(m, bytes) else str(m)
+                       for m in await self.redis.zrangebyscore(index, f"({now}", "+inf")]
+            if not members:
+                return []
+            ids = [row(m) for m in members]
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for r, d, who in ids:
+                    pipe.hmget(keys.attendance_record(r, d, who), "ms", "shared")
+                    pipe.hmget(keys.attendance_open(r, who), "date", "since")
+                got = await pipe.execute()
+            out = []
+            for i, (r, d, who) in enumerate(ids):
+                ms, shared = got[2 * i]
+                odate, since = got[2 * i + 1]
+                if ms is None:
+                    continue  # expired
+                extra = now - int(since) if odate is not None and _text(odate) == d else 0
+                out.append(AttendanceRow(r, d, who, int(ms) + max(0, extra), int(shared or 0) == 1))
+            return sorted(out)
+
+        return cast(list[AttendanceRow], await self._run("attendance", read()))
+
+    async def attendance_of(self, participant: str, now: int) -> list[AttendanceRow]:
+        def row(m: str) -> tuple[str, str, str]:
+            r, d = m.split("|", 1)
+            return r, d, participant
+        return await self._att_rows(keys.attendance_mine(participant), now, row)
+
+    async def attendance_room(self, room: str, now: int) -> list[AttendanceRow]:
+        def row(m: str) -> tuple[str, str, str]:
+            d, who = m.split("|", 1)
+            return room, d, who
+        return await self._att_rows(keys.attendance_room(room), now, row)
+
+    async def attendance_erase(self, participant: str) -> int:
+        async def erase() -> int:
+            mine = keys.attendance_mine(participant)
+            members = [_text(m) for m in await self.redis.zrange(mine, 0, -1)]
+            async with self.redis.pipeline(transaction=True) as pipe:
+                for m in members:
+                    r, d = m.split("|", 1)
+                    pipe.delete(keys.attendance_record(r, d, participant), keys.attendance_open(r, participant))
+                    pipe.zrem(keys.attendance_room(r), f"{d}|{participant}")
+                pipe.delete(mine)
+                await pipe.execute()
+            return len(members)
+        return cast(int, await self._run("attendance", erase()))
+
+    async def attendance_follow(self, participant: str, on: bool | None, now: int, ttl_ms: int) -> bool:
+        key = keys.attendance_follow(participant)
+        if on is True:
+            await self._run("attendance", self.redis.set(key, "1", px=ttl_ms))
+        elif on is False:
+            await self._run("attendance", self.redis.delete(key))
+        return bool(await self._run("attendance", self.redis.exists(key)))
+
+    async def add_outbox(self, calls: list[str]) -> None:
+        if not calls:
+            return
+        async def add() -> None:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(keys.OUTBOX, dict.fromkeys(calls, 0), nx=True)
+                pipe.pexpire(keys.OUTBOX, keys.OUTBOX_TTL_MS)
+                await pipe.execute()
+        await self._run("outbox", add())
 
     async def ping(self) -> None:
         await self._run("ping", self.redis.ping())

@@ -35,6 +35,11 @@ title = "On-call room"
 
 [media]
 host_candidates = ["127.0.0.1"]
+
+# Attendance for one circle of its own (tests/cluster/test_attendance_failover.py).
+[attendance]
+enabled = true
+rooms = ["attendance-failover"]
 """
 
 

@@ -429,6 +429,10 @@ async def test_every_operation_answers_as_documented(server: Running, make_serve
     await api("GET", "/api/audit", 400, query={"action": "DROP TABLE"})
     await api("GET", "/api/audit", 401, admin=False)
     await api("GET", "/api/oncall", 401, admin=False)
+    # Attendance (off here: the counts and the list are empty, their shapes the same).
+    await api("GET", "/api/rooms/{id}/attendance", 200, id=ROOM, query={"since": "2026-01-01"})
+    await api("GET", "/api/rooms/{id}/attendance", 400, id=ROOM, query={"since": "last week"})
+    await api("GET", "/api/attendance/{participant_id}", 200, participant_id="m-1")
     # Ending a room.
     await api("DELETE", "/api/rooms/{id}", 204, id=ROOM)
     await api("DELETE", "/api/rooms/{id}", 404, id=ROOM)

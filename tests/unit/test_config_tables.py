@@ -34,6 +34,10 @@ def load(tmp_path: Path, text: str) -> Config:
     ("[audit]\nretention_days = 0\n", "[audit] retention_days"),
     ("[audit]\nretention = 7\n", "[audit]: unknown key(s) retention"),
     ('[moderation]\nlinks = {mode = "x"}\n', "[moderation.links] mode"),
+    ("[attendance]\nretention_days = 0\n", "[attendance] retention_days"),
+    ('[attendance]\nrooms = ["Bad Room"]\n', "[attendance] rooms[0]"),
+    ('[attendance]\ntz = "India/Delhi"\n', "[attendance] tz"),
+    ('[attendance]\nwebhook_url = "http://x"\n', "webhook_secret is required with webhook_url"),
 ])
 def test_a_bad_table_names_itself_and_the_key(tmp_path: Path, text: str, says: str) -> None:
     with pytest.raises(ConfigError) as e:
@@ -78,3 +82,14 @@ def test_replica_acks_default_file_environment_and_bounds(tmp_path: Path) -> Non
     assert load_config({"config": str(cfg)}, env).redis_replica_acks == 2  # the environment wins
     with pytest.raises(ConfigError, match="redis_replica_acks must be from 0 to 5"):
         load(tmp_path, "[server]\nredis_replica_acks = 9\n")
+
+
+def test_attendance_is_off_unless_turned_on_for_chosen_circles(tmp_path: Path) -> None:
+    assert not load(tmp_path, "").attendance.on("tuesday")
+    c = load(tmp_path, '[attendance]\nenabled = true\nrooms = ["tuesday"]\nretention_days = 30\nmissed_after = 2\n'
+                       'webhook_url = "https://centre.example.org/missed"\nwebhook_secret = "s"\n')
+    assert c.attendance.on("tuesday") and not c.attendance.on("friday")
+    assert (c.attendance.retention_days, c.attendance.missed_after) == (30, 2)
+    assert c.attendance.webhook_url == "https://centre.example.org/missed"
+    off = load(tmp_path, '[attendance]\nrooms = ["tuesday"]\n')
+    assert not off.attendance.on("tuesday"), "listed but not enabled"
