@@ -69,8 +69,12 @@ async def test_a_draining_server_is_explained_in_each_language(server_process: S
     await server_process.start()
     base = server_process.url
     await session.open(base, room, "facilitator", "Meera")
-    pages = {locale: await session.open(base, room, "member", f"M{i}", phone=True, locale=locale)
-             for i, locale in enumerate(("hi-IN", "pa-IN"))}
+    chat = {"hi-IN": "चैट", "pa-IN": "ਚੈਟ"}
+    pages = {}
+    for i, locale in enumerate(chat):
+        pages[locale] = await session.open(base, room, "member", f"M{i}", phone=True, locale=locale,
+                                           wait_for_room=False)
+        await expect(pages[locale].get_by_role("region", name=chat[locale])).to_be_visible()
     server_process.terminate()
     for locale, page in pages.items():
         await expect(page.get_by_role("status").filter(has_text=RESTARTING[locale])).to_be_visible()
