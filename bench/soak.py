@@ -26,6 +26,8 @@ snapshots; the server must drop it, and nobody else may wait for it).
 The table: run length, rooms, people, events, faults by kind, invariant violations (must
 be 0), the time people took to get an answer again after each kind of fault (p50/p95),
 chat round trips, and each worker's peak and final memory. Exit status 1 on a violation.
+``SOAK_TRACE=1`` prints every join (since, snapshot, missed) and any event that arrives
+out of order, as it happens: how the fan-out races in the README were found.
 """
 
 from __future__ import annotations
