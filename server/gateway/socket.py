@@ -323,13 +323,12 @@ class SocketGateway:
         log.info("draining", extra={"count": len(sids), "in_flight": waiting,
                                     "ms": round((time.perf_counter() - started) * 1000)})
 
-        async def goodbye(sid: str) -> None:
-            await self.sio.emit("server.draining", {"reason": "restart"}, to=sid)
-            await self.sio.disconnect(sid)
+        # Told first (one packet, encoded once, on every socket's queue), then let go.
+        self.delivery.send(sids, "server.draining", {"reason": "restart"})
 
         async def goodbyes() -> None:
             for i in range(0, len(sids), GOODBYE_BATCH):
-                await asyncio.gather(*(asyncio.wait_for(goodbye(sid), DRAIN_ONE_S)
+                await asyncio.gather(*(asyncio.wait_for(self.sio.disconnect(sid), DRAIN_ONE_S)
                                        for sid in sids[i:i + GOODBYE_BATCH]), return_exceptions=True)
 
         with contextlib.suppress(asyncio.TimeoutError):
